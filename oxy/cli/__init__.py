@@ -1,0 +1,59 @@
+"""The `oxy` command line. Subcommands load lazily, so `oxy --version` imports almost nothing."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from oxy import __version__
+
+# name -> (module, attribute, one-line help shown by `oxy --help` without importing the module)
+_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "run": ("oxy.cli.run", "run", "Run a SQL file, an agent or a workflow."),
+    "validate": ("oxy.cli.validate", "validate", "Check every project file and report each problem."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when they are called (or asked for help)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = _COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr, _ = entry
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from oxy.cli._errors import as_click_error
+        from oxy.errors import OxyError
+
+        try:
+            return super().invoke(ctx)
+        except OxyError as exc:
+            raise as_click_error(exc) from None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="oxy", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Run AI agents and workflows declared in YAML."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point."""
+    from oxy.cli._errors import run_cli
+
+    return run_cli(cli, argv)

@@ -1,0 +1,63 @@
+"""The one place where errors become what a person sees: one line, and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from oxy.errors import OxyError
+
+EXIT_ERROR = 1
+EXIT_BUG = 70  # EX_SOFTWARE
+EXIT_INTERRUPTED = 130
+
+
+class OxyClickError(click.ClickException):
+    """An `OxyError` on its way out of a command: shown as `error: <message>`, exit code 1."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+def as_click_error(error: OxyError | str) -> OxyClickError:
+    return OxyClickError(str(error))
+
+
+def fail(error: OxyError | str) -> NoReturn:
+    """Stop the command: print `error` as one line on stderr and exit 1."""
+    raise as_click_error(error)
+
+
+def run_cli(command: click.Command, argv: list[str] | None) -> Any:
+    """Run the click command, mapping every failure to one line on stderr and an exit code."""
+    try:
+        return command.main(args=argv, prog_name="oxy", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except click.Abort:
+        click.echo("Cancelled.", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt:
+        click.echo("Cancelled.", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except OxyError as exc:
+        as_click_error(exc).show()
+        raise SystemExit(EXIT_ERROR) from None
+    except Exception as exc:  # the one blanket handler: anything here is a bug in oxy
+        if os.environ.get("OXY_DEBUG"):
+            raise
+        name = type(exc).__name__
+        click.echo(
+            f"internal error: {name}: {exc} — this is a bug in oxy; rerun with OXY_DEBUG=1 for the traceback "
+            "and report it.",
+            err=True,
+        )
+        sys.exit(EXIT_BUG)

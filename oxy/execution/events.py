@@ -1,0 +1,218 @@
+"""The event stream: a closed union of small frozen dataclasses, discriminated by `kind`.
+
+Every event carries `source` (the path of the step that emitted it, outermost first, e.g.
+`("fruit_report", "per_fruit", "analyst", "execute_sql")`) and `ts` (seconds since the epoch).
+One set of types feeds the terminal renderer, `--format jsonl`, server-sent events and the run
+store; `event_to_json` / `event_from_json` round-trip an event through one line of JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, TypeAdapter
+
+Source = tuple[str, ...]
+RunStatus = Literal["ok", "error", "cancelled"]
+
+
+def _now() -> float:
+    return time.time()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunStarted:
+    """A run began: `target` is the file (or name) being run, `input` the prompt or variables."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["run_started"] = "run_started"
+    run_id: str
+    target: str
+    input: Any = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunFinished:
+    """A run ended; `output` is its final answer or result, `error` the one-line reason it failed."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["run_finished"] = "run_finished"
+    run_id: str
+    status: RunStatus
+    output: Any = None
+    error: str | None = None
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StepStarted:
+    """A step (a workflow task, an agent, a tool run as a nested step) began."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["step_started"] = "step_started"
+    name: str
+    step_type: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StepFinished:
+    """A step ended."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["step_finished"] = "step_finished"
+    name: str
+    status: RunStatus
+    output: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TextDelta:
+    """A piece of the model's answer, streamed as it arrives."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReasoningDelta:
+    """A piece of the model's reasoning (vLLM's `reasoning_content`), streamed as it arrives."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["reasoning_delta"] = "reasoning_delta"
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ToolCallEvent:
+    """The model asked for a tool; `arguments` is the raw JSON text the model sent."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["tool_call"] = "tool_call"
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ToolResultEvent:
+    """A tool finished; `content` is what the model sees, `is_error` when it is an error message."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["tool_result"] = "tool_result"
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SqlEvent:
+    """A SQL statement about to run against `database`."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["sql"] = "sql"
+    sql: str
+    database: str
+    dialect: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TableEvent:
+    """A result table; `truncated` when rows past the configured cap were dropped."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["table"] = "table"
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    truncated: bool = False
+    database: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChartEvent:
+    """A chart as a Vega-Lite spec."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["chart"] = "chart"
+    spec: dict[str, Any]
+    title: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UsageEvent:
+    """Tokens used by one model call."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["usage"] = "usage"
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ErrorEvent:
+    """Something failed; `error_type` is the exception class name, `message` its one-line text."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["error"] = "error"
+    error_type: str
+    message: str
+
+
+Event = Annotated[
+    RunStarted
+    | RunFinished
+    | StepStarted
+    | StepFinished
+    | TextDelta
+    | ReasoningDelta
+    | ToolCallEvent
+    | ToolResultEvent
+    | SqlEvent
+    | TableEvent
+    | ChartEvent
+    | UsageEvent
+    | ErrorEvent,
+    Discriminator("kind"),
+]
+
+_adapter: TypeAdapter[Event] | None = None
+
+
+def _event_adapter() -> TypeAdapter[Event]:
+    global _adapter
+    if _adapter is None:
+        _adapter = TypeAdapter(Event)
+    return _adapter
+
+
+def event_to_json(event: Event) -> str:
+    """One line of JSON for `event` (no trailing newline)."""
+    return _event_adapter().dump_json(event).decode()
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """`event` as JSON-ready Python objects."""
+    return _event_adapter().dump_python(event, mode="json")
+
+
+def event_from_json(line: str | bytes) -> Event:
+    """Parse one line written by `event_to_json` back into the same event."""
+    return _event_adapter().validate_json(line)

@@ -1,0 +1,88 @@
+"""Running an executable as a whole run: an id, started/finished events, errors as data."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import anyio
+
+from oxy.errors import OxyError, RunCancelled
+from oxy.execution.context import ExecutionContext, Limits
+from oxy.execution.events import ErrorEvent, RunFinished, RunStarted, RunStatus
+from oxy.execution.executable import Executable
+from oxy.execution.sinks import EventSink, NullSink
+
+I = TypeVar("I")  # noqa: E741
+O = TypeVar("O")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunResult(Generic[O]):
+    """How a run ended. `error` is set when `status` is "error" or "cancelled"."""
+
+    run_id: str
+    status: RunStatus
+    output: O | None
+    error: OxyError | None
+    duration_s: float
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def run_executable(
+    executable: Executable[I, O],
+    input: I,
+    *,
+    target: str,
+    sink: EventSink | None = None,
+    services: Any = None,
+    variables: dict[str, Any] | None = None,
+    limits: Limits | None = None,
+    run_id: str | None = None,
+    source: tuple[str, ...] = (),
+) -> RunResult[O]:
+    """Run `executable` on `input`, emitting run started/finished (and an error event on failure).
+
+    An `OxyError` ends the run with status "error" and comes back in the result, never raised:
+    the caller decides how to show it. Cancellation from outside is re-raised after the
+    finished event is emitted, so transcripts always close.
+    """
+    run_id = run_id or new_run_id()
+    ctx = ExecutionContext(
+        run_id=run_id,
+        sink=sink or NullSink(),
+        source=source,
+        services=services,
+        variables=variables or {},
+        limits=limits or Limits(),
+    )
+    started = time.perf_counter()
+    await ctx.emit(RunStarted(source=source, run_id=run_id, target=target, input=input))
+    try:
+        output = await executable.execute(ctx, input)
+    except anyio.get_cancelled_exc_class():
+        with anyio.CancelScope(shield=True):
+            await ctx.emit(
+                RunFinished(
+                    source=source,
+                    run_id=run_id,
+                    status="cancelled",
+                    error="The run was cancelled.",
+                    duration_s=time.perf_counter() - started,
+                )
+            )
+        raise
+    except OxyError as exc:
+        status: RunStatus = "cancelled" if isinstance(exc, RunCancelled) else "error"
+        duration = time.perf_counter() - started
+        await ctx.emit(ErrorEvent(source=source, error_type=type(exc).__name__, message=str(exc)))
+        await ctx.emit(RunFinished(source=source, run_id=run_id, status=status, error=str(exc), duration_s=duration))
+        return RunResult(run_id=run_id, status=status, output=None, error=exc, duration_s=duration)
+    duration = time.perf_counter() - started
+    await ctx.emit(RunFinished(source=source, run_id=run_id, status="ok", output=output, duration_s=duration))
+    return RunResult(run_id=run_id, status="ok", output=output, error=None, duration_s=duration)
