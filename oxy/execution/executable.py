@@ -18,40 +18,40 @@ from oxy.errors import LimitExceeded, OxyError, RunError
 from oxy.execution.context import ExecutionContext
 from oxy.execution.events import StepFinished, StepStarted
 
-I = TypeVar("I")  # noqa: E741 - the input type, as in DESIGN.md's Executable[I, O]
-O = TypeVar("O")
+InT = TypeVar("InT")
+OutT = TypeVar("OutT")
 T = TypeVar("T")
 
 
-class Executable(ABC, Generic[I, O]):
+class Executable(ABC, Generic[InT, OutT]):
     """Something that runs: `await exe.execute(ctx, input) -> output`."""
 
     @abstractmethod
-    async def execute(self, ctx: ExecutionContext, input: I) -> O: ...
+    async def execute(self, ctx: ExecutionContext, input: InT) -> OutT: ...
 
 
-class FnExecutable(Executable[I, O]):
+class FnExecutable(Executable[InT, OutT]):
     """An executable made from an async function `(ctx, input) -> output`."""
 
-    def __init__(self, fn: Callable[[ExecutionContext, I], Awaitable[O]]) -> None:
+    def __init__(self, fn: Callable[[ExecutionContext, InT], Awaitable[OutT]]) -> None:
         self._fn = fn
 
-    async def execute(self, ctx: ExecutionContext, input: I) -> O:
+    async def execute(self, ctx: ExecutionContext, input: InT) -> OutT:
         return await self._fn(ctx, input)
 
 
-class Map(Executable[I, O], Generic[I, T, O]):
+class Map(Executable[InT, OutT], Generic[InT, T, OutT]):
     """Transform the input (and optionally derive the context), then run `inner`."""
 
     def __init__(
         self,
-        fn: Callable[[ExecutionContext, I], Awaitable[tuple[ExecutionContext, T]]],
-        inner: Executable[T, O],
+        fn: Callable[[ExecutionContext, InT], Awaitable[tuple[ExecutionContext, T]]],
+        inner: Executable[T, OutT],
     ) -> None:
         self._fn = fn
         self._inner = inner
 
-    async def execute(self, ctx: ExecutionContext, input: I) -> O:
+    async def execute(self, ctx: ExecutionContext, input: InT) -> OutT:
         child_ctx, mapped = await self._fn(ctx, input)
         return await self._inner.execute(child_ctx, mapped)
 
@@ -73,20 +73,20 @@ class Chain(Executable[dict[str, Any], dict[str, Any]]):
         return outputs
 
 
-class Concurrency(Executable[Sequence[I], list[O]]):
+class Concurrency(Executable[Sequence[InT], list[OutT]]):
     """Run `inner` on each item with at most `limit` at once; outputs keep the input order."""
 
-    def __init__(self, inner: Executable[I, O], *, limit: int) -> None:
+    def __init__(self, inner: Executable[InT, OutT], *, limit: int) -> None:
         if limit < 1:
             raise ValueError(f"concurrency limit must be at least 1, got {limit!r}")
         self._inner = inner
         self._limit = limit
 
-    async def execute(self, ctx: ExecutionContext, input: Sequence[I]) -> list[O]:
+    async def execute(self, ctx: ExecutionContext, input: Sequence[InT]) -> list[OutT]:
         results: list[Any] = [None] * len(input)
         limiter = anyio.CapacityLimiter(self._limit)
 
-        async def one(index: int, item: I) -> None:
+        async def one(index: int, item: InT) -> None:
             async with limiter:
                 results[index] = await self._inner.execute(ctx, item)
 
@@ -96,12 +96,12 @@ class Concurrency(Executable[Sequence[I], list[O]]):
         return results
 
 
-class Retry(Executable[I, O]):
+class Retry(Executable[InT, OutT]):
     """Run `inner` again after an error in `retry_on`, with exponential backoff and full jitter."""
 
     def __init__(
         self,
-        inner: Executable[I, O],
+        inner: Executable[InT, OutT],
         *,
         attempts: int,
         retry_on: tuple[type[BaseException], ...] = (RunError,),
@@ -114,7 +114,7 @@ class Retry(Executable[I, O]):
         self._base_delay = base_delay
         self._max_delay = max_delay
 
-    async def execute(self, ctx: ExecutionContext, input: I) -> O:
+    async def execute(self, ctx: ExecutionContext, input: InT) -> OutT:
         for attempt in range(1, self._attempts + 1):
             try:
                 return await self._inner.execute(ctx, input)
@@ -126,15 +126,15 @@ class Retry(Executable[I, O]):
         raise AssertionError("unreachable: the loop returns or raises")
 
 
-class Timeout(Executable[I, O]):
+class Timeout(Executable[InT, OutT]):
     """Fail with `LimitExceeded` when `inner` takes longer than `seconds`."""
 
-    def __init__(self, inner: Executable[I, O], *, seconds: float, what: str = "step") -> None:
+    def __init__(self, inner: Executable[InT, OutT], *, seconds: float, what: str = "step") -> None:
         self._inner = inner
         self._seconds = seconds
         self._what = what
 
-    async def execute(self, ctx: ExecutionContext, input: I) -> O:
+    async def execute(self, ctx: ExecutionContext, input: InT) -> OutT:
         try:
             with anyio.fail_after(self._seconds):
                 return await self._inner.execute(ctx, input)
@@ -142,13 +142,13 @@ class Timeout(Executable[I, O]):
             raise LimitExceeded(f"{self._what} timed out after {self._seconds:g} s") from None
 
 
-class Fallback(Executable[I, O]):
+class Fallback(Executable[InT, OutT]):
     """Run `primary`; when it fails with one of `on`, run `secondary` on the same input."""
 
     def __init__(
         self,
-        primary: Executable[I, O],
-        secondary: Executable[I, O],
+        primary: Executable[InT, OutT],
+        secondary: Executable[InT, OutT],
         *,
         on: tuple[type[BaseException], ...] = (OxyError,),
     ) -> None:
@@ -156,22 +156,22 @@ class Fallback(Executable[I, O]):
         self._secondary = secondary
         self._on = on
 
-    async def execute(self, ctx: ExecutionContext, input: I) -> O:
+    async def execute(self, ctx: ExecutionContext, input: InT) -> OutT:
         try:
             return await self._primary.execute(ctx, input)
         except self._on:
             return await self._secondary.execute(ctx, input)
 
 
-class Step(Executable[I, O]):
+class Step(Executable[InT, OutT]):
     """Run `inner` as a named step: a child context, and step started/finished events around it."""
 
-    def __init__(self, inner: Executable[I, O], *, name: str, step_type: str) -> None:
+    def __init__(self, inner: Executable[InT, OutT], *, name: str, step_type: str) -> None:
         self._inner = inner
         self._name = name
         self._step_type = step_type
 
-    async def execute(self, ctx: ExecutionContext, input: I) -> O:
+    async def execute(self, ctx: ExecutionContext, input: InT) -> OutT:
         child = ctx.child(self._name)
         await child.emit(StepStarted(source=child.source, name=self._name, step_type=self._step_type))
         try:
@@ -181,19 +181,21 @@ class Step(Executable[I, O]):
                 await child.emit(StepFinished(source=child.source, name=self._name, status="cancelled"))
             raise
         except OxyError as exc:
-            await child.emit(StepFinished(source=child.source, name=self._name, status="error", error=str(exc)))
+            await child.emit(
+                StepFinished(source=child.source, name=self._name, status="error", error=str(exc))
+            )
             raise
         await child.emit(StepFinished(source=child.source, name=self._name, status="ok", output=output))
         return output
 
 
-def fn(f: Callable[[ExecutionContext, I], Awaitable[O]]) -> Executable[I, O]:
+def fn(f: Callable[[ExecutionContext, InT], Awaitable[OutT]]) -> Executable[InT, OutT]:
     return FnExecutable(f)
 
 
 def map_input(
-    f: Callable[[ExecutionContext, I], Awaitable[tuple[ExecutionContext, T]]], inner: Executable[T, O]
-) -> Executable[I, O]:
+    f: Callable[[ExecutionContext, InT], Awaitable[tuple[ExecutionContext, T]]], inner: Executable[T, OutT]
+) -> Executable[InT, OutT]:
     return Map(f, inner)
 
 
@@ -201,21 +203,23 @@ def chain(steps: Sequence[tuple[str, Executable[dict[str, Any], Any]]]) -> Chain
     return Chain(steps)
 
 
-def concurrency(inner: Executable[I, O], limit: int) -> Executable[Sequence[I], list[O]]:
+def concurrency(inner: Executable[InT, OutT], limit: int) -> Executable[Sequence[InT], list[OutT]]:
     return Concurrency(inner, limit=limit)
 
 
-def retry(inner: Executable[I, O], *, attempts: int, retry_on: tuple[type[BaseException], ...] = (RunError,)) -> Executable[I, O]:
+def retry(
+    inner: Executable[InT, OutT], *, attempts: int, retry_on: tuple[type[BaseException], ...] = (RunError,)
+) -> Executable[InT, OutT]:
     return Retry(inner, attempts=attempts, retry_on=retry_on)
 
 
-def timeout(inner: Executable[I, O], seconds: float, *, what: str = "step") -> Executable[I, O]:
+def timeout(inner: Executable[InT, OutT], seconds: float, *, what: str = "step") -> Executable[InT, OutT]:
     return Timeout(inner, seconds=seconds, what=what)
 
 
-def fallback(primary: Executable[I, O], secondary: Executable[I, O]) -> Executable[I, O]:
+def fallback(primary: Executable[InT, OutT], secondary: Executable[InT, OutT]) -> Executable[InT, OutT]:
     return Fallback(primary, secondary)
 
 
-def step(inner: Executable[I, O], *, name: str, step_type: str) -> Executable[I, O]:
+def step(inner: Executable[InT, OutT], *, name: str, step_type: str) -> Executable[InT, OutT]:
     return Step(inner, name=name, step_type=step_type)

@@ -15,17 +15,17 @@ from oxy.execution.events import ErrorEvent, RunFinished, RunStarted, RunStatus
 from oxy.execution.executable import Executable
 from oxy.execution.sinks import EventSink, NullSink
 
-I = TypeVar("I")  # noqa: E741
-O = TypeVar("O")
+InT = TypeVar("InT")
+OutT = TypeVar("OutT")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class RunResult(Generic[O]):
+class RunResult(Generic[OutT]):
     """How a run ended. `error` is set when `status` is "error" or "cancelled"."""
 
     run_id: str
     status: RunStatus
-    output: O | None
+    output: OutT | None
     error: OxyError | None
     duration_s: float
 
@@ -35,8 +35,8 @@ def new_run_id() -> str:
 
 
 async def run_executable(
-    executable: Executable[I, O],
-    input: I,
+    executable: Executable[InT, OutT],
+    input: InT,
     *,
     target: str,
     sink: EventSink | None = None,
@@ -45,7 +45,7 @@ async def run_executable(
     limits: Limits | None = None,
     run_id: str | None = None,
     source: tuple[str, ...] = (),
-) -> RunResult[O]:
+) -> RunResult[OutT]:
     """Run `executable` on `input`, emitting run started/finished (and an error event on failure).
 
     An `OxyError` ends the run with status "error" and comes back in the result, never raised:
@@ -81,7 +81,9 @@ async def run_executable(
         status: RunStatus = "cancelled" if isinstance(exc, RunCancelled) else "error"
         duration = time.perf_counter() - started
         await ctx.emit(ErrorEvent(source=source, error_type=type(exc).__name__, message=str(exc)))
-        await ctx.emit(RunFinished(source=source, run_id=run_id, status=status, error=str(exc), duration_s=duration))
+        await ctx.emit(
+            RunFinished(source=source, run_id=run_id, status=status, error=str(exc), duration_s=duration)
+        )
         return RunResult(run_id=run_id, status=status, output=None, error=exc, duration_s=duration)
     duration = time.perf_counter() - started
     await ctx.emit(RunFinished(source=source, run_id=run_id, status="ok", output=output, duration_s=duration))

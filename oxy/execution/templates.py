@@ -8,6 +8,7 @@ item access is resolved when the template asks), so `{{ databases.local.tables }
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ class TemplateOrigin:
     key: str | None = None
 
 
-_UNDEFINED = re.compile(r"undefined value")
+_UNDEFINED_NAME = re.compile(r"`([^`]+)` is undefined")
 
 
 class Renderer:
@@ -42,6 +43,8 @@ class Renderer:
         self._env = minijinja.Environment(
             undefined_behavior="strict",
             keep_trailing_newline=True,
+            # minijinja JSON-escapes output for names ending in .yml/.json; we render plain text.
+            auto_escape_callback=_never_escape,
             filters=dict(filters or {}),
         )
         self._globals: dict[str, Any] = dict(globals or {})
@@ -67,28 +70,50 @@ class Renderer:
         try:
             return self._env.render_str(source, _name(origin), **context)
         except minijinja.TemplateError as exc:
-            raise _config_error(exc, origin) from None
+            raise _config_error(exc, origin, known=context) from None
 
     def eval(
-        self, expression: str, variables: Mapping[str, Any] | None = None, *, origin: TemplateOrigin | None = None
+        self,
+        expression: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        origin: TemplateOrigin | None = None,
     ) -> Any:
         """Evaluate one expression (`loop.value`, `t.col[0]`) keeping its type."""
         context = {**self._globals, **(variables or {})}
         try:
             return self._env.eval_expr(expression, **context)
         except minijinja.TemplateError as exc:
-            raise _config_error(exc, origin) from None
+            raise _config_error(exc, origin, known=context) from None
+
+
+def _suggestion(path: str, known: Mapping[str, Any]) -> str:
+    """` — did you mean 'context'?` for a misspelt top-level name, else the names there are."""
+    if "." in path or "[" in path:
+        return ""
+    close = difflib.get_close_matches(path, list(known), n=1)
+    if close:
+        return f" — did you mean {close[0]!r}?"
+    names = ", ".join(sorted(known)) or "none"
+    return f" — variables here: {names}"
+
+
+def _never_escape(name: str) -> bool:
+    return False
 
 
 def _name(origin: TemplateOrigin | None) -> str:
     return origin.file if origin is not None else "<template>"
 
 
-def _config_error(exc: minijinja.TemplateError, origin: TemplateOrigin | None) -> ConfigError:
+def _config_error(
+    exc: minijinja.TemplateError, origin: TemplateOrigin | None, *, known: Mapping[str, Any]
+) -> ConfigError:
     detail = exc.detail or exc.message
     message = f"template error: {detail}"
-    if _UNDEFINED.search(message):
-        message += " — check the name for a typo; see the variables this template can use in docs/templates.md"
+    undefined = _UNDEFINED_NAME.search(detail)
+    if undefined is not None:
+        message += _suggestion(undefined.group(1), known)
     if origin is None:
         return ConfigError(message)
     line = origin.line

@@ -1,0 +1,196 @@
+"""The terminal view of a run: streamed answer, tool calls with highlighted SQL, tables, a spinner
+while waiting, and a one-line summary at the end."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.status import Status
+from rich.syntax import Syntax
+from rich.table import Table
+
+from oxy.execution.events import (
+    ChartEvent,
+    ErrorEvent,
+    Event,
+    ReasoningDelta,
+    RunFinished,
+    RunStarted,
+    SqlEvent,
+    StepFinished,
+    StepStarted,
+    TableEvent,
+    TextDelta,
+    ToolCallEvent,
+    ToolResultEvent,
+    UsageEvent,
+)
+from oxy.execution.sinks import EventSink
+
+MAX_TABLE_ROWS = 50
+
+
+@dataclass(kw_only=True)
+class RunStats:
+    model_calls: int = 0
+    tool_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, UsageEvent):
+            self.model_calls += 1
+            self.input_tokens += event.input_tokens
+            self.output_tokens += event.output_tokens
+        elif isinstance(event, ToolCallEvent):
+            self.tool_calls += 1
+
+
+class TerminalSink(EventSink):
+    """Renders events for a person. Errors are left to the CLI's one error line."""
+
+    def __init__(self, console: Console | None = None, *, show_summary: bool = True) -> None:
+        self.console = console or Console(highlight=False)
+        self.stats = RunStats()
+        self._show_summary = show_summary
+        self._status: Status | None = None
+        self._in_text = False
+        self._depth0: int | None = None
+
+    async def emit(self, event: Event) -> None:
+        self.stats.add(event)
+        self._render(event)
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def _render(self, event: Event) -> None:  # noqa: C901 - one branch per event kind reads best
+        if isinstance(event, TextDelta):
+            self._stop_spinner()
+            self._in_text = True
+            self.console.out(event.text, end="", highlight=False)
+            return
+        self._end_text()
+        if isinstance(event, RunStarted):
+            if self._depth0 is None:
+                self._depth0 = len(event.source)
+                self._start_spinner("Working…")
+        elif isinstance(event, ReasoningDelta):
+            self._stop_spinner()
+            self.console.out(event.text, end="", style="dim italic", highlight=False)
+        elif isinstance(event, ToolCallEvent):
+            self._stop_spinner()
+            self._tool_call(event)
+            self._start_spinner(f"Running {event.name}…")
+        elif isinstance(event, ToolResultEvent):
+            self._stop_spinner()
+            if event.is_error:
+                self.console.print(f"[red]✗ {escape(event.name)}:[/] {escape(_first_line(event.content))}")
+            self._start_spinner("Thinking…")
+        elif isinstance(event, SqlEvent):
+            self._stop_spinner()
+            self.console.print(f"[dim]SQL on {escape(event.database)} ({escape(event.dialect)}):[/]")
+            self.console.print(Syntax(event.sql.strip(), "sql", theme="ansi_dark", word_wrap=True))
+        elif isinstance(event, TableEvent):
+            self._stop_spinner()
+            self.console.print(_table(event))
+        elif isinstance(event, ChartEvent):
+            self._stop_spinner()
+            self.console.print(
+                f"[cyan]chart:[/] {escape(event.title or event.spec.get('title', 'untitled'))}"
+            )
+        elif isinstance(event, StepStarted):
+            self._step_started(event)
+        elif isinstance(event, StepFinished):
+            self._step_finished(event)
+        elif isinstance(event, ErrorEvent):
+            self._stop_spinner()
+        elif isinstance(event, RunFinished) and len(event.source) == self._depth0:
+            self._stop_spinner()
+            if self._show_summary:
+                self._summary(event)
+
+    def _tool_call(self, event: ToolCallEvent) -> None:
+        args = _parse_args(event.arguments)
+        sql = args.get("sql") if isinstance(args, dict) else None
+        if isinstance(sql, str):
+            self.console.print(f"[bold cyan]→ {escape(event.name)}[/]")
+            self.console.print(Syntax(sql.strip(), "sql", theme="ansi_dark", word_wrap=True))
+        else:
+            shown = event.arguments if len(event.arguments) <= 200 else event.arguments[:200] + "…"
+            self.console.print(f"[bold cyan]→ {escape(event.name)}[/] [dim]{escape(shown)}[/]")
+
+    def _step_started(self, event: StepStarted) -> None:
+        if event.step_type in ("task", "workflow_task"):
+            self._stop_spinner()
+            self.console.print(f"[bold]▶ {escape(event.name)}[/]")
+
+    def _step_finished(self, event: StepFinished) -> None:
+        if event.status == "error":
+            self._stop_spinner()
+            self.console.print(f"[red]✗ {escape(event.name)}[/]")
+
+    def _summary(self, event: RunFinished) -> None:
+        s = self.stats
+        mark = {"ok": "[green]✓[/]", "error": "[red]✗[/]", "cancelled": "[yellow]■[/]"}[event.status]
+        parts = [f"{event.duration_s:.2f} s"]
+        if s.model_calls:
+            parts.append(f"{s.model_calls} model call{'s' if s.model_calls != 1 else ''}")
+            parts.append(f"{s.input_tokens} → {s.output_tokens} tokens")
+        parts.append(f"{s.tool_calls} tool call{'s' if s.tool_calls != 1 else ''}")
+        self.console.print(f"{mark} [dim]{' · '.join(parts)}[/]")
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _end_text(self) -> None:
+        if self._in_text:
+            self.console.out("")
+            self._in_text = False
+
+    def _start_spinner(self, message: str) -> None:
+        if not self.console.is_terminal:
+            return
+        if self._status is None:
+            self._status = self.console.status(message, spinner="dots")
+            self._status.start()
+        else:
+            self._status.update(message)
+
+    def _stop_spinner(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def close(self) -> None:
+        self._stop_spinner()
+        self._end_text()
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _parse_args(arguments: str) -> Any:
+    try:
+        return json.loads(arguments)
+    except ValueError:
+        return None
+
+
+def _table(event: TableEvent) -> Table:
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    for column in event.columns:
+        table.add_column(column, overflow="fold")
+    for row in event.rows[:MAX_TABLE_ROWS]:
+        table.add_row(*("NULL" if v is None else escape(str(v)) for v in row))
+    hidden = len(event.rows) - MAX_TABLE_ROWS
+    shown = min(len(event.rows), MAX_TABLE_ROWS)
+    if hidden > 0 or event.truncated:
+        more = "more" if event.truncated else str(hidden)
+        table.caption = f"{shown} rows shown, {more} not shown"
+    else:
+        table.caption = f"{len(event.rows)} row{'s' if len(event.rows) != 1 else ''}"
+    return table

@@ -1,0 +1,89 @@
+"""`oxy run FILE [PROMPT]`: run a SQL file, an agent or a workflow and show it as it happens."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import click
+
+from oxy.cli._errors import fail
+from oxy.cli._project import load_runtime
+from oxy.execution.sinks import EventSink, JsonlSink
+
+
+def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """`-v key=value` pairs: a value that is valid JSON keeps its type (`5`, `true`, `[1,2]`)."""
+    variables: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="-v/--var")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        variables[key.strip()] = value
+    return variables
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("prompt", required=False)
+@click.option(
+    "-v", "--var", "var_pairs", multiple=True, metavar="KEY=VALUE", help="A template or workflow variable."
+)
+@click.option("--database", help="Run a SQL file against this database instead of its default.")
+@click.option("--model", help="Use this model (a name from config.yml) instead of the agent's.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "jsonl"]),
+    default="text",
+    show_default=True,
+    help="text for people; jsonl streams one event per line.",
+)
+@click.option(
+    "--project", "project_dir", type=click.Path(path_type=Path, file_okay=False), help="The project folder."
+)
+def run(
+    file: Path,
+    prompt: str | None,
+    var_pairs: tuple[str, ...],
+    database: str | None,
+    model: str | None,
+    output_format: str,
+    project_dir: Path | None,
+) -> None:
+    """Run FILE: a .sql file, an *.agent.yml (with PROMPT) or a workflow."""
+    from oxy.runner import run_file
+
+    variables = parse_variables(var_pairs)
+    if not file.exists():
+        fail(f"{file}: no such file")
+    runtime = load_runtime(file=file, project_dir=project_dir)
+    sink: EventSink
+    terminal = None
+    if output_format == "jsonl":
+        sink = JsonlSink(sys.stdout)
+    else:
+        from oxy.cli._terminal import TerminalSink
+
+        sink = terminal = TerminalSink()
+
+    async def main() -> Any:
+        return await run_file(
+            file, runtime=runtime, prompt=prompt, variables=variables, database=database, sink=sink
+        )
+
+    try:
+        result = anyio.run(main)
+    finally:
+        if terminal is not None:
+            terminal.close()
+        runtime.close()
+    if result.error is not None:
+        fail(result.error)

@@ -1,0 +1,52 @@
+"""Running SQL: render the template, refuse writes, run it read-only, emit the SQL and the table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from oxy.execution.context import ExecutionContext
+from oxy.execution.events import SqlEvent, TableEvent
+from oxy.execution.executable import Executable
+from oxy.execution.templates import TemplateOrigin
+from oxy.runtime import runtime_of
+from oxy.workflows.table import TableOutput
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SqlRequest:
+    """A SQL template, the database to run it on, and the variables to render it with."""
+
+    sql: str
+    database: str
+    variables: Mapping[str, Any] = field(default_factory=dict[str, Any])
+    origin: TemplateOrigin | None = None
+
+
+class ExecuteSql(Executable[SqlRequest, TableOutput]):
+    """Render, run and report one SQL statement; the output is the result table."""
+
+    async def execute(self, ctx: ExecutionContext, input: SqlRequest) -> TableOutput:
+        runtime = runtime_of(ctx)
+        connector = runtime.databases.get(input.database)
+        sql = runtime.renderer.render(input.sql, {**ctx.variables, **input.variables}, origin=input.origin)
+        await ctx.emit(
+            SqlEvent(source=ctx.source, sql=sql, database=input.database, dialect=connector.dialect)
+        )
+        result = await connector.aquery(sql, limit=ctx.limits.max_table_rows)
+        table = TableOutput(
+            columns=tuple(result.columns),
+            rows=tuple(tuple(r) for r in result.rows),
+            truncated=result.truncated,
+        )
+        await ctx.emit(
+            TableEvent(
+                source=ctx.source,
+                columns=table.columns,
+                rows=table.rows,
+                truncated=table.truncated,
+                database=input.database,
+            )
+        )
+        return table

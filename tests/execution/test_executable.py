@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+from oxy.errors import LimitExceeded, RunCancelled, ToolError
+from oxy.execution.context import ExecutionContext
+from oxy.execution.events import ErrorEvent, RunFinished, RunStarted, StepFinished, StepStarted, TextDelta
+from oxy.execution.executable import chain, concurrency, fallback, fn, map_input, retry, step, timeout
+from oxy.execution.run import run_executable
+from oxy.execution.sinks import ListSink
+
+pytestmark = pytest.mark.anyio
+
+
+def ctx(sink: ListSink | None = None) -> ExecutionContext:
+    return ExecutionContext(run_id="r", sink=sink or ListSink())
+
+
+async def test_map_transforms_input_and_context() -> None:
+    async def double(c: ExecutionContext, x: int) -> tuple[ExecutionContext, int]:
+        return c.child("inner"), x * 2
+
+    async def show(c: ExecutionContext, x: int) -> str:
+        return f"{c.source}:{x}"
+
+    assert await map_input(double, fn(show)).execute(ctx(), 21) == "('inner',):42"
+
+
+async def test_chain_folds_outputs_into_later_steps_variables() -> None:
+    async def first(c: ExecutionContext, v: dict[str, Any]) -> int:
+        return v["start"] + 1
+
+    async def second(c: ExecutionContext, v: dict[str, Any]) -> str:
+        return f"{c.variables['first']}/{v['first']}"
+
+    out = await chain([("first", fn(first)), ("second", fn(second))]).execute(ctx(), {"start": 1})
+    assert out == {"first": 2, "second": "2/2"}
+
+
+async def test_concurrency_bounds_in_flight_and_keeps_input_order() -> None:
+    in_flight = peak = 0
+
+    async def work(c: ExecutionContext, x: int) -> int:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.sleep(0.01 * (5 - x % 5))
+        in_flight -= 1
+        return x * x
+
+    out = await concurrency(fn(work), 3).execute(ctx(), list(range(10)))
+    assert out == [x * x for x in range(10)]
+    assert peak == 3
+
+
+async def test_retry_runs_again_until_success_and_gives_up_after_attempts() -> None:
+    calls = 0
+
+    async def flaky(c: ExecutionContext, x: int) -> int:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise ToolError("transient")
+        return x
+
+    assert await retry(fn(flaky), attempts=3).execute(ctx(), 7) == 7
+    calls = -10
+    with pytest.raises(ToolError):
+        await retry(fn(flaky), attempts=2).execute(ctx(), 7)
+
+
+async def test_timeout_raises_limit_exceeded_naming_what_timed_out() -> None:
+    async def slow(c: ExecutionContext, x: int) -> int:
+        await anyio.sleep(5)
+        return x
+
+    with pytest.raises(LimitExceeded, match=r"^slow step timed out after 0.05 s$"):
+        await timeout(fn(slow), 0.05, what="slow step").execute(ctx(), 1)
+
+
+async def test_fallback_runs_secondary_on_error() -> None:
+    async def broken(c: ExecutionContext, x: int) -> str:
+        raise ToolError("no")
+
+    async def backup(c: ExecutionContext, x: int) -> str:
+        return f"backup {x}"
+
+    assert await fallback(fn(broken), fn(backup)).execute(ctx(), 1) == "backup 1"
+
+
+async def test_step_emits_started_and_finished_with_child_source() -> None:
+    sink = ListSink()
+
+    async def talk(c: ExecutionContext, x: str) -> str:
+        await c.emit(TextDelta(source=c.source, text=x))
+        return x.upper()
+
+    assert await step(fn(talk), name="greeter", step_type="agent").execute(ctx(sink), "hi") == "HI"
+    assert [(type(e).__name__, e.source) for e in sink.events] == [
+        ("StepStarted", ("greeter",)),
+        ("TextDelta", ("greeter",)),
+        ("StepFinished", ("greeter",)),
+    ]
+    assert isinstance(sink.events[0], StepStarted) and sink.events[0].step_type == "agent"
+    assert isinstance(sink.events[2], StepFinished) and sink.events[2].output == "HI"
+
+
+async def test_run_executable_turns_errors_into_events_and_result() -> None:
+    sink = ListSink()
+
+    async def broken(c: ExecutionContext, x: int) -> int:
+        raise ToolError("the tool broke")
+
+    result = await run_executable(fn(broken), 1, target="t", sink=sink, run_id="run-1")
+    assert result.status == "error"
+    assert isinstance(result.error, ToolError)
+    kinds = [e.kind for e in sink.events]
+    assert kinds == ["run_started", "error", "run_finished"]
+    assert isinstance(sink.events[0], RunStarted) and sink.events[0].target == "t"
+    assert isinstance(sink.events[1], ErrorEvent) and sink.events[1].message == "the tool broke"
+    finished = sink.events[2]
+    assert isinstance(finished, RunFinished) and finished.status == "error" and finished.run_id == "run-1"
+
+
+async def test_run_cancelled_error_is_reported_as_cancelled() -> None:
+    async def stop(c: ExecutionContext, x: int) -> int:
+        raise RunCancelled("client went away")
+
+    result = await run_executable(fn(stop), 1, target="t")
+    assert result.status == "cancelled"
+
+
+async def test_outside_cancellation_still_closes_the_transcript() -> None:
+    sink = ListSink()
+
+    async def forever(c: ExecutionContext, x: int) -> int:
+        await anyio.sleep(10)
+        return x
+
+    with anyio.move_on_after(0.05):
+        await run_executable(step(fn(forever), name="s", step_type="task"), 1, target="t", sink=sink)
+    assert [e.kind for e in sink.events] == ["run_started", "step_started", "step_finished", "run_finished"]
+    assert isinstance(sink.events[-1], RunFinished) and sink.events[-1].status == "cancelled"
