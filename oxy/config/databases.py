@@ -66,8 +66,12 @@ class DuckDBDatabase(_Database):
     type: Literal["duckdb"]
     dialect: ClassVar[str] = "duckdb"
 
-    dataset: str | None = Field(None, description="Folder of CSV/Parquet files, relative to the project root.")
-    path: str | None = Field(None, description="A .duckdb file, relative to the project root; opened read-only.")
+    dataset: str | None = Field(
+        None, description="Folder of CSV/Parquet files, relative to the project root."
+    )
+    path: str | None = Field(
+        None, description="A .duckdb file, relative to the project root; opened read-only."
+    )
     key_path: str | None = Field(None, description="Ignored; Oxy's examples set it on DuckDB entries.")
 
     # DuckLake (Oxy's `DuckLakeConfig`), flattened into the entry as Oxy does.
