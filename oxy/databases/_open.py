@@ -1,0 +1,65 @@
+"""`open_database`: the connector for a config entry, or `NotSupported` saying what to do instead."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from oxy.config.databases import (
+    AirhouseDatabase,
+    DatabaseConfig,
+    DuckDBDatabase,
+    MySQLDatabase,
+    PostgresDatabase,
+    RedshiftDatabase,
+    SQLiteDatabase,
+)
+from oxy.databases._connector import Connector
+from oxy.databases._duckdb import DuckDBConnector
+from oxy.databases._sqlalchemy import SQLAlchemyConnector, create_read_only_engine
+from oxy.databases._urls import server_url, sqlite_url
+from oxy.errors import DatabaseError, NotSupported
+
+__all__ = ["open_database"]
+
+_DRIVER_EXTRAS = {"postgres": ("psycopg", "postgres"), "mysql": ("pymysql", "mysql")}
+
+
+def open_database(config: DatabaseConfig, *, project_root: Path) -> Connector:
+    """Open `config` read-only; relative paths are relative to `project_root`.
+
+    DuckDB folders are loaded here (it may take a moment); server databases connect on first use.
+    """
+    match config:
+        case DuckDBDatabase(dataset=str(dataset)):
+            return DuckDBConnector.open_dataset(name=config.name, folder=project_root / dataset)
+        case DuckDBDatabase(path=str(path)):
+            return DuckDBConnector.open_file(name=config.name, path=project_root / path)
+        case DuckDBDatabase():
+            raise NotSupported(
+                f"Database {config.name!r}: DuckLake (duckdb with 'data_path') is not supported yet; "
+                "point 'path' at a .duckdb file or 'dataset' at a folder of CSV/Parquet files."
+            )
+        case SQLiteDatabase(path=path):
+            return _open_sqlite(config.name, project_root / path)
+        case PostgresDatabase() | RedshiftDatabase() | AirhouseDatabase() | MySQLDatabase():
+            _require_driver(config.name, "mysql" if isinstance(config, MySQLDatabase) else "postgres")
+            engine = create_read_only_engine(server_url(config))
+            return SQLAlchemyConnector(name=config.name, dialect=config.dialect, engine=engine)
+        case _:
+            raise NotSupported(
+                f"Database {config.name!r}: type {config.type!r} is not supported yet; "
+                "oxy runs duckdb, sqlite, postgres (also redshift, airhouse) and mysql databases."
+            )
+
+
+def _open_sqlite(name: str, path: Path) -> Connector:
+    if not path.is_file():
+        raise DatabaseError(f"{name} (sqlite): no database file at {str(path)!r}.")
+    return SQLAlchemyConnector(name=name, dialect="sqlite", engine=create_read_only_engine(sqlite_url(path)))
+
+
+def _require_driver(name: str, family: str) -> None:
+    module, extra = _DRIVER_EXTRAS[family]
+    if importlib.util.find_spec(module) is None:
+        raise NotSupported(f"Database {name!r} needs the {module!r} driver: pip install 'oxy[{extra}]'.")
