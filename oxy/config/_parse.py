@@ -1,0 +1,61 @@
+"""Validate a parsed YAML document as one file kind; errors come back as `ConfigErrors` with positions."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, cast
+
+from pydantic import TypeAdapter, ValidationError
+
+from oxy.config._issues import ConfigErrors
+from oxy.config._validation_errors import translate_validation_error
+from oxy.config._yaml import YamlDocument
+from oxy.config.agent import AgentConfig
+from oxy.config.agent_test import AgentTestFile
+from oxy.config.project import ProjectConfig
+from oxy.config.workflow import WorkflowConfig
+from oxy.errors import ConfigError
+
+__all__ = ["parse_agent", "parse_agent_test", "parse_config", "parse_workflow"]
+
+# kind -> (root type, what an empty file is missing; None when an empty file is valid)
+_KINDS: dict[str, tuple[Any, str | None]] = {
+    "config.yml": (ProjectConfig, None),
+    "agent": (AgentConfig, "at least 'model' and 'system_instructions'"),
+    "workflow": (WorkflowConfig, "at least 'tasks'"),
+    "agent test": (AgentTestFile, "at least 'cases'"),
+}
+
+
+@cache
+def _adapter(kind: str) -> TypeAdapter[Any]:
+    return TypeAdapter(_KINDS[kind][0])
+
+
+def _validate(doc: YamlDocument, kind: str) -> Any:
+    root, needs = _KINDS[kind]
+    data = doc.data
+    if data is None and needs is None:
+        data = {}
+    elif data is None:
+        raise ConfigError(f"the file is empty; a {kind} file needs {needs}", file=doc.file, line=1)
+    try:
+        return _adapter(kind).validate_python(data)
+    except ValidationError as exc:
+        raise ConfigErrors(translate_validation_error(exc, root, doc, kind=kind)) from None
+
+
+def parse_config(doc: YamlDocument) -> ProjectConfig:
+    return cast(ProjectConfig, _validate(doc, "config.yml"))
+
+
+def parse_agent(doc: YamlDocument) -> AgentConfig:
+    return cast(AgentConfig, _validate(doc, "agent"))
+
+
+def parse_workflow(doc: YamlDocument) -> WorkflowConfig:
+    return cast(WorkflowConfig, _validate(doc, "workflow"))
+
+
+def parse_agent_test(doc: YamlDocument) -> AgentTestFile:
+    return cast(AgentTestFile, _validate(doc, "agent test"))

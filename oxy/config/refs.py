@@ -1,0 +1,255 @@
+"""Checks across files: names that must exist in config.yml, files that must exist, names that must be unique.
+
+Each check returns `Findings`: errors (the file cannot work) and warnings (it can, but something it points
+at is missing and only matters when that part runs). Warnings are:
+
+- an agent test whose `target` agent file is missing, or whose `judge_model` is not in config.yml;
+- a routing agent's `routes` glob that matches no file (routes may name integrations or files to come);
+- `defaults.agent` naming a missing file (only `oxy run` without a file needs it);
+- an `execute_sql` task's `sql_file` that is missing: files may be written at run time by earlier
+  tasks' `export:` or `cache:`, and the task fails with the same message if it is still missing then.
+
+Paths are relative to the project root; paths holding a template (`{{ ... }}`) are checked when run.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from oxy.config._issues import unknown_name
+from oxy.config._kinds import FileKind, classify, walk_project
+from oxy.config._yaml import DataPath, YamlDocument
+from oxy.config.agent import AgentConfig, DefaultAgentConfig, FileContext
+from oxy.config.agent_test import AgentTestFile, default_target
+from oxy.config.evals import CustomEval, EvalConfig
+from oxy.config.project import ProjectConfig
+from oxy.config.sql_file import SqlFile
+from oxy.config.tools import AgentTool, ExecuteSqlTool, RetrievalTool, ValidateSqlTool, WorkflowTool
+from oxy.config.workflow import (
+    AgentTask,
+    ConditionalTask,
+    ExecuteSqlTask,
+    LoopSequentialTask,
+    TaskConfig,
+    WorkflowConfig,
+    WorkflowTask,
+)
+from oxy.errors import ConfigError
+
+__all__ = ["Findings", "check_agent", "check_agent_test", "check_config", "check_sql_file", "check_workflow"]
+
+_KIND_SUFFIX = {
+    FileKind.AGENT: "*.agent.yml",
+    FileKind.WORKFLOW: "*.workflow.yml, *.procedure.yml or *.automation.yml",
+    FileKind.SQL: "*.sql",
+}
+
+
+@dataclass
+class Findings:
+    errors: list[ConfigError] = field(default_factory=list[ConfigError])
+    warnings: list[ConfigError] = field(default_factory=list[ConfigError])
+
+
+class _Checker:
+    def __init__(self, root: Path, config: ProjectConfig | None, doc: YamlDocument) -> None:
+        self.root = root
+        self.config = config
+        self.doc = doc
+        self.found = Findings()
+
+    def report(self, message: str, path: DataPath, *, warn: bool = False) -> None:
+        (self.found.warnings if warn else self.found.errors).append(self.doc.error(message, path))
+
+    def database(self, name: str, path: DataPath) -> None:
+        if self.config is not None and self.config.database(name) is None:
+            self.report(unknown_name("Database", name, self.config.database_names), path)
+
+    def model(self, name: str, path: DataPath, *, warn: bool = False) -> None:
+        if self.config is not None and self.config.model(name) is None:
+            self.report(unknown_name("Model", name, self.config.model_names), path, warn=warn)
+
+    def file(
+        self, what: str, ref: str, path: DataPath, *, kinds: Sequence[FileKind] = (), warn: bool = False
+    ) -> None:
+        if _templated(ref):
+            return
+        target = self.root / ref
+        if not target.is_file():
+            hint = _closest(ref, self.root, kinds)
+            self.report(
+                f"{what} {ref!r} not found (paths are relative to the project root){hint}", path, warn=warn
+            )
+        elif kinds and classify(target.name) not in kinds:
+            expected = " or ".join(_KIND_SUFFIX[k] for k in kinds)
+            self.report(f"{what} {ref!r} is not a {kinds[0].value} file ({expected})", path, warn=warn)
+
+    def glob(self, what: str, pattern: str, path: DataPath, *, warn: bool = False) -> None:
+        if _templated(pattern):
+            return
+        if not any(_glob(self.root, pattern)):
+            self.report(
+                f"{what} {pattern!r} matches no file (globs are relative to the project root)",
+                path,
+                warn=warn,
+            )
+
+    def unique(self, noun: str, named: Iterable[tuple[str, DataPath]]) -> None:
+        first: dict[str, DataPath] = {}
+        for name, path in named:
+            if name in first:
+                pos = self.doc.position(first[name])
+                where = f" (first at line {pos.line})" if pos is not None else ""
+                self.report(f"duplicate {noun} name {name!r}{where}; {noun} names must be unique", path)
+            else:
+                first[name] = path
+
+    def evals(self, tests: Sequence[EvalConfig]) -> None:
+        for i, test in enumerate(tests):
+            if isinstance(test, CustomEval):
+                self.file("dataset", test.dataset, ("tests", i, "dataset"))
+
+
+def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findings:
+    """Unique database and model names; defaults, A2A and MCP entries that point somewhere real."""
+    check = _Checker(root, config, doc)
+    check.unique("database", ((db.name, ("databases", i, "name")) for i, db in enumerate(config.databases)))
+    check.unique("model", ((m.name, ("models", i, "name")) for i, m in enumerate(config.models)))
+    if config.defaults is not None:
+        if config.defaults.database is not None:
+            check.database(config.defaults.database, ("defaults", "database"))
+        if config.defaults.agent is not None:
+            check.file("defaults.agent", config.defaults.agent, ("defaults", "agent"), warn=True)
+    if config.a2a is not None:
+        for i, agent in enumerate(config.a2a.agents):
+            check.file("a2a agent ref", agent.ref, ("a2a", "agents", i, "ref"), kinds=[FileKind.AGENT])
+    if config.mcp is not None:
+        for i, pattern in enumerate(config.mcp.tools):
+            check.glob("mcp tool", pattern, ("mcp", "tools", i), warn=True)
+    return check.found
+
+
+def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: ProjectConfig | None) -> Findings:
+    """The model, databases, files and globs an agent names."""
+    check = _Checker(root, config, doc)
+    check.model(agent.model, ("model",))
+    contexts = agent.context or []
+    check.unique("context", ((c.name, ("context", i, "name")) for i, c in enumerate(contexts)))
+    for i, context in enumerate(contexts):
+        if isinstance(context, FileContext):
+            for j, pattern in enumerate(context.src):
+                check.glob("context src", pattern, ("context", i, "src", j))
+        else:
+            check.file("semantic model src", context.src, ("context", i, "src"))
+    check.evals(agent.tests)
+    if isinstance(agent, DefaultAgentConfig):
+        _check_tools(check, agent)
+    else:
+        for i, route in enumerate(agent.routes):
+            if "::" not in route:  # `integration::topic` routes name an integration, not a file
+                check.glob("route", route, ("routes", i), warn=True)
+        if agent.route_fallback is not None:
+            kinds = [FileKind.AGENT, FileKind.WORKFLOW]
+            check.file("route_fallback", agent.route_fallback, ("route_fallback",), kinds=kinds)
+    return check.found
+
+
+def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:
+    check.unique("tool", ((t.name, ("tools", i)) for i, t in enumerate(agent.tools)))
+    for i, tool in enumerate(agent.tools):
+        at: DataPath = ("tools", i)
+        if isinstance(tool, ExecuteSqlTool | ValidateSqlTool):
+            check.database(tool.database, (*at, "database"))
+        elif isinstance(tool, WorkflowTool):
+            check.file("workflow_ref", tool.workflow_ref, (*at, "workflow_ref"), kinds=[FileKind.WORKFLOW])
+        elif isinstance(tool, AgentTool):
+            check.file("agent_ref", tool.agent_ref, (*at, "agent_ref"), kinds=[FileKind.AGENT])
+        elif isinstance(tool, RetrievalTool):
+            for j, pattern in enumerate(tool.src):
+                check.glob("retrieval src", pattern, (*at, "src", j))
+
+
+def check_workflow(
+    workflow: WorkflowConfig, doc: YamlDocument, root: Path, config: ProjectConfig | None
+) -> Findings:
+    """Unique task names per list; the databases, files and agents tasks name; tests' `task_ref`s."""
+    check = _Checker(root, config, doc)
+    names: set[str] = set()
+    _check_tasks(check, workflow.tasks, ("tasks",), names)
+    check.evals(workflow.tests)
+    for i, test in enumerate(workflow.tests):
+        if test.task_ref is not None and test.task_ref not in names:
+            known = ", ".join(sorted(names)) or "none"
+            check.report(
+                f"task_ref {test.task_ref!r} names no task of this workflow; tasks: {known}",
+                ("tests", i, "task_ref"),
+            )
+    return check.found
+
+
+def _check_tasks(check: _Checker, tasks: Sequence[TaskConfig], at: DataPath, names: set[str]) -> None:
+    check.unique("task", ((task.name, (*at, i, "name")) for i, task in enumerate(tasks)))
+    for i, task in enumerate(tasks):
+        here: DataPath = (*at, i)
+        names.add(task.name)
+        if isinstance(task, ExecuteSqlTask):
+            check.database(task.database, (*here, "database"))
+            if task.sql_file is not None:
+                check.file("sql_file", task.sql_file, (*here, "sql_file"), kinds=[FileKind.SQL], warn=True)
+        elif isinstance(task, AgentTask):
+            check.file("agent_ref", task.agent_ref, (*here, "agent_ref"), kinds=[FileKind.AGENT])
+        elif isinstance(task, WorkflowTask):
+            check.file("src", task.src, (*here, "src"), kinds=[FileKind.WORKFLOW])
+        elif isinstance(task, LoopSequentialTask):
+            _check_tasks(check, task.tasks, (*here, "tasks"), names)
+        elif isinstance(task, ConditionalTask):
+            for j, condition in enumerate(task.conditions):
+                _check_tasks(check, condition.tasks, (*here, "conditions", j, "tasks"), names)
+            if task.else_ is not None:
+                _check_tasks(check, task.else_, (*here, "else"), names)
+
+
+def check_agent_test(
+    test: AgentTestFile, doc: YamlDocument, root: Path, config: ProjectConfig | None
+) -> Findings:
+    """The target agent (inferred from the file name when unset) and the judge model."""
+    check = _Checker(root, config, doc)
+    target = test.target if test.target is not None else default_target(doc.file)
+    check.file("target", target, ("target",), kinds=[FileKind.AGENT], warn=True)
+    if test.settings.judge_model is not None:
+        check.model(test.settings.judge_model, ("settings", "judge_model"), warn=True)
+    return check.found
+
+
+def check_sql_file(sql: SqlFile, root: Path, config: ProjectConfig | None) -> Findings:
+    """The database named in the front matter exists."""
+    if sql.database is None or sql.source is None:
+        return Findings()
+    check = _Checker(root, config, sql.source)
+    check.database(sql.database, ("oxy", "database"))
+    return check.found
+
+
+def _templated(ref: str) -> bool:
+    return "{{" in ref or "{%" in ref
+
+
+def _glob(root: Path, pattern: str) -> Iterable[Path]:
+    pattern = pattern.removeprefix("./")
+    if not pattern or Path(pattern).is_absolute():
+        return [Path(pattern)] if Path(pattern).exists() else []
+    return root.glob(pattern)
+
+
+def _closest(ref: str, root: Path, kinds: Sequence[FileKind]) -> str:
+    suffix = "." + ref.rsplit(".", 1)[-1] if "." in ref else ""
+    candidates = [
+        p.relative_to(root).as_posix()
+        for p in walk_project(root)
+        if (p.name.endswith(suffix) if suffix else True) and (not kinds or classify(p.name) in kinds)
+    ]
+    close = difflib.get_close_matches(ref, candidates, n=1, cutoff=0.6)
+    return f" — did you mean {close[0]!r}?" if close else ""

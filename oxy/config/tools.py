@@ -1,0 +1,189 @@
+"""`tools:` entries of a default agent, one model per `type`.
+
+Every tool has a `name` (what the model calls it; defaults to the type) and an optional `description`.
+Oxy's data-app, Omni, Looker and dbt tools are accepted so Oxy projects load; building them is up to
+`oxy.tools`, which says when one is not supported.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from oxy.config._base import StrictModel
+from oxy.config._common import RouteRetrievalConfig, StrList, Variables
+
+__all__ = [
+    "AgentTool",
+    "CreateDataAppTool",
+    "CreateV0AppTool",
+    "DbtCompileTool",
+    "DbtRunTool",
+    "EditDataAppTool",
+    "ExecuteSqlTool",
+    "LookerQueryTool",
+    "OmniQueryTool",
+    "ReadDataAppTool",
+    "RetrievalTool",
+    "SaveAutomationTool",
+    "SemanticQueryTool",
+    "ToolConfig",
+    "ValidateSqlTool",
+    "VisualizeTool",
+    "WorkflowTool",
+]
+
+
+class _Tool(StrictModel):
+    description: str | None = Field(default=None, description="What the model is told the tool does.")
+
+
+class ExecuteSqlTool(_Tool):
+    """Run a read-only SQL query on a database from config.yml."""
+
+    type: Literal["execute_sql"]
+    name: str = "execute_sql"
+    database: str = Field(description="A database name from config.yml.")
+    dry_run_limit: int | None = Field(default=None, ge=0)
+    variables: dict[str, Any] | None = None
+
+
+class ValidateSqlTool(_Tool):
+    """Check that a SQL query parses and plans on a database, without returning rows."""
+
+    type: Literal["validate_sql"]
+    name: str = "validate_sql"
+    database: str = Field(description="A database name from config.yml.")
+
+
+class RetrievalTool(_Tool):
+    """Search embedded project files (`.sql` queries and their `embed:` front matter, documents)."""
+
+    type: Literal["retrieval"]
+    name: str = "retrieval"
+    src: StrList = Field(description="Globs of files to embed, relative to the project root.")
+    embed_model: str = "text-embedding-3-small"
+    api_url: str = "https://api.openai.com/v1"
+    api_key: str | None = None
+    key_var: str = Field(default="OPENAI_API_KEY", description="Environment variable holding the API key.")
+    n_dims: int = Field(default=512, ge=1)
+    top_k: int = Field(default=4, ge=1)
+    factor: int = Field(default=5, ge=1)
+    db_path: str = ".lancedb"
+
+
+class VisualizeTool(_Tool):
+    """Draw a chart from a query result."""
+
+    type: Literal["visualize"]
+    name: str = "visualize"
+
+
+class WorkflowTool(_Tool):
+    """Run a workflow; its output (or one task's, `output_task_ref`) is the tool result."""
+
+    type: Literal["workflow"]
+    name: str = "workflow"
+    workflow_ref: str = Field(description="The workflow file, relative to the project root.")
+    output_task_ref: str | None = None
+    variables: Variables | None = Field(
+        default=None, description="Arguments the model passes, as JSON Schemas."
+    )
+
+
+class AgentTool(_Tool):
+    """Ask another agent."""
+
+    type: Literal["agent"]
+    name: str = "agent"
+    agent_ref: str = Field(description="The agent file, relative to the project root.")
+    variables: Variables | None = None
+
+
+class CreateDataAppTool(_Tool):
+    type: Literal["create_data_app"]
+    name: str = "create_data_app"
+
+
+class EditDataAppTool(_Tool):
+    type: Literal["edit_data_app"]
+    name: str = "edit_data_app"
+
+
+class ReadDataAppTool(_Tool):
+    type: Literal["read_data_app"]
+    name: str = "read_data_app"
+
+
+class CreateV0AppTool(_Tool):
+    type: Literal["create_v0_app"]
+    name: str = "create_v0_app"
+    github_repo: str | None = None
+    oxy_api_key_var: str = "OXY_API_KEY"
+    v0_api_key_var: str = "V0_API_KEY"
+    system_instruction: str | None = None
+
+
+class OmniQueryTool(_Tool):
+    type: Literal["omni_query"]
+    name: str = "omni_query"
+    integration: str
+    topic: str
+
+
+class SemanticQueryTool(_Tool):
+    type: Literal["semantic_query"]
+    name: str = "semantic_query"
+    topic: str | None = None
+    dry_run_limit: int | None = Field(default=None, ge=0)
+    variables: dict[str, Any] | None = None
+
+
+class LookerQueryTool(_Tool):
+    type: Literal["looker_query"]
+    name: str = "looker_query"
+    integration: str
+    model: str
+    explore: str
+
+
+class SaveAutomationTool(_Tool):
+    type: Literal["save_automation"]
+    name: str = "save_automation"
+    retrieval: RouteRetrievalConfig | None = None
+
+
+class DbtRunTool(_Tool):
+    type: Literal["dbt_run"]
+    name: str = "dbt_run"
+    selector: str | None = None
+    full_refresh: bool = False
+
+
+class DbtCompileTool(_Tool):
+    type: Literal["dbt_compile"]
+    name: str = "dbt_compile"
+    model: str | None = None
+
+
+ToolConfig = Annotated[
+    ExecuteSqlTool
+    | ValidateSqlTool
+    | RetrievalTool
+    | VisualizeTool
+    | WorkflowTool
+    | AgentTool
+    | CreateDataAppTool
+    | EditDataAppTool
+    | ReadDataAppTool
+    | CreateV0AppTool
+    | OmniQueryTool
+    | SemanticQueryTool
+    | LookerQueryTool
+    | SaveAutomationTool
+    | DbtRunTool
+    | DbtCompileTool,
+    Field(discriminator="type"),
+]
+"""One `tools:` entry, by `type`."""
