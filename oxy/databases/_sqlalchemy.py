@@ -98,7 +98,6 @@ class SQLAlchemyConnector(Connector):
             columns=columns,
             rows=tuple(tuple(to_json_value(value) for value in row) for row in rows),
             truncated=truncated,
-            sql=sql,
         )
 
     def _explain(self, sql: str) -> str:

@@ -7,7 +7,7 @@ import datetime as dt
 import decimal
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlglot import exp
 
@@ -50,7 +50,6 @@ class QueryResult:
     rows: tuple[tuple[JsonValue, ...], ...]
     truncated: bool = False
     """True when the query had more rows than the `limit` it ran under."""
-    sql: str = field(default="", repr=False)
 
     @property
     def row_count(self) -> int:

@@ -24,7 +24,7 @@ ORDERS_CSV = """id,customer,amount,ordered_on
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def dataset_project(tmp_path: Path) -> Path:
     """A project folder with `.db/` holding two CSVs and a Parquet file, like Oxy's examples."""
     data = tmp_path / ".db"
     data.mkdir()

@@ -25,7 +25,6 @@ from oxy.config.databases import (
     SQLiteDatabase,
 )
 
-CORPUS = Path("/work/shared/oxy-compat")
 DATABASES = TypeAdapter(list[DatabaseConfig])
 
 
@@ -34,10 +33,8 @@ def parse(entry: dict[str, Any]) -> DatabaseConfig:
 
 
 @pytest.mark.parametrize("config_file", ["examples/config.yml", "demo_project/config.yml"])
-def test_corpus_databases_parse(config_file: str) -> None:
-    path = CORPUS / config_file
-    if not path.exists():
-        pytest.skip(f"Oxy's corpus is not at {CORPUS}")
+def test_corpus_databases_parse(oxy_compat: Path, config_file: str) -> None:
+    path = oxy_compat / config_file
     entries = yaml.safe_load(path.read_text())["databases"]
     parsed = DATABASES.validate_python(entries)
     assert [(database.name, database.type) for database in parsed] == [
@@ -45,10 +42,8 @@ def test_corpus_databases_parse(config_file: str) -> None:
     ]
 
 
-def test_examples_config_values() -> None:
-    path = CORPUS / "examples/config.yml"
-    if not path.exists():
-        pytest.skip(f"Oxy's corpus is not at {CORPUS}")
+def test_examples_config_values(oxy_compat: Path) -> None:
+    path = oxy_compat / "examples/config.yml"
     by_name = {
         database.name: database
         for database in DATABASES.validate_python(yaml.safe_load(path.read_text())["databases"])
