@@ -69,9 +69,9 @@ def to_json_value(value: object) -> JsonValue:
     if isinstance(value, uuid.UUID | dt.timedelta):
         return str(value)
     if isinstance(value, Mapping):
-        return {str(key): to_json_value(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
+        return {str(key): to_json_value(item) for key, item in value.items()}
     if isinstance(value, Sequence | set | frozenset):
-        return [to_json_value(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+        return [to_json_value(item) for item in value]
     return str(value)
 
 
