@@ -1,0 +1,100 @@
+"""One `AsyncOpenAI` per endpoint and event loop, and one concurrency limiter per endpoint.
+
+Building an `AsyncOpenAI` costs ~20 ms and its connection pool is what makes keep-alive work, so
+clients are shared by every run in the process. An httpx pool belongs to the event loop that opened
+its connections, hence one client per loop (tests start a loop per test; a server has one).
+`aclose_clients()` closes the current loop's clients; call it before that loop ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+import anyio
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+__all__ = ["Endpoint", "aclose_clients", "limiter_for", "openai_client"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Endpoint:
+    """Everything that tells one HTTP client from another. The key never shows in `repr`."""
+
+    base_url: str | None
+    api_key: str = field(repr=False)
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    timeout: float | None = None
+    azure_api_version: str | None = None
+    azure_deployment: str | None = None
+
+
+class _NoLoop:
+    """Stands in for the event loop outside asyncio (e.g. trio)."""
+
+
+_NO_LOOP = _NoLoop()
+_clients: WeakKeyDictionary[object, dict[Endpoint, AsyncOpenAI]] = WeakKeyDictionary()
+_limiters: dict[object, anyio.CapacityLimiter] = {}
+
+
+def current_loop() -> object:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return _NO_LOOP
+
+
+def _build(endpoint: Endpoint) -> AsyncOpenAI:
+    import openai
+
+    headers = dict(endpoint.headers) or None
+    if endpoint.azure_api_version is not None:
+        return openai.AsyncAzureOpenAI(
+            api_key=endpoint.api_key,
+            api_version=endpoint.azure_api_version,
+            azure_endpoint=endpoint.base_url or "",
+            azure_deployment=endpoint.azure_deployment,
+            default_headers=headers,
+            timeout=endpoint.timeout,
+            max_retries=0,
+        )
+    return openai.AsyncOpenAI(
+        api_key=endpoint.api_key,
+        base_url=endpoint.base_url,
+        default_headers=headers,
+        timeout=endpoint.timeout,
+        max_retries=0,
+    )
+
+
+def openai_client(endpoint: Endpoint, loop: object) -> AsyncOpenAI:
+    """The shared client for `endpoint` on `loop` (from `current_loop()`), built on first use."""
+    clients = _clients.get(loop)
+    if clients is None:
+        clients = _clients[loop] = {}
+    client = clients.get(endpoint)
+    if client is None:
+        client = clients[endpoint] = _build(endpoint)
+    return client
+
+
+async def aclose_clients() -> None:
+    """Close the current event loop's shared HTTP clients (their kept-alive connections)."""
+    clients = _clients.pop(current_loop(), {})
+    for client in clients.values():
+        await client.close()
+
+
+def limiter_for(key: object, total: int) -> anyio.CapacityLimiter:
+    """The process-wide limiter for one endpoint; when configs disagree, the smallest bound wins."""
+    limiter = _limiters.get(key)
+    if limiter is None:
+        limiter = _limiters[key] = anyio.CapacityLimiter(total)
+    elif total < limiter.total_tokens:
+        limiter.total_tokens = total
+    return limiter

