@@ -17,7 +17,14 @@ from oxy.config.agent_test import AgentTestFile
 from oxy.config.databases import DatabaseConfig
 from oxy.config.models import ModelConfig
 from oxy.config.project import ProjectConfig
-from oxy.config.refs import Findings, check_agent, check_agent_test, check_config, check_workflow
+from oxy.config.refs import (
+    Findings,
+    check_agent,
+    check_agent_test,
+    check_config,
+    check_config_names,
+    check_workflow,
+)
 from oxy.config.workflow import WorkflowConfig
 from oxy.errors import ConfigError
 
@@ -118,7 +125,10 @@ def load_project(root: Path) -> Project:
             f"no {CONFIG_FILE} in {root}; run `oxy make` to create a project there, or pass --project DIR"
         )
     doc = load_yaml(root / CONFIG_FILE, file=CONFIG_FILE)
-    config = parse_config(doc)
+    try:
+        config = parse_config(doc)
+    except ConfigErrors as exc:
+        raise ConfigErrors([*exc.errors, *check_config_names(doc).errors]) from None
     _raise_errors(check_config(config, doc, root))
     return Project(root=root, config=config)
 

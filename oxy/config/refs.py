@@ -18,6 +18,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from oxy.config._issues import unknown_name
 from oxy.config._kinds import FileKind, classify, walk_project
@@ -39,13 +40,53 @@ from oxy.config.workflow import (
 )
 from oxy.errors import ConfigError
 
-__all__ = ["Findings", "check_agent", "check_agent_test", "check_config", "check_sql_file", "check_workflow"]
+__all__ = [
+    "Findings",
+    "KnownNames",
+    "RawNames",
+    "check_agent",
+    "check_agent_test",
+    "check_config",
+    "check_config_names",
+    "check_sql_file",
+    "check_workflow",
+]
 
 _KIND_SUFFIX = {
     FileKind.AGENT: "*.agent.yml",
     FileKind.WORKFLOW: "*.workflow.yml, *.procedure.yml or *.automation.yml",
     FileKind.SQL: "*.sql",
 }
+
+
+class KnownNames(Protocol):
+    """The database and model names of config.yml: a `ProjectConfig`, or `RawNames` when it is broken."""
+
+    @property
+    def database_names(self) -> list[str]: ...
+
+    @property
+    def model_names(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class RawNames:
+    """Names read straight from config.yml's data, so one broken entry does not hide every name check."""
+
+    database_names: list[str]
+    model_names: list[str]
+
+    @classmethod
+    def from_data(cls, data: Any) -> RawNames:
+        return cls(_raw_names(data, "databases"), _raw_names(data, "models"))
+
+
+def _raw_names(data: Any, key: str) -> list[str]:
+    entries: Any = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return []
+    names = [entry.get("name") for entry in entries if isinstance(entry, dict)]
+    return list(dict.fromkeys(name for name in names if isinstance(name, str)))
 
 
 @dataclass
@@ -55,9 +96,9 @@ class Findings:
 
 
 class _Checker:
-    def __init__(self, root: Path, config: ProjectConfig | None, doc: YamlDocument) -> None:
+    def __init__(self, root: Path, names: KnownNames | None, doc: YamlDocument) -> None:
         self.root = root
-        self.config = config
+        self.names = names
         self.doc = doc
         self.found = Findings()
 
@@ -65,12 +106,12 @@ class _Checker:
         (self.found.warnings if warn else self.found.errors).append(self.doc.error(message, path))
 
     def database(self, name: str, path: DataPath) -> None:
-        if self.config is not None and self.config.database(name) is None:
-            self.report(unknown_name("Database", name, self.config.database_names), path)
+        if self.names is not None and name not in self.names.database_names:
+            self.report(unknown_name("Database", name, self.names.database_names), path)
 
     def model(self, name: str, path: DataPath, *, warn: bool = False) -> None:
-        if self.config is not None and self.config.model(name) is None:
-            self.report(unknown_name("Model", name, self.config.model_names), path, warn=warn)
+        if self.names is not None and name not in self.names.model_names:
+            self.report(unknown_name("Model", name, self.names.model_names), path, warn=warn)
 
     def file(
         self, what: str, ref: str, path: DataPath, *, kinds: Sequence[FileKind] = (), warn: bool = False
@@ -113,11 +154,25 @@ class _Checker:
                 self.file("dataset", test.dataset, ("tests", i, "dataset"))
 
 
+def check_config_names(doc: YamlDocument) -> Findings:
+    """Database and model names are unique; read from the data, so it works on a broken config.yml too."""
+    check = _Checker(Path(), None, doc)
+    for key, noun in (("databases", "database"), ("models", "model")):
+        entries: Any = doc.data.get(key) if isinstance(doc.data, dict) else None
+        if isinstance(entries, list):
+            named = [
+                (entry["name"], (key, i, "name"))
+                for i, entry in enumerate(entries)
+                if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+            ]
+            check.unique(noun, named)
+    return check.found
+
+
 def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findings:
     """Unique database and model names; defaults, A2A and MCP entries that point somewhere real."""
     check = _Checker(root, config, doc)
-    check.unique("database", ((db.name, ("databases", i, "name")) for i, db in enumerate(config.databases)))
-    check.unique("model", ((m.name, ("models", i, "name")) for i, m in enumerate(config.models)))
+    check.found = check_config_names(doc)
     if config.defaults is not None:
         if config.defaults.database is not None:
             check.database(config.defaults.database, ("defaults", "database"))
@@ -132,7 +187,7 @@ def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findin
     return check.found
 
 
-def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: ProjectConfig | None) -> Findings:
+def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: KnownNames | None) -> Findings:
     """The model, databases, files and globs an agent names."""
     check = _Checker(root, config, doc)
     check.model(agent.model, ("model",))
@@ -173,7 +228,7 @@ def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:
 
 
 def check_workflow(
-    workflow: WorkflowConfig, doc: YamlDocument, root: Path, config: ProjectConfig | None
+    workflow: WorkflowConfig, doc: YamlDocument, root: Path, config: KnownNames | None
 ) -> Findings:
     """Unique task names per list; the databases, files and agents tasks name; tests' `task_ref`s."""
     check = _Checker(root, config, doc)
@@ -213,7 +268,7 @@ def _check_tasks(check: _Checker, tasks: Sequence[TaskConfig], at: DataPath, nam
 
 
 def check_agent_test(
-    test: AgentTestFile, doc: YamlDocument, root: Path, config: ProjectConfig | None
+    test: AgentTestFile, doc: YamlDocument, root: Path, config: KnownNames | None
 ) -> Findings:
     """The target agent (inferred from the file name when unset) and the judge model."""
     check = _Checker(root, config, doc)
@@ -224,7 +279,7 @@ def check_agent_test(
     return check.found
 
 
-def check_sql_file(sql: SqlFile, root: Path, config: ProjectConfig | None) -> Findings:
+def check_sql_file(sql: SqlFile, root: Path, config: KnownNames | None) -> Findings:
     """The database named in the front matter exists."""
     if sql.database is None or sql.source is None:
         return Findings()
@@ -245,11 +300,23 @@ def _glob(root: Path, pattern: str) -> Iterable[Path]:
 
 
 def _closest(ref: str, root: Path, kinds: Sequence[FileKind]) -> str:
-    suffix = "." + ref.rsplit(".", 1)[-1] if "." in ref else ""
+    """A project file that `ref` probably meant: same name elsewhere, or a close path of the same kind."""
+    suffix = _suffix(ref)
     candidates = [
         p.relative_to(root).as_posix()
         for p in walk_project(root)
-        if (p.name.endswith(suffix) if suffix else True) and (not kinds or classify(p.name) in kinds)
+        if p.name.endswith(suffix) and (not kinds or classify(p.name) in kinds)
     ]
-    close = difflib.get_close_matches(ref, candidates, n=1, cutoff=0.6)
-    return f" — did you mean {close[0]!r}?" if close else ""
+    name = ref.rsplit("/", 1)[-1]
+    same_name = [c for c in candidates if c.rsplit("/", 1)[-1] == name]
+    if same_name:
+        return f" — did you mean {same_name[0]!r}?"
+    stems = {c.rsplit("/", 1)[-1].removesuffix(suffix): c for c in candidates}
+    close = difflib.get_close_matches(name.removesuffix(suffix), list(stems), n=1, cutoff=0.75)
+    return f" — did you mean {stems[close[0]]!r}?" if close else ""
+
+
+def _suffix(ref: str) -> str:
+    """`.agent.yml` for `agents/sql.agent.yml`, `.sql` for `q.sql`: everything from the name's first dot."""
+    name = ref.rsplit("/", 1)[-1]
+    return name[name.index(".") :] if "." in name else ""

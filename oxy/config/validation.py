@@ -11,12 +11,14 @@ from oxy.config._kinds import FileKind, classify, skip_reason, walk_project
 from oxy.config._parse import parse_agent, parse_agent_test, parse_config, parse_workflow
 from oxy.config._yaml import load_yaml
 from oxy.config.loader import CONFIG_FILE
-from oxy.config.project import ProjectConfig
 from oxy.config.refs import (
     Findings,
+    KnownNames,
+    RawNames,
     check_agent,
     check_agent_test,
     check_config,
+    check_config_names,
     check_sql_file,
     check_workflow,
 )
@@ -107,22 +109,27 @@ class _Run:
         self.errors.extend(found.errors)
         self.warnings.extend(found.warnings)
 
-    def config(self) -> ProjectConfig | None:
-        """config.yml, or None when it is broken (its errors are collected; name checks are then skipped)."""
+    def config(self) -> KnownNames | None:
+        """config.yml's names; read from its raw data when it is broken (its errors are collected)."""
         if not (self.root / CONFIG_FILE).is_file():
             self.errors.append(ConfigError(f"no {CONFIG_FILE} in {self.root}; run `oxy make` to create one"))
             return None
         self.checked.append(CONFIG_FILE)
         try:
             doc = load_yaml(self.root / CONFIG_FILE, file=CONFIG_FILE)
-            config = parse_config(doc)
         except ConfigError as exc:
             self.collect(exc)
             return None
+        try:
+            config = parse_config(doc)
+        except ConfigError as exc:
+            self.collect(exc)
+            self.add(check_config_names(doc))
+            return RawNames.from_data(doc.data)
         self.add(check_config(config, doc, self.root))
         return config
 
-    def check(self, file: Path, rel: str, kind: FileKind, config: ProjectConfig | None) -> None:
+    def check(self, file: Path, rel: str, kind: FileKind, config: KnownNames | None) -> None:
         self.checked.append(rel)
         try:
             if kind is FileKind.SQL:
