@@ -73,7 +73,7 @@ class DatabaseView:
     def datasets(self) -> DatasetsView:
         grouped: dict[str, list[TableInfo]] = {}
         for table in self._tables:
-            grouped.setdefault(table.dataset or "main", []).append(table)
+            grouped.setdefault(table.schema or "main", []).append(table)
         return DatasetsView(grouped)
 
     def __str__(self) -> str:

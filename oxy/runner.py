@@ -6,14 +6,17 @@ executable; the run's events go to `sink`, its outcome comes back as a `RunResul
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from oxy.errors import ConfigError, NotSupported
+from oxy.execution.context import ExecutionContext
+from oxy.execution.executable import fn, step
 from oxy.execution.run import RunResult, run_executable
 from oxy.execution.sinks import EventSink
 from oxy.execution.templates import TemplateOrigin
+from oxy.models.messages import Message
 from oxy.runtime import Runtime
 
 WORKFLOW_SUFFIXES = (".workflow.yml", ".procedure.yml", ".automation.yml")
@@ -34,6 +37,7 @@ async def run_file(
     prompt: str | None = None,
     variables: Mapping[str, Any] | None = None,
     database: str | None = None,
+    model: str | None = None,
     sink: EventSink | None = None,
     run_id: str | None = None,
 ) -> RunResult[Any]:
@@ -43,9 +47,13 @@ async def run_file(
         return await run_sql_file(
             path, runtime=runtime, variables=variables, database=database, sink=sink, run_id=run_id
         )
-    if name.endswith(AGENT_SUFFIX) or name.endswith(WORKFLOW_SUFFIXES):
+    if name.endswith(AGENT_SUFFIX):
+        return await run_agent_file(
+            path, runtime=runtime, prompt=prompt, model=model, sink=sink, run_id=run_id
+        )
+    if name.endswith(WORKFLOW_SUFFIXES):
         raise NotSupported(
-            f"{relative_name(path, runtime.root)}: running agents and workflows lands in a later release"
+            f"{relative_name(path, runtime.root)}: running workflows is not supported in this version of oxy yet"
         )
     raise ConfigError(
         "oxy run takes a .sql file, an *.agent.yml or a *.workflow.yml / *.procedure.yml / *.automation.yml file",
@@ -67,13 +75,46 @@ async def run_sql_file(
     from oxy.workflows.sql import ExecuteSql, SqlRequest
 
     rel = relative_name(path, runtime.root)
-    sql_file = parse_sql_file(path, project=runtime.project)
-    db_name = database or sql_file.database or runtime.project.default_database(file=rel)
-    runtime.project.check_database(db_name, file=rel)
+    sql_file = parse_sql_file(path, file=rel)
+    db_name = database or sql_file.database or runtime.default_database(file=rel)
+    runtime.database_config(db_name, file=rel)  # a clear error before anything runs
+    text = path.read_text(encoding="utf-8")
+    body_line = text[: len(text) - len(sql_file.sql)].count("\n") + 1
     request = SqlRequest(
         sql=sql_file.sql,
         database=db_name,
         variables=dict(variables or {}),
-        origin=TemplateOrigin(file=rel, line=sql_file.body_line),
+        origin=TemplateOrigin(file=rel, line=body_line),
     )
     return await run_executable(ExecuteSql(), request, target=rel, sink=sink, services=runtime, run_id=run_id)
+
+
+async def run_agent_file(
+    path: Path,
+    *,
+    runtime: Runtime,
+    prompt: str | None,
+    model: str | None = None,
+    history: Sequence[Message] = (),
+    sink: EventSink | None = None,
+    run_id: str | None = None,
+) -> RunResult[Any]:
+    """Ask the agent at `path` a question; the run's output is its final answer."""
+    from oxy.agents.default import AgentRequest, DefaultAgent
+    from oxy.config import load_agent
+    from oxy.config.agent import DefaultAgentConfig
+
+    rel = relative_name(path, runtime.root)
+    if not prompt:
+        raise ConfigError("an agent needs a question: oxy run " + rel + ' "your question"')
+    config = load_agent(path, runtime.project)
+    if not isinstance(config, DefaultAgentConfig):
+        raise NotSupported(f"{rel}: routing agents are not supported in this version of oxy yet")
+    agent = DefaultAgent(config, file=rel, runtime=runtime, model_name=model)
+
+    async def answer(ctx: ExecutionContext, request: AgentRequest) -> str:
+        return (await agent.execute(ctx, request)).text
+
+    executable = step(fn(answer), name=agent.name, step_type="agent")
+    request = AgentRequest(prompt=prompt, history=tuple(history))
+    return await run_executable(executable, request, target=rel, sink=sink, services=runtime, run_id=run_id)

@@ -60,6 +60,7 @@ class TerminalSink(EventSink):
         self._status: Status | None = None
         self._in_text = False
         self._depth0: int | None = None
+        self._sql_shown: list[str] = []  # SQL already printed with its tool call
 
     async def emit(self, event: Event) -> None:
         self.stats.add(event)
@@ -91,12 +92,11 @@ class TerminalSink(EventSink):
                 self.console.print(f"[red]✗ {escape(event.name)}:[/] {escape(_first_line(event.content))}")
             self._start_spinner("Thinking…")
         elif isinstance(event, SqlEvent):
-            self._stop_spinner()
-            self.console.print(f"[dim]SQL on {escape(event.database)} ({escape(event.dialect)}):[/]")
-            self.console.print(Syntax(event.sql.strip(), "sql", theme="ansi_dark", word_wrap=True))
+            self._sql(event)
         elif isinstance(event, TableEvent):
             self._stop_spinner()
             self.console.print(_table(event))
+            self.console.print(f"[dim]{_row_count(event)}[/]")
         elif isinstance(event, ChartEvent):
             self._stop_spinner()
             self.console.print(
@@ -119,9 +119,19 @@ class TerminalSink(EventSink):
         if isinstance(sql, str):
             self.console.print(f"[bold cyan]→ {escape(event.name)}[/]")
             self.console.print(Syntax(sql.strip(), "sql", theme="ansi_dark", word_wrap=True))
+            self._sql_shown.append(sql.strip())
         else:
             shown = event.arguments if len(event.arguments) <= 200 else event.arguments[:200] + "…"
             self.console.print(f"[bold cyan]→ {escape(event.name)}[/] [dim]{escape(shown)}[/]")
+
+    def _sql(self, event: SqlEvent) -> None:
+        sql = event.sql.strip()
+        if sql in self._sql_shown:  # the tool call that sent it already showed it
+            self._sql_shown.remove(sql)
+            return
+        self._stop_spinner()
+        self.console.print(f"[dim]SQL on {escape(event.database)} ({escape(event.dialect)}):[/]")
+        self.console.print(Syntax(sql, "sql", theme="ansi_dark", word_wrap=True))
 
     def _step_started(self, event: StepStarted) -> None:
         if event.step_type in ("task", "workflow_task"):
@@ -140,7 +150,8 @@ class TerminalSink(EventSink):
         if s.model_calls:
             parts.append(f"{s.model_calls} model call{'s' if s.model_calls != 1 else ''}")
             parts.append(f"{s.input_tokens} → {s.output_tokens} tokens")
-        parts.append(f"{s.tool_calls} tool call{'s' if s.tool_calls != 1 else ''}")
+        if s.model_calls or s.tool_calls:
+            parts.append(f"{s.tool_calls} tool call{'s' if s.tool_calls != 1 else ''}")
         self.console.print(f"{mark} [dim]{' · '.join(parts)}[/]")
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -186,11 +197,13 @@ def _table(event: TableEvent) -> Table:
         table.add_column(column, overflow="fold")
     for row in event.rows[:MAX_TABLE_ROWS]:
         table.add_row(*("NULL" if v is None else escape(str(v)) for v in row))
+    return table
+
+
+def _row_count(event: TableEvent) -> str:
     hidden = len(event.rows) - MAX_TABLE_ROWS
     shown = min(len(event.rows), MAX_TABLE_ROWS)
     if hidden > 0 or event.truncated:
         more = "more" if event.truncated else str(hidden)
-        table.caption = f"{shown} rows shown, {more} not shown"
-    else:
-        table.caption = f"{len(event.rows)} row{'s' if len(event.rows) != 1 else ''}"
-    return table
+        return f"{shown} rows shown, {more} not shown"
+    return f"{len(event.rows)} row{'s' if len(event.rows) != 1 else ''}"

@@ -76,7 +76,13 @@ def run(
 
     async def main() -> Any:
         return await run_file(
-            file, runtime=runtime, prompt=prompt, variables=variables, database=database, sink=sink
+            file,
+            runtime=runtime,
+            prompt=prompt,
+            variables=variables,
+            database=database,
+            model=model,
+            sink=sink,
         )
 
     try:

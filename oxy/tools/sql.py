@@ -1,0 +1,106 @@
+"""`execute_sql` and `validate_sql`: the model's read-only way into a project database.
+
+`execute_sql` emits the SQL and the full result table (up to the run's row cap) as events; the
+model sees at most `Limits.model_rows` rows, with a note saying how much was cut.
+`validate_sql` parses the query in the database's dialect and asks the database to EXPLAIN it,
+without running it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import sqlglot
+from pydantic import Field
+from sqlglot.errors import ParseError, TokenError
+
+from oxy.errors import ToolError
+from oxy.execution.context import ExecutionContext
+from oxy.execution.events import SqlEvent, TableEvent
+from oxy.runtime import runtime_of
+from oxy.tools.base import FunctionTool, Tool
+from oxy.workflows.table import TableOutput
+
+SqlArgument = Annotated[
+    str, Field(description="One read-only SQL query (SELECT ... or WITH ... SELECT ...).")
+]
+
+
+def execute_sql_tool(
+    *,
+    database: str,
+    dialect: str,
+    name: str = "execute_sql",
+    description: str | None = None,
+    dry_run_limit: int | None = None,
+) -> Tool:
+    """A tool that runs one read-only query on `database` and shows the model the result."""
+
+    async def execute_sql(ctx: ExecutionContext, sql: SqlArgument) -> str:
+        connector = runtime_of(ctx).databases.get(database)
+        await ctx.emit(SqlEvent(source=ctx.source, sql=sql, database=database, dialect=connector.dialect))
+        cap = ctx.limits.max_table_rows
+        limit = min(cap, dry_run_limit) if dry_run_limit is not None else cap
+        result = await connector.aquery(sql, limit=limit)
+        await ctx.emit(
+            TableEvent(
+                source=ctx.source,
+                columns=result.columns,
+                rows=result.rows,
+                truncated=result.truncated,
+                database=database,
+            )
+        )
+        return table_for_model(
+            TableOutput(columns=result.columns, rows=result.rows, truncated=result.truncated),
+            max_rows=ctx.limits.model_rows,
+        )
+
+    return FunctionTool(
+        execute_sql,
+        name=name,
+        description=description
+        or f"Run one read-only SQL query on the {dialect} database '{database}' and return the result table.",
+    )
+
+
+def validate_sql_tool(
+    *, database: str, dialect: str, name: str = "validate_sql", description: str | None = None
+) -> Tool:
+    """A tool that checks a query against `database` (parse + EXPLAIN) without running it."""
+
+    async def validate_sql(ctx: ExecutionContext, sql: SqlArgument) -> str:
+        connector = runtime_of(ctx).databases.get(database)
+        try:
+            sqlglot.parse(sql, read=connector.dialect)
+        except (ParseError, TokenError) as exc:
+            raise ToolError(
+                f"The query does not parse as {connector.dialect} SQL: {_first_line(str(exc))}"
+            ) from None
+        await connector.aexplain(sql)
+        return "The query is valid."
+
+    return FunctionTool(
+        validate_sql,
+        name=name,
+        description=description
+        or f"Check that a SQL query is valid on the {dialect} database '{database}' without running it.",
+    )
+
+
+def table_for_model(table: TableOutput, *, max_rows: int) -> str:
+    """The result as a markdown table of at most `max_rows` rows, with a note when rows were cut."""
+    if not table.rows:
+        return "The query returned no rows. Columns: " + ", ".join(table.columns)
+    shown = TableOutput(columns=table.columns, rows=table.rows[:max_rows])
+    text = shown.to_markdown()
+    if len(table.rows) > max_rows:
+        more = "more" if table.truncated else str(len(table.rows) - max_rows)
+        text += f"\n\n(Showing the first {max_rows} rows; {more} rows were cut. Aggregate in SQL to see everything.)"
+    elif table.truncated:
+        text += "\n\n(The result was cut at the row cap; aggregate in SQL to see everything.)"
+    return text
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text

@@ -1,0 +1,60 @@
+"""Every command README.md shows is run here, the way a person would run it after the quickstart."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
+VENV_BIN = Path(sys.executable).parent
+
+# The command running this very test suite; running it again from inside would recurse.
+SELF = "make test"
+
+
+def readme_commands() -> list[tuple[str, str]]:
+    """(working directory relative to the repo, command) for each command in README's bash blocks."""
+    text = README.read_text()
+    commands: list[tuple[str, str]] = []
+    cwd = "."
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL):
+        for raw in block.splitlines():
+            line = re.sub(r"\s+#.*$", "", raw).strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("cd "):
+                cwd = os.path.normpath(os.path.join(cwd, line[3:].strip()))
+                continue
+            commands.append((cwd, line))
+    return commands
+
+
+def test_readme_shows_exactly_the_two_setup_commands_near_the_top() -> None:
+    first_block = re.search(r"```bash\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    assert first_block is not None
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in first_block.group(1).splitlines()]
+    assert [line for line in lines if line] == ["make demo", "make test"]
+
+
+@pytest.mark.parametrize(("cwd", "command"), readme_commands(), ids=lambda v: str(v))
+def test_readme_command_runs(cwd: str, command: str) -> None:
+    if command == SELF:
+        pytest.skip("this is the command running the test suite")
+    if command.startswith("source "):
+        assert (REPO / shlex.split(command)[1]).exists()
+        return
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("MAKEFLAGS", None)
+    proc = subprocess.run(
+        command, shell=True, cwd=REPO / cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert proc.returncode == 0, (
+        f"`{command}` in {cwd} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+    )
