@@ -1,0 +1,34 @@
+"""Backoff bounds, and the vendors that need optional packages."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from oxy.config.models import AnthropicModelConfig, LiteLLMModelConfig
+from oxy.errors import NotSupported
+from oxy.models import RetryPolicy, UserMessage, client_for
+
+
+def test_full_jitter_stays_under_the_cap() -> None:
+    policy = RetryPolicy(backoff=0.5, max_delay=4.0)
+    for attempt in range(8):
+        ceiling = min(4.0, 0.5 * 2**attempt)
+        assert all(0 <= policy.delay(attempt) <= ceiling for _ in range(50))
+    assert policy.delay(3, retry_after=1.5) == 1.5
+    assert policy.delay(3, retry_after=60) <= 4.0  # a longer Retry-After than the cap is not obeyed
+
+
+@pytest.mark.anyio
+@pytest.mark.skipif(importlib.util.find_spec("litellm") is not None, reason="litellm is installed")
+async def test_litellm_vendors_say_what_to_install(anyio_backend: str) -> None:
+    cfg = AnthropicModelConfig(name="claude", vendor="anthropic", model_ref="claude-sonnet-4-6")
+    client = client_for(cfg, project_root=Path("."))  # building is free: litellm is imported on first use
+    with pytest.raises(NotSupported, match=r"pip install 'oxy\[litellm\]'"):
+        await client.request([UserMessage(content="hi")])
+    other = LiteLLMModelConfig(name="m", vendor="litellm", model_ref="mistral/mistral-large-latest")
+    assert repr(client_for(other, project_root=Path("."))) == (
+        "LiteLLMClient(name='m', model='mistral/mistral-large-latest')"
+    )
