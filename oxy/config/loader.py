@@ -7,15 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oxy.config._issues import ConfigErrors, unknown_name
 from oxy.config._parse import parse_agent, parse_agent_test, parse_config, parse_workflow
 from oxy.config._yaml import YamlDocument, load_yaml
-from oxy.config.agent import AgentConfig
-from oxy.config.agent_test import AgentTestFile
-from oxy.config.databases import DatabaseConfig
-from oxy.config.models import ModelConfig
 from oxy.config.project import ProjectConfig
 from oxy.config.refs import (
     Findings,
@@ -25,8 +21,14 @@ from oxy.config.refs import (
     check_config_names,
     check_workflow,
 )
-from oxy.config.workflow import WorkflowConfig
 from oxy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from oxy.config.agent import AgentConfig
+    from oxy.config.agent_test import AgentTestFile
+    from oxy.config.databases import DatabaseConfig
+    from oxy.config.models import ModelConfig
+    from oxy.config.workflow import WorkflowConfig
 
 __all__ = [
     "CONFIG_FILE",

@@ -18,27 +18,22 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from oxy.config._issues import unknown_name
 from oxy.config._kinds import FileKind, classify, walk_project
 from oxy.config._yaml import DataPath, YamlDocument
-from oxy.config.agent import AgentConfig, DefaultAgentConfig, FileContext
-from oxy.config.agent_test import AgentTestFile, default_target
-from oxy.config.evals import CustomEval, EvalConfig
-from oxy.config.project import ProjectConfig
-from oxy.config.sql_file import SqlFile
-from oxy.config.tools import AgentTool, ExecuteSqlTool, RetrievalTool, ValidateSqlTool, WorkflowTool
-from oxy.config.workflow import (
-    AgentTask,
-    ConditionalTask,
-    ExecuteSqlTask,
-    LoopSequentialTask,
-    TaskConfig,
-    WorkflowConfig,
-    WorkflowTask,
-)
 from oxy.errors import ConfigError
+
+# File models are imported where they are used: loading config.yml to run a `.sql` file builds no agent
+# models, and running an agent builds no workflow ones (this is on `oxy run`'s cold-start path).
+if TYPE_CHECKING:
+    from oxy.config.agent import AgentConfig, DefaultAgentConfig
+    from oxy.config.agent_test import AgentTestFile
+    from oxy.config.evals import EvalConfig
+    from oxy.config.project import ProjectConfig
+    from oxy.config.sql_file import SqlFile
+    from oxy.config.workflow import TaskConfig, WorkflowConfig
 
 __all__ = [
     "Findings",
@@ -149,6 +144,8 @@ class _Checker:
                 first[name] = path
 
     def evals(self, tests: Sequence[EvalConfig]) -> None:
+        from oxy.config.evals import CustomEval
+
         for i, test in enumerate(tests):
             if isinstance(test, CustomEval):
                 self.file("dataset", test.dataset, ("tests", i, "dataset"))
@@ -189,6 +186,8 @@ def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findin
 
 def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: KnownNames | None) -> Findings:
     """The model, databases, files and globs an agent names."""
+    from oxy.config.agent import DefaultAgentConfig, FileContext
+
     check = _Checker(root, config, doc)
     check.model(agent.model, ("model",))
     contexts = agent.context or []
@@ -213,6 +212,8 @@ def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: Known
 
 
 def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:
+    from oxy.config.tools import AgentTool, ExecuteSqlTool, RetrievalTool, ValidateSqlTool, WorkflowTool
+
     check.unique("tool", ((t.name, ("tools", i)) for i, t in enumerate(agent.tools)))
     for i, tool in enumerate(agent.tools):
         at: DataPath = ("tools", i)
@@ -246,6 +247,14 @@ def check_workflow(
 
 
 def _check_tasks(check: _Checker, tasks: Sequence[TaskConfig], at: DataPath, names: set[str]) -> None:
+    from oxy.config.workflow import (
+        AgentTask,
+        ConditionalTask,
+        ExecuteSqlTask,
+        LoopSequentialTask,
+        WorkflowTask,
+    )
+
     check.unique("task", ((task.name, (*at, i, "name")) for i, task in enumerate(tasks)))
     for i, task in enumerate(tasks):
         here: DataPath = (*at, i)
@@ -271,6 +280,8 @@ def check_agent_test(
     test: AgentTestFile, doc: YamlDocument, root: Path, config: KnownNames | None
 ) -> Findings:
     """The target agent (inferred from the file name when unset) and the judge model."""
+    from oxy.config.agent_test import default_target
+
     check = _Checker(root, config, doc)
     target = test.target if test.target is not None else default_target(doc.file)
     check.file("target", target, ("target",), kinds=[FileKind.AGENT], warn=True)
