@@ -86,6 +86,8 @@ def _load(key: _LoadKey, name: str) -> _Loaded:
         loaded = _loaded.get(key)
         if loaded is not None:
             return loaded
+        if not key.path.is_file():
+            raise ModelError(f"Model {name!r} (local): no GGUF file at {str(key.path)!r}", model=name)
         try:
             llama_cpp = importlib.import_module("llama_cpp")
         except ImportError as exc:
@@ -93,8 +95,6 @@ def _load(key: _LoadKey, name: str) -> _Loaded:
                 f"Model {name!r} (local) needs llama-cpp-python, which is not installed: "
                 "run pip install 'oxy[local]'."
             ) from exc
-        if not key.path.is_file():
-            raise ModelError(f"Model {name!r} (local): no GGUF file at {str(key.path)!r}", model=name)
         options: dict[str, Any] = {"n_ctx": key.n_ctx, "chat_format": key.chat_format, "verbose": False}
         if key.n_threads is not None:
             options["n_threads"] = key.n_threads

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
 
-from oxy.config.models import AnthropicModelConfig, LiteLLMModelConfig
-from oxy.errors import NotSupported
+from oxy.config.models import AnthropicModelConfig, LiteLLMModelConfig, LocalModelConfig
+from oxy.errors import ModelError, NotSupported
 from oxy.models import RetryPolicy, UserMessage, client_for
 
 
@@ -32,3 +33,14 @@ async def test_litellm_vendors_say_what_to_install(anyio_backend: str) -> None:
     assert repr(client_for(other, project_root=Path("."))) == (
         "LiteLLMClient(name='m', model='mistral/mistral-large-latest')"
     )
+
+
+@pytest.mark.anyio
+async def test_local_model_file_is_resolved_against_the_project(anyio_backend: str, tmp_path: Path) -> None:
+    cfg = LocalModelConfig(name="mine", vendor="local", model_ref="models/missing.gguf")
+    client = client_for(cfg, project_root=tmp_path)
+    expected = str(tmp_path / "models" / "missing.gguf")
+    with pytest.raises(
+        ModelError, match=f"Model 'mine' \\(local\\): no GGUF file at '{re.escape(expected)}'"
+    ):
+        await client.request([UserMessage(content="hi")])

