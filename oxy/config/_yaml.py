@@ -93,7 +93,7 @@ def parse_yaml(text: str, *, file: str) -> YamlDocument:
         if node is None:
             return YamlDocument(file=file, data=None)
         doc = YamlDocument(file=file, data=loader.construct_document(node))
-        _index(node, (), doc)
+        _index(node, (), doc, set())
         return doc
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, file) from None
@@ -116,8 +116,11 @@ def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
     )
 
 
-def _index(node: yaml.Node, path: DataPath, doc: YamlDocument) -> None:
+def _index(node: yaml.Node, path: DataPath, doc: YamlDocument, seen_nodes: set[int]) -> None:
     doc.values[path] = Position(node.start_mark.line + 1, node.start_mark.column + 1)
+    if id(node) in seen_nodes:  # an alias (`*name`): its anchor was indexed already, and may contain itself
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -136,10 +139,10 @@ def _index(node: yaml.Node, path: DataPath, doc: YamlDocument) -> None:
             seen[key] = line
             child = (*path, key)
             doc.keys[child] = Position(line, key_node.start_mark.column + 1)
-            _index(value_node, child, doc)
+            _index(value_node, child, doc, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index(item, (*path, i), doc)
+            _index(item, (*path, i), doc, seen_nodes)
 
 
 def _scalar_key(node: yaml.ScalarNode) -> str:

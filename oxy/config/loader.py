@@ -65,6 +65,18 @@ class Project:
         except ValueError:
             return str(full)
 
+    def glob(self, pattern: str) -> list[str]:
+        """Files matching `pattern` (relative to the root), as sorted root-relative POSIX paths.
+
+        Hidden files and folders are left out, as `oxy validate` leaves them out.
+        """
+        found: list[str] = []
+        for path in self.root.glob(pattern.removeprefix("./")):
+            rel = path.relative_to(self.root).as_posix()
+            if path.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+                found.append(rel)
+        return sorted(found)
+
     def database(self, name: str | None = None) -> DatabaseConfig:
         """The database `name`, or the default one (`defaults.database`, else the only one)."""
         names = self.config.database_names

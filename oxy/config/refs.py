@@ -166,10 +166,35 @@ def check_config_names(doc: YamlDocument) -> Findings:
     return check.found
 
 
+def _secret_vars(check: _Checker, data: Any, path: DataPath) -> None:
+    """Every `*_var` value is an environment variable's name; a pasted secret is reported, never echoed."""
+    from oxy.config.secrets import is_env_var_name
+
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if (
+                isinstance(key, str)
+                and key.endswith("_var")
+                and isinstance(value, str)
+                and not is_env_var_name(value)
+            ):
+                check.report(
+                    f"{key!r} must name an environment variable (letters, digits and _), "
+                    "not hold the secret itself; export the secret and name its variable here",
+                    (*path, key),
+                )
+            else:
+                _secret_vars(check, value, (*path, key))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            _secret_vars(check, item, (*path, i))
+
+
 def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findings:
     """Unique database and model names; defaults, A2A and MCP entries that point somewhere real."""
     check = _Checker(root, config, doc)
     check.found = check_config_names(doc)
+    _secret_vars(check, doc.data, ())
     if config.defaults is not None:
         if config.defaults.database is not None:
             check.database(config.defaults.database, ("defaults", "database"))

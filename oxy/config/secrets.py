@@ -4,22 +4,37 @@ from the files themselves, and are never part of a message."""
 from __future__ import annotations
 
 import os
+import re
 
 from oxy.errors import ConfigError
 
-__all__ = ["resolve_secret"]
+__all__ = ["is_env_var_name", "resolve_secret"]
+
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def is_env_var_name(value: str) -> bool:
+    """Whether `value` can be an environment variable's name (and so is not a pasted secret)."""
+    return _ENV_VAR.fullmatch(value) is not None
 
 
 def resolve_secret(var_name: str, *, file: str | None = "config.yml", key: str | None = None) -> str:
     """The value of the environment variable `var_name`.
 
     Raises `ConfigError` naming the variable and the key that names it (never a value) when it is unset
-    or empty.
+    or empty, or when `var_name` cannot be a variable's name (a pasted secret, which is not echoed).
     """
+    named_by = f" ({key} names it)" if key else ""
+    if not is_env_var_name(var_name):
+        where = key or "a *_var key"
+        raise ConfigError(
+            f"{where} must name an environment variable (letters, digits and _), not hold the secret itself",
+            file=file,
+            key=key,
+        )
     value = os.environ.get(var_name)
     if not value:
         state = "is empty" if value == "" else "is not set"
-        named_by = f" ({key} names it)" if key else ""
         raise ConfigError(
             f"environment variable {var_name!r} {state}{named_by}; export it before running oxy",
             file=file,

@@ -141,3 +141,13 @@ def test_empty_config_is_an_empty_project(tmp_path: Path) -> None:
     (tmp_path / "config.yml").write_text("")
 
     assert load_project(tmp_path).config.databases == []
+
+
+def test_glob_lists_project_files(root: Path) -> None:
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "x.agent.yml").write_text("model: small\n")
+    project = load_project(root)
+
+    assert project.glob("**/*.agent.yml") == ["agents/ask.agent.yml"]
+    assert project.glob("./flows/*.yml") == ["flows/report.workflow.yml"]
+    assert project.glob("nothing/*.sql") == []

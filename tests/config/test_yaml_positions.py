@@ -70,3 +70,11 @@ def test_unreadable_files(tmp_path: Path) -> None:
 def test_format_path() -> None:
     assert format_path(("tasks", 2, "tasks", 0, "database")) == "tasks[2].tasks[0].database"
     assert format_path(()) == ""
+
+
+def test_recursive_alias_does_not_loop() -> None:
+    doc = parse_yaml("a: &x [1, *x]\nb: *x\n", file="x.yml")
+
+    assert doc.data["a"][1] is doc.data["a"]
+    assert doc.position(("b",), at_key=True) == Position(2, 1)
+    assert doc.position(("b",)) == Position(1, 4)  # an alias's value is where its anchor was written
