@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -25,7 +26,16 @@ class OxyClickError(click.ClickException):
 
 
 def as_click_error(error: OxyError | str) -> OxyClickError:
-    return OxyClickError(str(error))
+    return OxyClickError(one_line(str(error)))
+
+
+_CARET_LINE = re.compile(r"^\s*\^+\s*$")
+
+
+def one_line(message: str) -> str:
+    """Fold a multi-line message (a database's error with its caret diagram) into one line."""
+    lines = [line.strip() for line in message.splitlines()]
+    return " ".join(line for line in lines if line and not _CARET_LINE.match(line))
 
 
 def fail(error: OxyError | str) -> NoReturn:

@@ -10,10 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlalchemy
-from sqlalchemy import URL, make_url
-
-# scripts/ci/postgres.sh prints this URL; the default is the same server it starts.
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://oxy_test:oxy_test@127.0.0.1:5433/oxy_test"
+from sqlalchemy import URL
 
 ORDERS_CSV = """id,customer,amount,ordered_on
 1,alice,10.5,2024-01-02
@@ -69,25 +66,6 @@ def sqlite_file(tmp_path: Path) -> Path:
         connection.execute("CREATE VIEW top_users AS SELECT name, score FROM users WHERE score > 20")
     connection.close()
     return path
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> URL:
-    """The test server's URL, or a skip saying how to start one."""
-    url = make_url(os.environ.get("OXY_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
-    engine = sqlalchemy.create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            pass
-    except sqlalchemy.exc.OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        pytest.skip(
-            f"no PostgreSQL at {url.render_as_string(hide_password=True)} ({reason}); "
-            'run eval "$(scripts/ci/postgres.sh)" to start one'
-        )
-    finally:
-        engine.dispose()
-    return url
 
 
 @pytest.fixture

@@ -1,0 +1,151 @@
+"""`oxy run query.sql` end to end through the CLI, on real DuckDB, SQLite and PostgreSQL databases."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import URL
+
+from oxy.cli import cli
+from oxy.execution.events import RunFinished, RunStarted, SqlEvent, TableEvent, event_from_json
+
+CONFIG = """\
+databases:
+  - name: local
+    type: duckdb
+    dataset: data/
+  - name: app
+    type: sqlite
+    path: app.sqlite
+defaults:
+  database: local
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "config.yml").write_text(CONFIG)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "fruit.csv").write_text("name,sales\napple,325\nbanana,2000\ncherry,18\nkiwi,120\n")
+    connection = sqlite3.connect(tmp_path / "app.sqlite")
+    with connection:
+        connection.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        connection.executemany("INSERT INTO users (name) VALUES (?)", [("ana",), ("ben",), ("chen",)])
+    connection.close()
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "top.sql").write_text(
+        "select name, sales from fruit where sales >= {{ min_sales }} order by sales desc\n"
+    )
+    (tmp_path / "queries" / "users.sql").write_text(
+        "/*\n  oxy:\n    database: app\n*/\nselect count(*) as n from users\n"
+    )
+    return tmp_path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_runs_a_templated_query_on_duckdb_csvs_and_prints_a_table(project: Path) -> None:
+    code, out, err = invoke("run", str(project / "queries/top.sql"), "-v", "min_sales=100")
+    assert (code, err) == (0, "")
+    lines = [line.strip() for line in out.splitlines()]
+    assert "where sales >= 100 order by sales desc" in out  # the rendered SQL is shown
+    assert any(line.startswith("banana") and line.endswith("2000") for line in lines)
+    assert not any(line.startswith("cherry") for line in lines)
+    assert "3 rows" in out
+
+
+def test_jsonl_streams_started_sql_table_finished_events_that_parse_back(project: Path) -> None:
+    code, out, _ = invoke("run", str(project / "queries/top.sql"), "-v", "min_sales=300", "--format", "jsonl")
+    assert code == 0
+    events = [event_from_json(line) for line in out.splitlines()]
+    assert [e.kind for e in events] == ["run_started", "sql", "table", "run_finished"]
+    started, sql, table, finished = events
+    assert isinstance(started, RunStarted) and started.target == "queries/top.sql"
+    assert isinstance(sql, SqlEvent) and (sql.database, sql.dialect) == ("local", "duckdb")
+    assert sql.sql.startswith("select name, sales from fruit where sales >= 300")
+    assert isinstance(table, TableEvent)
+    assert (table.columns, table.rows, table.truncated) == (
+        ("name", "sales"),
+        (("banana", 2000), ("apple", 325)),
+        False,
+    )
+    assert isinstance(finished, RunFinished) and finished.status == "ok" and finished.run_id == started.run_id
+
+
+def test_front_matter_picks_the_database_and_database_option_overrides_it(project: Path) -> None:
+    code, out, _ = invoke("run", str(project / "queries/users.sql"), "--format", "jsonl")
+    assert code == 0
+    sql = [e for e in map(event_from_json, out.splitlines()) if isinstance(e, SqlEvent)][0]
+    assert (sql.database, sql.dialect) == ("app", "sqlite")
+
+    code, _, err = invoke("run", str(project / "queries/users.sql"), "--database", "local")
+    assert code == 1
+    assert err.startswith("error: local (duckdb): Catalog Error: Table with name users does not exist!")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unknown_database_names_the_known_ones(project: Path) -> None:
+    code, _, err = invoke("run", str(project / "queries/top.sql"), "--database", "x", "-v", "min_sales=1")
+    assert code == 1
+    assert err == "error: queries/top.sql: Database 'x' not found in config.yml; known: local, app\n"
+
+
+def test_missing_file_is_one_line(project: Path) -> None:
+    code, _, err = invoke("run", str(project / "queries/nope.sql"))
+    assert code == 1
+    assert err == f"error: {project / 'queries/nope.sql'}: no such file\n"
+
+
+def test_undefined_template_variable_names_file_and_line(project: Path) -> None:
+    code, _, err = invoke("run", str(project / "queries/top.sql"))
+    assert code == 1
+    assert (
+        err
+        == "error: queries/top.sql:1: template error: `min_sales` is undefined — variables here: databases\n"
+    )
+
+
+def test_writes_are_refused_whatever_the_database(project: Path) -> None:
+    (project / "queries" / "evil.sql").write_text("delete from users")
+    for db in ("local", "app"):
+        code, _, err = invoke("run", str(project / "queries/evil.sql"), "--database", db)
+        assert code == 1
+        assert err == "error: Refused: only read-only queries run here; got DELETE.\n"
+    (project / "queries" / "two.sql").write_text("select 1; select 2")
+    code, _, err = invoke("run", str(project / "queries/two.sql"))
+    assert code == 1
+    assert err == "error: Refused: send one statement at a time; got 2.\n"
+
+
+def test_bad_variable_syntax_is_a_usage_error(project: Path) -> None:
+    code, _, err = invoke("run", str(project / "queries/top.sql"), "-v", "min_sales")
+    assert code == 2
+    assert "'min_sales' is not key=value" in err
+
+
+def test_runs_on_postgres(tmp_path: Path, postgres_url: URL, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OXY_TEST_PG_PASSWORD", postgres_url.password or "")
+    (tmp_path / "config.yml").write_text(
+        f"""\
+databases:
+  - name: warehouse
+    type: postgres
+    host: {postgres_url.host}
+    port: {postgres_url.port}
+    user: {postgres_url.username}
+    password_var: OXY_TEST_PG_PASSWORD
+    database: {postgres_url.database}
+"""
+    )
+    (tmp_path / "q.sql").write_text("select n, n * n as square from generate_series(1, {{ upto }}) as n")
+    code, out, err = invoke("run", str(tmp_path / "q.sql"), "-v", "upto=4", "--format", "jsonl")
+    assert (code, err) == (0, "")
+    table = [e for e in map(event_from_json, out.splitlines()) if isinstance(e, TableEvent)][0]
+    assert table.rows == ((1, 1), (2, 4), (3, 9), (4, 16))
+    assert postgres_url.password not in out
