@@ -91,7 +91,9 @@ def test_errors_carry_file_line_column_and_key() -> None:
 
 
 def test_validate_some_paths_still_reads_config() -> None:
-    report = validate(BAD, [BAD / "workflows" / "unknown_task.workflow.yml", Path("queries")])
+    report = validate(
+        BAD, [BAD / "workflows" / "unknown_task.workflow.yml", Path("queries"), Path("config.yml")]
+    )
 
     assert report.checked == (
         "config.yml",
