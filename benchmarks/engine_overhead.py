@@ -1,0 +1,217 @@
+"""Engine overhead: oxy's agent loop versus a plain `openai` client loop sending the same requests.
+
+Each run is one question, one tool call, two streamed model requests, against the scripted model
+server (in its own process). oxy's side is what a served run executes: render the system
+instructions, the ReAct loop with its events, the tool through `FunctionTool`, the cached
+OpenAI-compatible client with retries and limits. The plain side is a hand-written streaming loop
+with one `AsyncOpenAI` client. Rounds alternate between the two; the table shows medians.
+
+    python benchmarks/engine_overhead.py [--runs 400] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+from openai import AsyncOpenAI
+
+from benchmarks._scripted_backend import scripted_backend
+from oxy.agents.react import ReactLoop
+from oxy.config.models import VLLMModelConfig
+from oxy.execution.events import Event
+from oxy.execution.executable import fn, step
+from oxy.execution.run import run_executable
+from oxy.execution.sinks import EventSink
+from oxy.execution.templates import Renderer
+from oxy.models import SystemMessage, UserMessage, client_for
+from oxy.tools.base import FunctionTool
+
+SYSTEM = "You answer questions about {{ shop }} using the lookup tool."
+QUESTION = "What is the answer?"
+
+
+class CountingSink(EventSink):
+    """Counts events, as a cheap stand-in for a handler (the terminal, SSE, the run store)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def emit(self, event: Event) -> None:
+        self.count += 1
+
+
+async def lookup(key: str) -> str:
+    """Look a key up."""
+    return "42"
+
+
+def oxy_runner(base_url: str) -> Callable[[], Awaitable[None]]:
+    config = VLLMModelConfig.model_validate(
+        {"name": "bench", "vendor": "vllm", "model_ref": "scripted", "api_url": base_url}
+    )
+    model = client_for(config, project_root=Path.cwd())
+    loop = ReactLoop(model=model, tools=[FunctionTool(lookup)], agent_name="bench", max_tool_calls=4)
+    renderer = Renderer()
+    sink = CountingSink()
+
+    async def agent(ctx: Any, prompt: str) -> str:
+        system = renderer.render(SYSTEM, {"shop": "a coffee shop"})
+        answer = await loop.execute(ctx, [SystemMessage(content=system), UserMessage(content=prompt)])
+        return answer.text
+
+    executable = step(fn(agent), name="bench", step_type="agent")
+
+    async def one() -> None:
+        result = await run_executable(executable, QUESTION, target="bench", sink=sink)
+        assert result.status == "ok", result.error
+
+    return one
+
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup",
+            "description": "Look a key up.",
+            "parameters": {"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]},
+        },
+    }
+]
+
+
+def plain_runner(base_url: str) -> Callable[[], Awaitable[None]]:
+    client = AsyncOpenAI(base_url=base_url, api_key="none")
+
+    async def one() -> None:
+        system = SYSTEM.replace("{{ shop }}", "a coffee shop")
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": QUESTION},
+        ]
+        while True:
+            stream = await client.chat.completions.create(
+                model="scripted",
+                messages=messages,
+                tools=TOOLS,
+                stream=True,  # type: ignore[arg-type]
+                stream_options={"include_usage": True},
+            )
+            text: list[str] = []
+            calls: dict[int, dict[str, str]] = {}
+            async for chunk in stream:
+                if not chunk.choices:
+                    continue
+                delta = chunk.choices[0].delta
+                if delta.content:
+                    text.append(delta.content)
+                for tc in delta.tool_calls or ():
+                    call = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
+                    if tc.id:
+                        call["id"] = tc.id
+                    if tc.function and tc.function.name:
+                        call["name"] = tc.function.name
+                    if tc.function and tc.function.arguments:
+                        call["arguments"] += tc.function.arguments
+            if not calls:
+                return
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": "".join(text),
+                    "tool_calls": [
+                        {
+                            "id": c["id"],
+                            "type": "function",
+                            "function": {"name": c["name"], "arguments": c["arguments"]},
+                        }
+                        for c in calls.values()
+                    ],
+                }
+            )
+            for c in calls.values():
+                json.loads(c["arguments"])
+                messages.append({"role": "tool", "tool_call_id": c["id"], "content": await lookup("answer")})
+
+    return one
+
+
+async def timed(one: Callable[[], Awaitable[None]], runs: int, concurrency: int) -> float:
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def guarded() -> None:
+        async with limiter:
+            await one()
+
+    started = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        for _ in range(runs):
+            tg.start_soon(guarded)
+    return time.perf_counter() - started
+
+
+async def measure(base_url: str, runs: int, rounds: int, concurrency: int) -> dict[str, float]:
+    oxy_one, plain_one = oxy_runner(base_url), plain_runner(base_url)
+    for one in (oxy_one, plain_one):  # warm up: connections, caches, imports
+        await timed(one, min(runs, 100), concurrency)
+    oxy_times: list[float] = []
+    plain_times: list[float] = []
+    for _ in range(rounds):
+        plain_times.append(await timed(plain_one, runs, concurrency))
+        oxy_times.append(await timed(oxy_one, runs, concurrency))
+    return {"oxy": statistics.median(oxy_times), "plain": statistics.median(plain_times)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    rows: list[tuple[str, ...]] = []
+    with scripted_backend() as base_url:
+        for concurrency in (1, 64):
+            t = anyio.run(measure, base_url, args.runs, args.rounds, concurrency)
+            added_ms = (t["oxy"] - t["plain"]) / args.runs * 1000
+            rows.append(
+                (
+                    str(concurrency),
+                    f"{t['plain']:.3f}",
+                    f"{t['oxy']:.3f}",
+                    f"{args.runs / t['plain']:.0f}",
+                    f"{args.runs / t['oxy']:.0f}",
+                    f"{t['plain'] / t['oxy'] * 100:.1f}%",
+                    f"{added_ms:+.3f}",
+                )
+            )
+    header = (
+        "concurrency",
+        "plain s",
+        "oxy s",
+        "plain runs/s",
+        "oxy runs/s",
+        "oxy/plain runs/s",
+        "added ms/run",
+    )
+    print(
+        f"engine overhead: {args.runs} runs x 2 model requests + 1 tool call, median of {args.rounds} rounds"
+    )
+    print_table(header, rows)
+
+
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
