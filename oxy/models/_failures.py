@@ -35,7 +35,8 @@ def openai_failure(
     if isinstance(exc, openai.APITimeoutError):
         return Failure(transient=True, detail=f"no answer from {url} within {timeout} s")
     if isinstance(exc, openai.APIConnectionError):
-        return Failure(transient=True, detail=f"cannot reach {url}", hint="is the server running?")
+        why = "" if exc.message == "Connection error." else f" ({exc.message})"  # litellm says more
+        return Failure(transient=True, detail=f"cannot reach {url}{why}", hint="is the server running?")
     if isinstance(exc, httpx.TransportError):
         return Failure(transient=True, detail=f"the connection to {url} dropped ({type(exc).__name__})")
     if isinstance(exc, StreamCut):

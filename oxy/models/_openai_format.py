@@ -97,7 +97,7 @@ def _usage(usage: Any) -> Usage:
 def chunk_deltas(chunk: Any, acc: ResponseAccumulator) -> list[ModelDelta]:
     """Feed one streamed chunk to `acc`; return the deltas to pass on."""
     out: list[ModelDelta] = []
-    usage = chunk.usage
+    usage = getattr(chunk, "usage", None)  # litellm sets it on the last chunk only
     if usage is not None:
         acc.usage = _usage(usage)
     for choice in chunk.choices:

@@ -9,8 +9,10 @@ default for the shipped SmolLM2) supports forcing a call with `tool_choice` nami
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import importlib.util
+import sys
 import threading
 from collections.abc import AsyncGenerator, Iterator, Sequence
 from dataclasses import dataclass
@@ -100,8 +102,23 @@ def _load(key: _LoadKey, name: str) -> _Loaded:
             options["n_threads"] = key.n_threads
         if key.seed is not None:
             options["seed"] = key.seed
+        if not _loaded:
+            atexit.register(_close_all)
         loaded = _loaded[key] = _Loaded(llama_cpp.Llama(model_path=str(key.path), **options))
         return loaded
+
+
+def _close_all() -> None:
+    """Free models before interpreter teardown; `Llama.__del__` fails once module globals are gone."""
+    for loaded in _loaded.values():
+        loaded.llama.close()
+    _loaded.clear()
+    # llama_cpp._utils opens os.devnull twice at import and never closes it: a ResourceWarning at exit.
+    utils = sys.modules.get("llama_cpp._utils")
+    for name in ("outnull_file", "errnull_file"):
+        file = getattr(utils, name, None)
+        if file is not None:
+            file.close()
 
 
 class LocalLlamaClient(ModelClient):

