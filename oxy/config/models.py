@@ -123,7 +123,10 @@ class LocalModelConfig(_BaseModelConfig):
     n_threads: Annotated[int, Field(ge=1)] | None = None
     """CPU threads; `null` lets llama.cpp decide."""
     chat_format: str | None = None
-    """llama-cpp-python chat format; `null` picks one that supports tool calls."""
+    """llama-cpp-python chat format; `null`: `chatml-function-calling` for the shipped SmolLM2, else
+    the template inside the GGUF file."""
+    max_tokens: Annotated[int, Field(ge=1)] = 512
+    """Output cap when the caller sets none: small models can repeat themselves until the context is full."""
     seed: int | None = None
 
 

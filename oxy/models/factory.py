@@ -90,6 +90,7 @@ def _build(cfg: ModelConfig, project_root: Path) -> ModelClient:
             n_threads=cfg.n_threads,
             chat_format=cfg.chat_format,
             seed=cfg.seed,
+            max_tokens=cfg.max_tokens,
         )
     return _litellm(cfg)
 

@@ -28,7 +28,18 @@ from oxy.errors import ModelError, NotSupported
 from ._openai_format import chunk_deltas, request_body, response_from_completion
 from .accumulator import ResponseAccumulator
 from .client import DEFAULT_SETTINGS, ModelClient
-from .messages import Message, ModelDelta, ModelResponse, ModelSettings, ResponseDone, ToolDefinition
+from .messages import (
+    Message,
+    ModelDelta,
+    ModelResponse,
+    ModelSettings,
+    ResponseDone,
+    TextDelta,
+    ToolCallDelta,
+    ToolDefinition,
+    ToolMessage,
+    Usage,
+)
 
 __all__ = ["SHIPPED_MODEL_NAMES", "LocalLlamaClient", "resolve_model_path", "shipped_model_path"]
 
@@ -121,6 +132,22 @@ def _close_all() -> None:
             file.close()
 
 
+def _chatml_tool_choice(choice: Any, messages: Sequence[Message], tools: Sequence[ToolDefinition]) -> Any:
+    """A tool choice `chatml-function-calling` handles well.
+
+    It knows `none`, a named function and `auto`, but its `auto` generates without any token limit
+    and loops on small models, so oxy decides instead: right after tool results, answer in text;
+    otherwise call the tool when there is only one (llama.cpp's `auto` is kept for several).
+    `required` is the named tool when there is one, else llama.cpp's `auto`.
+    """
+    single = {"type": "function", "function": {"name": tools[0].name}} if len(tools) == 1 else "auto"
+    if choice == "required":
+        return single
+    if choice is None or choice == "auto":
+        return "none" if messages and isinstance(messages[-1], ToolMessage) else single
+    return choice
+
+
 class LocalLlamaClient(ModelClient):
     """llama.cpp in this process, on one GGUF file."""
 
@@ -133,8 +160,10 @@ class LocalLlamaClient(ModelClient):
         n_threads: int | None = None,
         chat_format: str | None = None,
         seed: int | None = None,
+        max_tokens: int = 512,
     ) -> None:
         self.name = name
+        self.max_tokens = max_tokens
         shipped = shipped_model_path()
         if chat_format is None and shipped is not None and model_path == shipped:
             chat_format = "chatml-function-calling"
@@ -153,7 +182,11 @@ class LocalLlamaClient(ModelClient):
         self, messages: Sequence[Message], tools: Sequence[ToolDefinition], settings: ModelSettings
     ) -> dict[str, Any]:
         body = request_body(self.name, messages, tools, settings)
-        return {k: v for k, v in body.items() if k in _LLAMA_KEYS}
+        options = {k: v for k, v in body.items() if k in _LLAMA_KEYS}
+        options.setdefault("max_tokens", self.max_tokens)
+        if tools and self._key.chat_format == "chatml-function-calling":
+            options["tool_choice"] = _chatml_tool_choice(body.get("tool_choice"), messages, tools)
+        return options
 
     def _error(self, exc: Exception) -> ModelError:
         return ModelError(f"Model {self.name!r} (local): {exc}", model=self.name)
@@ -186,8 +219,20 @@ class LocalLlamaClient(ModelClient):
         from openai.types.chat import ChatCompletionChunk
 
         options = self._options(messages, tools, settings)
+        if (
+            tools
+            and options.get("tool_choice") == "auto"
+            and self._key.chat_format == "chatml-function-calling"
+        ):
+            # That format can't stream a call it chose itself: answer whole, then replay it as deltas.
+            response = await self.request(messages, tools=tools, settings=settings)
+            for delta in _replay(response):
+                yield delta
+            yield ResponseDone(response)
+            return
         loaded = await self._model()
         acc = ResponseAccumulator()
+        pieces = 0
         async with loaded.lock:
             try:
                 chunks: Iterator[dict[str, Any]] = await anyio.to_thread.run_sync(
@@ -204,10 +249,22 @@ class LocalLlamaClient(ModelClient):
                     if raw is None:
                         break
                     for delta in chunk_deltas(ChatCompletionChunk.model_validate(raw), acc):
+                        pieces += 1
                         yield delta
             finally:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     with anyio.CancelScope(shield=True):
                         await anyio.to_thread.run_sync(close)
+            # Streamed chunks carry no usage: one chunk is one token, the rest of the context the prompt.
+            acc.usage = Usage(input_tokens=max(0, loaded.llama.n_tokens - pieces), output_tokens=pieces)
         yield ResponseDone(acc.response())
+
+
+def _replay(response: ModelResponse) -> list[ModelDelta]:
+    deltas: list[ModelDelta] = [TextDelta(response.text)] if response.text else []
+    deltas.extend(
+        ToolCallDelta(index=i, id=call.id, name=call.name, arguments=call.arguments)
+        for i, call in enumerate(response.tool_calls)
+    )
+    return deltas

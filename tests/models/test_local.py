@@ -10,12 +10,15 @@ import pytest
 
 from oxy.config.models import LocalModelConfig
 from oxy.models import (
+    AssistantMessage,
     ModelSettings,
     NamedToolChoice,
     ResponseDone,
     TextDelta,
+    ToolCall,
     ToolCallDelta,
     ToolDefinition,
+    ToolMessage,
     UserMessage,
     client_for,
 )
@@ -72,3 +75,20 @@ async def test_streams_text() -> None:
     done = deltas[-1]
     assert isinstance(done, ResponseDone) and done.response.text
     assert done.response.finish_reason in ("stop", "length")
+
+
+async def test_after_tool_results_auto_answers_in_text() -> None:
+    # llama.cpp's own `auto` for chatml-function-calling has no token limit and loops on small models.
+    client = client_for(smollm2(), project_root=Path("."))
+    call = ToolCall(id="c1", name="get_weather", arguments='{"city": "Paris"}')
+    messages = [
+        UserMessage(content="What is the weather in Paris?"),
+        AssistantMessage(tool_calls=(call,)),
+        ToolMessage(tool_call_id="c1", content="Sunny, 24 °C."),
+    ]
+    settings = ModelSettings(tool_choice="auto", max_tokens=16, temperature=0.0)
+    deltas = [d async for d in client.stream(messages, tools=[WEATHER], settings=settings)]
+    done = deltas[-1]
+    assert isinstance(done, ResponseDone)
+    assert done.response.text and not done.response.tool_calls
+    assert done.response.usage is not None and 0 < done.response.usage.output_tokens <= 16
