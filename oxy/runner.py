@@ -101,6 +101,7 @@ async def run_agent_file(
 ) -> RunResult[Any]:
     """Ask the agent at `path` a question; the run's output is its final answer."""
     from oxy.agents.default import AgentRequest, DefaultAgent
+    from oxy.agents.routing import RoutingAgent
     from oxy.config import load_agent
     from oxy.config.agent import DefaultAgentConfig
 
@@ -108,9 +109,11 @@ async def run_agent_file(
     if not prompt:
         raise ConfigError("an agent needs a question: oxy run " + rel + ' "your question"')
     config = load_agent(path, runtime.project)
-    if not isinstance(config, DefaultAgentConfig):
-        raise NotSupported(f"{rel}: routing agents are not supported in this version of oxy yet")
-    agent = DefaultAgent(config, file=rel, runtime=runtime, model_name=model)
+    agent: DefaultAgent | RoutingAgent
+    if isinstance(config, DefaultAgentConfig):
+        agent = DefaultAgent(config, file=rel, runtime=runtime, model_name=model)
+    else:
+        agent = RoutingAgent(config, file=rel, runtime=runtime, model_name=model)
 
     async def answer(ctx: ExecutionContext, request: AgentRequest) -> str:
         return (await agent.execute(ctx, request)).text

@@ -1,0 +1,91 @@
+"""Cycle detection: an agent must not reach itself through agent/workflow tools, routes or tasks.
+
+Runs when an agent is built, over the configs alone (each file is loaded once, through the project's
+cache), so a cycle is a `ConfigError` naming it rather than a run that never ends:
+
+    agents/a.agent.yml: agents/a.agent.yml → agents/b.agent.yml → agents/a.agent.yml is a cycle; ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from oxy.agents.routes import file_kind, resolve_routes
+from oxy.config.agent import RoutingAgentConfig
+from oxy.config.loader import Project
+from oxy.config.tools import AgentTool, WorkflowTool
+from oxy.config.workflow import (
+    AgentTask,
+    ConditionalTask,
+    LoopSequentialTask,
+    TaskConfig,
+    WorkflowTask,
+)
+from oxy.errors import ConfigError
+
+__all__ = ["check_no_cycles", "references"]
+
+
+def check_no_cycles(project: Project, file: str) -> None:
+    """Raise a `ConfigError` naming the first cycle reachable from `file` (project-relative)."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        if node in path:
+            cycle = [*path[path.index(node) :], node]
+            raise ConfigError(
+                f"{' → '.join(cycle)} is a cycle: an agent or workflow reaches itself through agent/workflow "
+                "tools, routes or tasks; remove one of these references",
+                file=cycle[0],
+            )
+        if node in done:
+            return
+        path.append(node)
+        for target in references(project, node):
+            visit(target)
+        path.pop()
+        done.add(node)
+
+    visit(file)
+
+
+def references(project: Project, file: str) -> list[str]:
+    """The agent and workflow files `file` runs directly (existing files only, project-relative)."""
+    kind = file_kind(file)
+    refs: list[str]
+    if kind == "agent":
+        config = project.agent(file)
+        if isinstance(config, RoutingAgentConfig):
+            routes, _ = resolve_routes(config, project=project, file=file)
+            refs = [route.file for route in routes if route.kind != "sql"]
+            refs.extend([config.route_fallback] if config.route_fallback else [])
+        else:
+            refs = [_tool_ref(tool) for tool in config.tools if isinstance(tool, AgentTool | WorkflowTool)]
+    elif kind == "workflow":
+        refs = list(_task_refs(project.workflow(file).tasks))
+    else:
+        return []
+    return [
+        project.relative(ref)
+        for ref in dict.fromkeys(refs)
+        if "{{" not in ref and "{%" not in ref and project.path(ref).is_file() and file_kind(ref) is not None
+    ]
+
+
+def _tool_ref(tool: AgentTool | WorkflowTool) -> str:
+    return tool.agent_ref if isinstance(tool, AgentTool) else tool.workflow_ref
+
+
+def _task_refs(tasks: Sequence[TaskConfig]) -> Iterable[str]:
+    for task in tasks:
+        if isinstance(task, AgentTask):
+            yield task.agent_ref
+        elif isinstance(task, WorkflowTask):
+            yield task.src
+        elif isinstance(task, LoopSequentialTask):
+            yield from _task_refs(task.tasks)
+        elif isinstance(task, ConditionalTask):
+            for condition in task.conditions:
+                yield from _task_refs(condition.tasks)
+            yield from _task_refs(task.else_ or [])
