@@ -3,7 +3,7 @@
 Runs when an agent is built, over the configs alone (each file is loaded once, through the project's
 cache), so a cycle is a `ConfigError` naming it rather than a run that never ends:
 
-    agents/a.agent.yml: agents/a.agent.yml → agents/b.agent.yml → agents/a.agent.yml is a cycle; ...
+    agents/a.agent.yml: reaches itself through ...: agents/a.agent.yml → agents/b.agent.yml → agents/a.agent.yml; ...
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def check_no_cycles(project: Project, file: str) -> None:
         if node in path:
             cycle = [*path[path.index(node) :], node]
             raise ConfigError(
-                f"{' → '.join(cycle)} is a cycle: an agent or workflow reaches itself through agent/workflow "
-                "tools, routes or tasks; remove one of these references",
+                f"reaches itself through agent/workflow tools, routes or tasks: {' → '.join(cycle)}; "
+                "remove one of these references",
                 file=cycle[0],
             )
         if node in done:
