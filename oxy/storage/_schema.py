@@ -1,0 +1,124 @@
+"""The store's tables, as SQLAlchemy Core metadata (queries use these; migrations have their own copy).
+
+```
+owners         id, host, pid, started_at, expires_at         one row per open Store (see _owners.py)
+threads        id, tenant, agent, title, created_at, updated_at
+messages       thread_id → threads, seq, role, content, tool_calls (JSON), tool_call_id, name, created_at
+runs           id, tenant, target, kind, input (JSON), status, error, output (JSON),
+               started_at, finished_at, thread_id → threads, owner
+events         run_id → runs, seq, kind, payload (event_to_json text, byte for byte)
+task_outputs   run_id → runs, path, output (JSON), finished_at
+```
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite keeps naive text, so we add the zone back)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+ID = sa.String(64)
+TENANT = sa.String(255)
+JSON = sa.JSON(none_as_null=True)
+
+metadata = sa.MetaData()
+
+owners = sa.Table(
+    "owners",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+
+threads = sa.Table(
+    "threads",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("tenant", TENANT, nullable=False),
+    sa.Column("agent", sa.String(1024), nullable=False),
+    sa.Column("title", sa.Text),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_threads_tenant_updated", "tenant", "updated_at"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("thread_id", ID, sa.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("tool_calls", JSON),
+    sa.Column("tool_call_id", sa.String(255)),
+    sa.Column("name", sa.String(255)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("tenant", TENANT, nullable=False),
+    sa.Column("target", sa.String(1024), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("input", JSON),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("output", JSON),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("thread_id", ID, sa.ForeignKey("threads.id", ondelete="SET NULL")),
+    sa.Column("owner", ID, nullable=False),
+    sa.Index("ix_runs_tenant_started", "tenant", "started_at"),
+    sa.Index("ix_runs_tenant_target_started", "tenant", "target", "started_at"),
+    sa.Index("ix_runs_status", "status"),
+    sa.Index("ix_runs_thread", "thread_id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("run_id", ID, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+
+task_outputs = sa.Table(
+    "task_outputs",
+    metadata,
+    sa.Column("run_id", ID, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("path", sa.String(1024), primary_key=True),
+    sa.Column("output", JSON),
+    sa.Column("finished_at", UtcDateTime, nullable=False),
+)
