@@ -49,6 +49,22 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option(
     "--project", "project_dir", type=click.Path(path_type=Path, file_okay=False), help="The project folder."
 )
+@click.option("--retry", is_flag=True, help="Workflows: resume the last failed run from the task that failed.")
+@click.option(
+    "--retry-from", metavar="TASK", help="Workflows: re-run the last run from TASK on, reusing the tasks before it."
+)
+@click.option(
+    "--chart-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Save each chart the run makes in this folder (as --chart-format).",
+)
+@click.option(
+    "--chart-format",
+    type=click.Choice(["html", "png", "json"]),
+    default="html",
+    show_default=True,
+    help="html (vega-embed page), png (needs vl-convert-python) or json (the Vega-Lite spec).",
+)
 def run(
     file: Path,
     prompt: str | None,
@@ -57,6 +73,10 @@ def run(
     model: str | None,
     output_format: str,
     project_dir: Path | None,
+    retry: bool,
+    retry_from: str | None,
+    chart_dir: Path | None,
+    chart_format: str,
 ) -> None:
     """Run FILE: a .sql file, an *.agent.yml (with PROMPT) or a workflow."""
     from oxy.runner import run_file
@@ -73,17 +93,27 @@ def run(
         from oxy.cli._terminal import TerminalSink
 
         sink = terminal = TerminalSink()
+    if chart_dir is not None:
+        from oxy.cli._charts import ChartFileSink
+
+        sink = ChartFileSink(sink, folder=chart_dir, suffix=chart_format)
 
     async def main() -> Any:
-        return await run_file(
-            file,
-            runtime=runtime,
-            prompt=prompt,
-            variables=variables,
-            database=database,
-            model=model,
-            sink=sink,
-        )
+        try:
+            return await run_file(
+                file,
+                runtime=runtime,
+                prompt=prompt,
+                variables=variables,
+                database=database,
+                model=model,
+                sink=sink,
+            )
+        finally:
+            if "oxy.models" in sys.modules:  # close kept-alive model connections before the loop ends
+                from oxy.models import aclose_clients
+
+                await aclose_clients()
 
     try:
         result = anyio.run(main)

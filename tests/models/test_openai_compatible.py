@@ -297,3 +297,19 @@ async def test_connection_refused_is_retried_then_reported() -> None:
     assert str(caught.value) == (
         f"Model 'down' (vllm): request failed after 2 attempts: cannot reach {url} — is the server running?"
     )
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "request"])
+async def test_extra_body_is_merged_into_the_request_json(server: ScriptedModelServer, stream: bool) -> None:
+    server.set_script([Reply(text="ok")])
+    settings = ModelSettings(extra_body={"chat_template_kwargs": {"enable_thinking": False}}, temperature=0.2)
+    client = vllm(server)
+    if stream:
+        await collect(client, settings=settings)
+    else:
+        await client.request(HI, settings=settings)
+    body = server.requests[0].body
+    assert body is not None
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    assert body["temperature"] == 0.2
+    assert "extra_body" not in body
