@@ -81,12 +81,14 @@ def agent_description(ref: str, *, runtime: Runtime) -> str:
 def workflow_runner(ref: str, *, runtime: Runtime, output_task: str | None = None) -> RunWorkflow:
     """Run the workflow in `ref` as a nested step; returns `output_task`'s output (default: the last task's)."""
     file = runtime.project.relative(ref)
+    built: list[Executable[Any, Any]] = []
 
     async def run(ctx: ExecutionContext, variables: dict[str, Any]) -> Any:
         config = runtime.project.workflow(file)
-        executable = _build_workflow(config, file=file, runtime=runtime)
-        name = config.name or file
-        outputs = await step(executable, name=name, step_type="workflow").execute(ctx, variables)
+        if not built:
+            built.append(_build_workflow(config, file=file, runtime=runtime))
+        # The workflow runs as its own step (`step_type="workflow"`): `(outer, tool, workflow, task, ...)`.
+        outputs = await built[0].execute(ctx, variables)
         return pick_output(outputs, config, output_task=output_task, file=file)
 
     return run

@@ -264,3 +264,59 @@ async def test_an_unknown_route_name_is_a_failed_route(project: Path, server: Sc
     assert failed.content == (
         "Error: there is no route named 'weather'; the routes are: analyst, fruit_sales, kiwi_report."
     )
+
+
+WORKFLOW = """
+    description: The sales of one fruit.
+    variables:
+      fruit: {type: string, description: A fruit name, lower case.}
+    tasks:
+      - name: sales
+        type: execute_sql
+        database: local
+        sql_query: "SELECT sales FROM fruit WHERE name = '{{ fruit }}'"
+      - name: answer
+        type: formatter
+        template: "{{ fruit }} sales: {{ sales.sales[0] }}"
+    """
+
+
+async def test_picks_a_workflow_route(tmp_path: Path, server: ScriptedModelServer) -> None:
+    files = {**FILES, "workflows/fruit_sales.workflow.yml": WORKFLOW}
+    files["agents/router.agent.yml"] = (
+        "type: routing\nmodel: scripted\nroutes: ['workflows/*.workflow.yml']\n"
+    )
+    project = write_project(tmp_path, server.base_url, files)
+    script(
+        server,
+        Reply(tool_calls=[tool_call("fruit_sales", {"fruit": "banana"}, id="r1")]),
+        Reply(text="Bananas sold 2000."),
+    )
+    result, events = await ask(project, "agents/router.agent.yml", "Banana sales?")
+    assert (result.status, result.output) == ("ok", "Bananas sold 2000.")
+    tool = server.requests[0].tools[0]
+    assert (tool.name, tool.description) == ("fruit_sales", "The sales of one fruit.")
+    assert tool.parameters["required"] == ["fruit"]
+    routed = next(e for e in events if isinstance(e, ToolResultEvent))
+    assert routed.content == "banana sales: 2000"  # the last task's output
+    workflow_step = next(e for e in events if isinstance(e, StepStarted) and e.step_type == "workflow")
+    assert workflow_step.source == ("router", "fruit_sales", "fruit_sales")
+
+
+async def test_a_workflow_fallback_gets_the_question(tmp_path: Path, server: ScriptedModelServer) -> None:
+    echo = """
+        variables:
+          question: {type: string}
+        tasks:
+          - name: reply
+            type: formatter
+            template: "Nobody here knows about {{ question }}"
+        """
+    files = {**FILES, "workflows/echo.workflow.yml": echo}
+    files["agents/router.agent.yml"] = (
+        "type: routing\nmodel: scripted\nroutes: ['queries/*.sql']\nroute_fallback: workflows/echo.workflow.yml\n"
+    )
+    project = write_project(tmp_path, server.base_url, files)
+    script(server, Reply(text="No route."))
+    result, _ = await ask(project, "agents/router.agent.yml", "kiwis")
+    assert (result.status, result.output) == ("ok", "Nobody here knows about kiwis")

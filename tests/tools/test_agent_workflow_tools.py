@@ -230,3 +230,41 @@ def test_output_text_and_pick_output() -> None:
     assert output_text(["x", TableOutput(columns=("a",), rows=())], max_rows=5) == (
         "x\n\nThe query returned no rows. Columns: a"
     )
+
+
+async def test_a_workflow_tool_runs_the_workflow_as_a_nested_step(
+    project: Path, server: ScriptedModelServer
+) -> None:
+    server.set_script(
+        [
+            Reply(tool_calls=[tool_call("report", {"fruit": "apple"}, id="m1")]),
+            Reply(text="Apples: 325."),
+        ]
+    )
+    result, events = await ask(project, "Apple report?")
+    assert (result.status, result.output) == ("ok", "Apples: 325.")
+    steps = [(e.source, e.step_type) for e in events if isinstance(e, StepStarted)]
+    assert steps[:2] == [(("manager",), "agent"), (("manager", "report", "report"), "workflow")]
+    sql = next(e for e in events if isinstance(e, SqlEvent))
+    assert sql.sql == "SELECT sales FROM fruit WHERE name = 'apple'"
+    assert sql.source[:3] == ("manager", "report", "report")
+    result_event = next(e for e in events if isinstance(e, ToolResultEvent))
+    assert (result_event.content, result_event.is_error) == ("| sales |\n| --- |\n| 325 |", False)
+
+
+async def test_a_workflow_tool_with_a_bad_argument_is_a_tool_error(
+    project: Path, server: ScriptedModelServer
+) -> None:
+    server.set_script(
+        [
+            Reply(tool_calls=[tool_call("report", {"colour": "red"}, id="m1")]),
+            Reply(text="Sorry."),
+        ]
+    )
+    result, events = await ask(project, "Report?")
+    assert result.output == "Sorry."
+    failed = next(e for e in events if isinstance(e, ToolResultEvent))
+    assert (failed.content, failed.is_error) == (
+        "Error: Unknown argument(s) 'colour'; the arguments are: fruit.",
+        True,
+    )
