@@ -11,6 +11,7 @@ from oxy import __version__
 
 # name -> (module, attribute, one-line help shown by `oxy --help` without importing the module)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
+    "make": ("oxy.cli.make", "make", "Create a project around a data file, folder or .duckdb file."),
     "run": ("oxy.cli.run", "run", "Run a SQL file, an agent or a workflow."),
     "validate": ("oxy.cli.validate", "validate", "Check every project file and report each problem."),
 }
