@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from oxy.errors import ConfigError, NotSupported
+from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import fn, step
 from oxy.execution.run import RunResult, run_executable
@@ -40,8 +40,14 @@ async def run_file(
     model: str | None = None,
     sink: EventSink | None = None,
     run_id: str | None = None,
+    retry: bool = False,
+    retry_from: str | None = None,
 ) -> RunResult[Any]:
-    """Run the project file at `path`: a SQL file, an agent (with `prompt`) or a workflow."""
+    """Run the project file at `path`: a SQL file, an agent (with `prompt`) or a workflow.
+
+    A workflow's `variables` are checked against its JSON Schemas; `retry` resumes its last failed
+    run and `retry_from` re-runs its last run from that task on (both ignored for other files).
+    """
     name = path.name
     if name.endswith(".sql"):
         return await run_sql_file(
@@ -52,8 +58,16 @@ async def run_file(
             path, runtime=runtime, prompt=prompt, model=model, sink=sink, run_id=run_id
         )
     if name.endswith(WORKFLOW_SUFFIXES):
-        raise NotSupported(
-            f"{relative_name(path, runtime.root)}: running workflows is not supported in this version of oxy yet"
+        from oxy.workflows.run import run_workflow_file
+
+        return await run_workflow_file(
+            path,
+            runtime=runtime,
+            variables=variables,
+            sink=sink,
+            run_id=run_id,
+            retry=retry,
+            retry_from=retry_from,
         )
     raise ConfigError(
         "oxy run takes a .sql file, an *.agent.yml or a *.workflow.yml / *.procedure.yml / *.automation.yml file",

@@ -32,6 +32,8 @@ from oxy.execution.events import (
 from oxy.execution.sinks import EventSink
 
 MAX_TABLE_ROWS = 50
+PREVIEW_LINES = 12
+_SHORTCUTS = {"task_cached": "(cached)", "task_replayed": "(from the earlier run)"}
 
 
 @dataclass(kw_only=True)
@@ -61,6 +63,9 @@ class TerminalSink(EventSink):
         self._in_text = False
         self._depth0: int | None = None
         self._sql_shown: list[str] = []  # SQL already printed with its tool call
+        self._workflow_depth: int | None = None  # length of the workflow step's source, in a workflow run
+        self._steps: dict[tuple[str, ...], tuple[str, float]] = {}  # running steps: type, start time
+        self._last_preview: Any = None  # the output last shown in full under a finished task
 
     async def emit(self, event: Event) -> None:
         self.stats.add(event)
@@ -69,6 +74,8 @@ class TerminalSink(EventSink):
     # -- rendering -------------------------------------------------------------------------------
 
     def _render(self, event: Event) -> None:  # noqa: C901 - one branch per event kind reads best
+        if self._workflow_depth is not None and isinstance(event, TextDelta | ReasoningDelta):
+            return  # a workflow's agents may answer at once: each answer shows when its task finishes
         if isinstance(event, TextDelta):
             self._stop_spinner()
             self._in_text = True
@@ -110,6 +117,8 @@ class TerminalSink(EventSink):
             self._stop_spinner()
         elif isinstance(event, RunFinished) and len(event.source) == self._depth0:
             self._stop_spinner()
+            if self._workflow_depth is not None and event.status == "ok":
+                self._final_output(event.output)
             if self._show_summary:
                 self._summary(event)
 
@@ -134,14 +143,73 @@ class TerminalSink(EventSink):
         self.console.print(Syntax(sql, "sql", theme="ansi_dark", word_wrap=True))
 
     def _step_started(self, event: StepStarted) -> None:
-        if event.step_type in ("task", "workflow_task"):
+        self._steps[event.source] = (event.step_type, event.ts)
+        if event.step_type == "workflow" and self._workflow_depth is None:
+            self._workflow_depth = len(event.source)
+        elif event.step_type in ("task", "workflow_task"):
             self._stop_spinner()
-            self.console.print(f"[bold]▶ {escape(event.name)}[/]")
+            self.console.print(f"[bold]▶ {escape(self._label(event))}[/]")
+            self._start_spinner(f"Running {event.name}…")
+        elif event.step_type in _SHORTCUTS:
+            self._stop_spinner()
+            self.console.print(
+                f"[cyan]↺ {escape(self._label(event))}[/] [dim]{_SHORTCUTS[event.step_type]}[/]"
+            )
 
     def _step_finished(self, event: StepFinished) -> None:
+        step_type, started = self._steps.pop(event.source, ("", event.ts))
         if event.status == "error":
             self._stop_spinner()
-            self.console.print(f"[red]✗ {escape(event.name)}[/]")
+            self.console.print(f"[red]✗ {escape(self._label(event))}[/]")
+        elif step_type == "task" and event.status == "ok":
+            self._stop_spinner()
+            self.console.print(f"[green]✓ {escape(self._label(event))}[/] [dim]{event.ts - started:.2f} s[/]")
+            self._preview(event.output)
+
+    def _label(self, event: StepStarted | StepFinished) -> str:
+        """The task's path inside the workflow: `schedules › 0 › report`."""
+        depth = self._workflow_depth if self._workflow_depth is not None else len(event.source) - 1
+        return " › ".join(event.source[depth:]) or event.name
+
+    def _preview(self, output: Any) -> None:
+        """A finished task's result: text (its first lines), a consistency score, a loop's size."""
+        from oxy.workflows.outputs import ConsistencyOutput, LoopOutput
+
+        self._last_preview = None
+        if isinstance(output, ConsistencyOutput):
+            self._text_block(output.value)
+            self.console.print(f"  [dim]consistency score {output.score:g}[/]")
+        elif isinstance(output, LoopOutput):
+            self.console.print(f"  [dim]{len(output)} iteration{'s' if len(output) != 1 else ''}[/]")
+        elif isinstance(output, str):
+            if self._text_block(output):
+                self._last_preview = output
+
+    def _text_block(self, text: str) -> bool:
+        """Print `text` indented, cut at PREVIEW_LINES; True when it was shown whole."""
+        lines = text.strip("\n").splitlines()
+        for line in lines[:PREVIEW_LINES]:
+            self.console.print(f"  {escape(line)}", highlight=False)
+        if len(lines) > PREVIEW_LINES:
+            self.console.print(f"  [dim]… {len(lines) - PREVIEW_LINES} more lines[/]")
+        return len(lines) <= PREVIEW_LINES
+
+    def _final_output(self, output: Any) -> None:
+        """The last task's output, in full (unless it was just shown whole)."""
+        from oxy.workflows.table import TableOutput
+
+        if not isinstance(output, dict) or not output:
+            return
+        last: Any = list(output.values())[-1]  # pyright: ignore[reportUnknownArgumentType]
+        if last is self._last_preview:
+            return
+        if isinstance(last, TableOutput):
+            self.console.print(
+                _table(TableEvent(columns=last.columns, rows=last.rows, truncated=last.truncated))
+            )
+        elif isinstance(last, str) or type(last).__name__ == "ConsistencyOutput":
+            self.console.rule(style="dim")
+            self.console.print(escape(str(last).strip("\n")), highlight=False)
 
     def _summary(self, event: RunFinished) -> None:
         s = self.stats

@@ -49,9 +49,13 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option(
     "--project", "project_dir", type=click.Path(path_type=Path, file_okay=False), help="The project folder."
 )
-@click.option("--retry", is_flag=True, help="Workflows: resume the last failed run from the task that failed.")
 @click.option(
-    "--retry-from", metavar="TASK", help="Workflows: re-run the last run from TASK on, reusing the tasks before it."
+    "--retry", is_flag=True, help="Workflows: resume the last failed run from the task that failed."
+)
+@click.option(
+    "--retry-from",
+    metavar="TASK",
+    help="Workflows: re-run the last run from TASK on, reusing the tasks before it.",
 )
 @click.option(
     "--chart-dir",

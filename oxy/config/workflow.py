@@ -134,10 +134,21 @@ class ConditionalTask(_Task):
 
 
 class VisualizeTask(_ExportingTask):
-    """Ask a model for a chart of the previous output."""
+    """A chart (a Vega-Lite spec) of a table: `data` names it, else the previous task's output."""
 
     type: Literal["visualize"]
-    prompt: str = ""
+    prompt: str = Field(default="", description="What the chart shows; its title when `title` is not set.")
+    data: str | None = Field(
+        default=None,
+        description="oxy: the table to chart, a task name or `{{ expr }}`; defaults to the previous task's output.",
+    )
+    chart_type: Literal["bar", "line", "point", "area", "arc"] | None = Field(
+        default=None, description="oxy: the mark; `bar` by default, `line` when x is a date."
+    )
+    x: str | None = Field(default=None, description="oxy: the x column; defaults to the first non-numeric one.")
+    y: str | None = Field(default=None, description="oxy: the y column; defaults to the first numeric one.")
+    color: str | None = Field(default=None, description="oxy: a column to color (and split) by.")
+    title: str | None = Field(default=None, description="oxy: the chart's title.")
 
 
 class SemanticQueryTask(_ExportingTask):

@@ -22,6 +22,8 @@ class SqlRequest:
     database: str
     variables: Mapping[str, Any] = field(default_factory=dict[str, Any])
     origin: TemplateOrigin | None = None
+    render: bool = True
+    """False when `sql` is already rendered (a workflow task renders it itself)."""
 
 
 class ExecuteSql(Executable[SqlRequest, TableOutput]):
@@ -30,7 +32,9 @@ class ExecuteSql(Executable[SqlRequest, TableOutput]):
     async def execute(self, ctx: ExecutionContext, input: SqlRequest) -> TableOutput:
         runtime = runtime_of(ctx)
         connector = runtime.databases.get(input.database)
-        sql = runtime.renderer.render(input.sql, {**ctx.variables, **input.variables}, origin=input.origin)
+        sql = input.sql
+        if input.render:
+            sql = runtime.renderer.render(sql, {**ctx.variables, **input.variables}, origin=input.origin)
         await ctx.emit(
             SqlEvent(source=ctx.source, sql=sql, database=input.database, dialect=connector.dialect)
         )

@@ -1,0 +1,65 @@
+"""Workflows: build a workflow file into an executable, run it, record it, resume it.
+
+```python
+exe = build_workflow(project.workflow(ref), file=ref, runtime=runtime)
+result = await run_executable(exe, {"fruit": "apple"}, target=ref, services=runtime)
+result.output["report"]  # each top-level task's output by name
+```
+`run_workflow_file` runs one as a recorded run, which `retry=True` can resume. Names import on
+first use, so `oxy run query.sql` (which needs only `oxy.workflows.sql`) builds none of this.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from oxy.workflows._task import TaskFailed
+    from oxy.workflows.builder import WorkflowExecutable, build_workflow
+    from oxy.workflows.journal import Journal, JsonlTaskOutputStore, RunRecord, TaskOutputStore
+    from oxy.workflows.outputs import ChartOutput, ConsistencyOutput, LoopOutput
+    from oxy.workflows.run import run_workflow_file
+    from oxy.workflows.table import TableOutput
+    from oxy.workflows.variables import resolve_variables
+
+__all__ = [
+    "ChartOutput",
+    "ConsistencyOutput",
+    "Journal",
+    "JsonlTaskOutputStore",
+    "LoopOutput",
+    "RunRecord",
+    "TableOutput",
+    "TaskFailed",
+    "TaskOutputStore",
+    "WorkflowExecutable",
+    "build_workflow",
+    "resolve_variables",
+    "run_workflow_file",
+]
+
+_MODULES = {
+    "ChartOutput": "outputs",
+    "ConsistencyOutput": "outputs",
+    "Journal": "journal",
+    "JsonlTaskOutputStore": "journal",
+    "LoopOutput": "outputs",
+    "RunRecord": "journal",
+    "TableOutput": "table",
+    "TaskFailed": "_task",
+    "TaskOutputStore": "journal",
+    "WorkflowExecutable": "builder",
+    "build_workflow": "builder",
+    "resolve_variables": "variables",
+    "run_workflow_file": "run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'oxy.workflows' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"oxy.workflows.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,177 @@
+"""The pieces every task shares: what a task is handed, how it runs as a step, and a task list.
+
+A `TaskNode` runs one task as a step (`step_type="task"`): it replays the output of the run being
+resumed, or reads the task's cache, or runs it, then writes its cache and export and records the
+output in the run's journal. A `TaskSequence` runs nodes in order, each seeing the earlier outputs
+by name in its template variables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from oxy.config._yaml import DataPath
+from oxy.config.workflow import TaskConfig
+from oxy.errors import ConfigError, OxyError, RunError
+from oxy.execution.context import ExecutionContext
+from oxy.execution.executable import Executable, fn, step
+from oxy.runtime import runtime_of
+from oxy.workflows._templating import Origins
+from oxy.workflows.files import export_output, read_cached, write_cached
+from oxy.workflows.journal import Journal
+
+__all__ = ["Task", "TaskCall", "TaskFailed", "TaskNode", "TaskOutcome", "TaskSequence"]
+
+
+class TaskFailed(RunError):
+    """A task failed while it ran; `task_path` names it (`schedules/0/report`)."""
+
+    def __init__(self, message: str, *, task_path: str) -> None:
+        self.task_path = task_path
+        super().__init__(message)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TaskCall:
+    """What a task is handed besides its context: where it sits in the run and what came before it."""
+
+    path: tuple[str, ...] = ()
+    """The task's path in the run (`schedules`, `0`, `report`); its parent's while a node resolves it."""
+    journal: Journal | None = None
+    previous: Any = None
+    """The output of the task before this one in its list (a `visualize` task charts it by default)."""
+    stack: tuple[str, ...] = ()
+    """The workflow files being run, outermost first (a workflow may not run itself)."""
+
+    @property
+    def key(self) -> str:
+        return "/".join(self.path)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TaskOutcome:
+    output: Any
+    sql: str | None = None
+    """The SQL a task ran, for an `export` in `sql` format."""
+
+
+class Task(ABC):
+    """One task of a workflow file; `run` does its work, the `TaskNode` around it does the rest."""
+
+    text_output = True
+    """Whether the output is a string (a cached output is then read back as text)."""
+
+    def __init__(self, config: TaskConfig, *, file: str, origins: Origins, at: DataPath) -> None:
+        self.config = config
+        self.name = config.name
+        self.file = file
+        self.origins = origins
+        self.at = at
+
+    @abstractmethod
+    async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome: ...
+
+
+class TaskNode(Executable[TaskCall, Any]):
+    """Runs a task as a step, with replay, cache, export and journal around it."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.name = task.name
+        self._step = step(fn(self._body), name=task.name, step_type="task")
+
+    async def execute(self, ctx: ExecutionContext, input: TaskCall) -> Any:
+        call = dataclasses.replace(input, path=(*input.path, self.name))
+        journal = call.journal
+        if journal is not None:
+            replayed, output = journal.replayed(call.key)
+            if replayed:
+                await self._shortcut(ctx, call, output, step_type="task_replayed")
+                return output
+        cache = self._cache_path(ctx)
+        if cache is not None and cache.is_file():
+            output = read_cached(cache, text=self.task.text_output)
+            await self._shortcut(ctx, call, output, step_type="task_cached")
+            return output
+        output = await self._step.execute(ctx, call)
+        if journal is not None:
+            journal.record(call.key, output)
+        return output
+
+    async def _shortcut(self, ctx: ExecutionContext, call: TaskCall, output: Any, *, step_type: str) -> None:
+        async def give(ctx: ExecutionContext, call: TaskCall) -> Any:
+            return output
+
+        await step(fn(give), name=self.name, step_type=step_type).execute(ctx, call)
+        if call.journal is not None:
+            call.journal.record(call.key, output)
+
+    async def _body(self, ctx: ExecutionContext, call: TaskCall) -> Any:
+        try:
+            outcome = await self.task.run(ctx, call)
+        except (ConfigError, TaskFailed):
+            raise
+        except OxyError as exc:
+            raise TaskFailed(f"task {call.key!r} failed: {exc}", task_path=call.key) from exc
+        cache = self._cache_path(ctx)
+        if cache is not None:
+            write_cached(cache, outcome.output)
+        export = getattr(self.task.config, "export", None)
+        if export is not None:
+            path = self._path(ctx, export.path, "export", "path")
+            export_output(outcome.output, path, export.format, sql=outcome.sql, task=call.key)
+        return outcome.output
+
+    def _cache_path(self, ctx: ExecutionContext) -> Path | None:
+        cache = self.task.config.cache
+        if cache is None or not cache.enabled:
+            return None
+        return self._path(ctx, cache.path, "cache", "path")
+
+    def _path(self, ctx: ExecutionContext, template: str, *keys: str) -> Path:
+        runtime = runtime_of(ctx)
+        origin = self.task.origins.of((*self.task.at, *keys))
+        return runtime.project.path(runtime.renderer.render(template, ctx.variables, origin=origin))
+
+
+class TaskSequence(Executable[TaskCall, dict[str, Any]]):
+    """Run tasks in order; each sees the earlier outputs by name. The output maps names to outputs."""
+
+    def __init__(self, nodes: Sequence[TaskNode]) -> None:
+        self.nodes = tuple(nodes)
+
+    @property
+    def names(self) -> list[str]:
+        return [node.name for node in self.nodes]
+
+    async def execute(self, ctx: ExecutionContext, input: TaskCall) -> dict[str, Any]:
+        outputs: dict[str, Any] = {}
+        previous = input.previous
+        for node in self.nodes:
+            call = dataclasses.replace(input, previous=previous)
+            previous = outputs[node.name] = await node.execute(ctx.with_variables(outputs), call)
+        return outputs
+
+
+def unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first error inside a task group's exception group (an `OxyError` if there is one).
+
+    A loop runs iterations in an anyio task group, which wraps a failing iteration's error in a
+    group; the run should fail with that error, as if it had run alone.
+    """
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:  # pyright: ignore[reportUnknownVariableType]
+                walk(inner)  # pyright: ignore[reportUnknownArgumentType]
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    return next((e for e in leaves if isinstance(e, OxyError)), leaves[0] if leaves else group)

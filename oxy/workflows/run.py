@@ -1,0 +1,92 @@
+"""Running a workflow file as a whole run, recorded so that it can be resumed.
+
+`run_workflow_file(path, runtime=, variables=)` runs every task and records each finished task's
+output (`JsonlTaskOutputStore` under `.oxy/runs/` unless another store is given). With `retry=True`
+it resumes the workflow's last failed run: finished tasks are replayed from the record, the failed
+one and those after it run. `retry_from="task"` re-runs the last run from that top-level task on.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from oxy.errors import ConfigError
+from oxy.execution.run import RunResult, new_run_id, run_executable
+from oxy.execution.sinks import EventSink
+from oxy.runtime import Runtime
+from oxy.workflows.builder import build_workflow
+from oxy.workflows.journal import Journal, JsonlTaskOutputStore, RunRecord, TaskOutputStore
+
+__all__ = ["run_workflow_file"]
+
+
+async def run_workflow_file(
+    path: Path | str,
+    *,
+    runtime: Runtime,
+    variables: Mapping[str, Any] | None = None,
+    sink: EventSink | None = None,
+    run_id: str | None = None,
+    retry: bool = False,
+    retry_from: str | None = None,
+    store: TaskOutputStore | None = None,
+) -> RunResult[dict[str, Any]]:
+    """Run the workflow at `path` (absolute, or relative to the project root); see the module doc."""
+    project = runtime.project
+    rel = project.relative(path)
+    config = project.workflow(rel)
+    store = store if store is not None else JsonlTaskOutputStore.for_project(project.root)
+    given = dict(variables or {})
+    replay: dict[str, Any] = {}
+    if retry or retry_from is not None:
+        previous = _previous_run(store, rel, retry_from=retry_from)
+        given = {**previous.variables, **given}
+        replay = store.load(previous.run_id)
+        if retry_from is not None:
+            replay = _before(replay, [task.name for task in config.tasks], retry_from, file=rel)
+    run_id = run_id or new_run_id()
+    journal = Journal(run_id=run_id, workflow=rel, store=store, replay=replay)
+    executable = build_workflow(config, file=rel, runtime=runtime, journal=journal)
+    store.begin(run_id, rel, variables=given)
+    try:
+        result = await run_executable(
+            executable, given, target=rel, sink=sink, services=runtime, run_id=run_id
+        )
+    except BaseException:
+        store.mark(run_id, "cancelled")
+        raise
+    store.mark(run_id, result.status)
+    return result
+
+
+def _previous_run(store: TaskOutputStore, workflow: str, *, retry_from: str | None) -> RunRecord:
+    if retry_from is not None:
+        found = store.last_run(workflow)
+        if found is None:
+            raise ConfigError(f"--retry-from: {workflow} has not been run yet; run it first", file=workflow)
+        return found
+    found = store.last_failed(workflow)
+    if found is None:
+        last = store.last_run(workflow)
+        why = (
+            "has not been run yet"
+            if last is None
+            else f"'s last run ({last.run_id}) finished with status {last.status!r}"
+        )
+        raise ConfigError(
+            f"--retry: {workflow}{why}; nothing to resume (use --retry-from TASK to re-run part of it)"
+        )
+    return found
+
+
+def _before(replay: Mapping[str, Any], tasks: list[str], task: str, *, file: str) -> dict[str, Any]:
+    """The recorded outputs of the tasks before `task` (and everything inside them)."""
+    if task not in tasks:
+        close = difflib.get_close_matches(task, tasks, n=1)
+        hint = f" — did you mean {close[0]!r}?" if close else f"; its tasks: {', '.join(tasks)}"
+        raise ConfigError(f"--retry-from: the workflow has no top-level task {task!r}{hint}", file=file)
+    keep = set(tasks[: tasks.index(task)])
+    return {path: output for path, output in replay.items() if path.split("/", 1)[0] in keep}

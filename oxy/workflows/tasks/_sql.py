@@ -1,0 +1,68 @@
+"""`execute_sql`: render `sql_query` or the `sql_file` (its path may be a template too), run it."""
+
+from __future__ import annotations
+
+from oxy.config.workflow import ExecuteSqlTask
+from oxy.errors import ConfigError
+from oxy.execution.context import ExecutionContext
+from oxy.execution.templates import TemplateOrigin
+from oxy.runtime import Runtime, runtime_of
+from oxy.workflows._task import Task, TaskCall, TaskOutcome
+from oxy.workflows._templating import render_value
+from oxy.workflows.sql import ExecuteSql, SqlRequest
+
+_EXECUTE = ExecuteSql()
+
+
+class SqlTask(Task):
+    """The output is the result table; `{{ t }}`, `{{ t.col }}`, `{{ t.col[0] }}` in later templates."""
+
+    config: ExecuteSqlTask
+    text_output = False
+
+    async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
+        config = self.config
+        runtime = runtime_of(ctx)
+        runtime.database_config(config.database, file=self.file)
+        template, origin = self._template(runtime, ctx)
+        variables = dict(ctx.variables)
+        if config.variables:
+            given = render_value(
+                runtime.renderer,
+                config.variables,
+                ctx.variables,
+                origin=self.origins.of((*self.at, "variables")),
+            )
+            variables.update(given)
+        sql = runtime.renderer.render(template, variables, origin=origin)
+        if config.variables and ("{{" in sql or "{%" in sql):
+            # `sql_query: "{{ sql }}"` where the `sql` task wrote a query with `{{ grouping_value }}` in it.
+            sql = runtime.renderer.render(sql, variables, origin=origin)
+        request = SqlRequest(sql=sql, database=config.database, origin=origin, render=False)
+        table = await _EXECUTE.execute(ctx, request)
+        return TaskOutcome(output=table, sql=sql)
+
+    def _template(self, runtime: Runtime, ctx: ExecutionContext) -> tuple[str, TemplateOrigin]:
+        config = self.config
+        if config.sql_query is not None:
+            return config.sql_query, self.origins.of((*self.at, "sql_query"))
+        assert config.sql_file is not None  # the config model requires one of the two
+        from oxy.config import parse_sql_file
+
+        ref_origin = self.origins.of((*self.at, "sql_file"))
+        ref = runtime.renderer.render(config.sql_file, ctx.variables, origin=ref_origin)
+        path = runtime.project.path(ref)
+        rel = runtime.project.relative(ref)
+        if not path.is_file():
+            raise ConfigError(
+                f"sql_file {ref!r} not found (paths are relative to the project root)",
+                file=self.file,
+                line=ref_origin.line,
+            )
+        sql_file = parse_sql_file(path, file=rel)
+        text = path.read_text(encoding="utf-8")
+        return sql_file.sql, TemplateOrigin(file=rel, line=_body_line(text, sql_file.sql))
+
+
+def _body_line(text: str, body: str) -> int:
+    return text[: len(text) - len(body)].count("\n") + 1 if text.endswith(body) else 1

@@ -1,0 +1,62 @@
+"""`visualize`: a Vega-Lite chart of a table, sent as a `chart` event; the spec is the output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oxy.config.workflow import VisualizeTask
+from oxy.errors import ConfigError
+from oxy.execution.context import ExecutionContext
+from oxy.execution.events import ChartEvent
+from oxy.runtime import runtime_of
+from oxy.workflows._task import Task, TaskCall, TaskOutcome
+from oxy.workflows._templating import exact_expression
+from oxy.workflows.charts import chart_spec
+from oxy.workflows.outputs import ChartOutput
+from oxy.workflows.table import TableOutput
+
+
+class VisualizeTaskRunner(Task):
+    config: VisualizeTask
+    text_output = False
+
+    async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
+        config = self.config
+        table = self._table(ctx, call)
+        title = config.title or config.prompt.strip() or None
+        if title is not None:
+            title = runtime_of(ctx).renderer.render(
+                title, ctx.variables, origin=self.origins.of((*self.at, "title"))
+            )
+        origin = self.origins.of(self.at)
+        try:
+            spec = chart_spec(
+                table, chart_type=config.chart_type, x=config.x, y=config.y, color=config.color, title=title
+            )
+        except ConfigError as exc:
+            raise ConfigError(
+                f"task {self.name!r}: {exc.message}", file=self.file, line=origin.line
+            ) from None
+        await ctx.emit(ChartEvent(source=ctx.source, spec=spec, title=title))
+        return TaskOutcome(output=ChartOutput(spec=spec, title=title))
+
+    def _table(self, ctx: ExecutionContext, call: TaskCall) -> TableOutput:
+        data = self.config.data
+        value: Any
+        if data is None:
+            value = call.previous
+            what = "the previous task's output"
+        else:
+            expr = exact_expression(data) or data
+            origin = self.origins.of((*self.at, "data"))
+            value = runtime_of(ctx).renderer.eval(expr, ctx.variables, origin=origin)
+            what = repr(data)
+        if not isinstance(value, TableOutput):
+            line = self.origins.of(self.at).line
+            raise ConfigError(
+                f"task {self.name!r} charts a table, but {what} is {type(value).__name__}; "
+                "set `data` to an execute_sql task's name",
+                file=self.file,
+                line=line,
+            )
+        return value
