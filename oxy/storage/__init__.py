@@ -10,6 +10,7 @@ Async code uses `AsyncStore` (the same methods, run in worker threads); `StoreSi
 events as they are emitted. Importing this package doesn't import alembic: opening a store does.
 """
 
+from oxy.storage._async import AsyncStore
 from oxy.storage._errors import NotFound, StoreError
 from oxy.storage._records import (
     LOCAL_TENANT,
@@ -22,11 +23,13 @@ from oxy.storage._records import (
     Thread,
     ThreadMessage,
 )
+from oxy.storage._sink import StoreSink
 from oxy.storage._store import Store
 
 __all__ = [
-    "LOCAL_TENANT",
+    "AsyncStore",
     "FinalState",
+    "LOCAL_TENANT",
     "NotFound",
     "Run",
     "RunEvent",
@@ -34,6 +37,7 @@ __all__ = [
     "RunState",
     "Store",
     "StoreError",
+    "StoreSink",
     "TaskOutput",
     "Thread",
     "ThreadMessage",

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import URL
+from sqlalchemy import URL, Engine
 
 from oxy.storage._engine import create_engine, database_url, writing
 from oxy.storage._migrate import upgrade
@@ -46,22 +46,23 @@ class Store(RunMethods, ThreadMethods):
         long this process may go silent before other processes treat its running runs as interrupted.
         """
         engine = create_engine(database_url(url, project_root=project_root))
+        lease = timedelta(seconds=lease_s)
+        owner = Owner.of_this_process()
         try:
             with writing(engine) as connection:
                 upgrade(connection)
-            owner = Owner.of_this_process()
-            lease = timedelta(seconds=lease_s)
             register(engine, owner, lease)
+            mark_interrupted(engine, owner)
         except BaseException:
             engine.dispose()
             raise
-        store = cls(engine, owner)
-        store._heartbeat = Heartbeat(engine, owner, lease)
-        store._heartbeat.start()
-        store.mark_interrupted()
-        return store
+        return cls(engine, owner, Heartbeat(engine, owner, lease))
 
-    _heartbeat: Heartbeat | None = None
+    def __init__(self, engine: Engine, owner: Owner, heartbeat: Heartbeat) -> None:
+        """Use `Store.open`."""
+        super().__init__(engine, owner)
+        self._heartbeat: Heartbeat | None = heartbeat
+        heartbeat.start()
 
     @property
     def url(self) -> str:

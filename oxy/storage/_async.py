@@ -1,0 +1,144 @@
+"""`AsyncStore`: the `Store` API for async code, each call run in a worker thread.
+
+Why threads rather than SQLAlchemy's asyncio extension: SQLite's driver blocks either way (aiosqlite
+is itself a thread per connection), the calls are short (a few rows per transaction), the sync
+`Store` stays the one implementation the CLI also uses, and no new driver dependencies come in.
+anyio's thread limiter (40 by default) bounds how many calls wait on the connection pool at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import URL
+
+from oxy.execution.events import Event
+from oxy.models.messages import Message
+from oxy.storage._records import (
+    FinalState,
+    Run,
+    RunEvent,
+    RunKind,
+    RunState,
+    TaskOutput,
+    Thread,
+    ThreadMessage,
+)
+from oxy.storage._store import DEFAULT_LEASE_S, Store
+
+
+class AsyncStore:
+    """The same methods as `Store`, awaitable. `sync` is the wrapped store, for code that may block."""
+
+    def __init__(self, store: Store) -> None:
+        self.sync = store
+
+    @classmethod
+    async def open(
+        cls,
+        url: str | URL | None = None,
+        *,
+        project_root: Path | None = None,
+        lease_s: float = DEFAULT_LEASE_S,
+    ) -> AsyncStore:
+        opener = partial(Store.open, url, project_root=project_root, lease_s=lease_s)
+        return cls(await anyio.to_thread.run_sync(opener))
+
+    async def close(self) -> None:
+        await anyio.to_thread.run_sync(self.sync.close)
+
+    async def __aenter__(self) -> AsyncStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def mark_interrupted(self) -> int:
+        return await anyio.to_thread.run_sync(self.sync.mark_interrupted)
+
+    async def create_run(
+        self,
+        *,
+        tenant: str,
+        target: str,
+        kind: RunKind,
+        input: Any = None,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        call = partial(
+            self.sync.create_run,
+            tenant=tenant,
+            target=target,
+            kind=kind,
+            input=input,
+            thread_id=thread_id,
+            run_id=run_id,
+        )
+        return await anyio.to_thread.run_sync(call)
+
+    async def finish_run(
+        self, run_id: str, *, tenant: str, status: FinalState, output: Any = None, error: str | None = None
+    ) -> Run:
+        call = partial(self.sync.finish_run, run_id, tenant=tenant, status=status, output=output, error=error)
+        return await anyio.to_thread.run_sync(call)
+
+    async def get_run(self, run_id: str, *, tenant: str) -> Run | None:
+        return await anyio.to_thread.run_sync(partial(self.sync.get_run, run_id, tenant=tenant))
+
+    async def list_runs(
+        self,
+        *,
+        tenant: str,
+        target: str | None = None,
+        status: RunState | None = None,
+        thread_id: str | None = None,
+        limit: int = 100,
+    ) -> list[Run]:
+        call = partial(
+            self.sync.list_runs, tenant=tenant, target=target, status=status, thread_id=thread_id, limit=limit
+        )
+        return await anyio.to_thread.run_sync(call)
+
+    async def last_failed_run(self, target: str, *, tenant: str) -> Run | None:
+        return await anyio.to_thread.run_sync(partial(self.sync.last_failed_run, target, tenant=tenant))
+
+    async def append_events(self, run_id: str, batch: Sequence[Event], *, tenant: str) -> int:
+        return await anyio.to_thread.run_sync(partial(self.sync.append_events, run_id, batch, tenant=tenant))
+
+    async def events(self, run_id: str, *, tenant: str, after: int = 0) -> list[RunEvent]:
+        return await anyio.to_thread.run_sync(partial(self.sync.events, run_id, tenant=tenant, after=after))
+
+    async def record_task_output(self, run_id: str, path: str, output: Any, *, tenant: str) -> TaskOutput:
+        call = partial(self.sync.record_task_output, run_id, path, output, tenant=tenant)
+        return await anyio.to_thread.run_sync(call)
+
+    async def task_outputs(self, run_id: str, *, tenant: str) -> dict[str, TaskOutput]:
+        return await anyio.to_thread.run_sync(partial(self.sync.task_outputs, run_id, tenant=tenant))
+
+    async def create_thread(
+        self, *, tenant: str, agent: str, title: str | None = None, thread_id: str | None = None
+    ) -> Thread:
+        call = partial(self.sync.create_thread, tenant=tenant, agent=agent, title=title, thread_id=thread_id)
+        return await anyio.to_thread.run_sync(call)
+
+    async def add_messages(
+        self, thread_id: str, batch: Sequence[Message], *, tenant: str
+    ) -> list[ThreadMessage]:
+        return await anyio.to_thread.run_sync(
+            partial(self.sync.add_messages, thread_id, batch, tenant=tenant)
+        )
+
+    async def get_thread(self, thread_id: str, *, tenant: str) -> Thread | None:
+        return await anyio.to_thread.run_sync(partial(self.sync.get_thread, thread_id, tenant=tenant))
+
+    async def list_threads(self, *, tenant: str, agent: str | None = None, limit: int = 100) -> list[Thread]:
+        call = partial(self.sync.list_threads, tenant=tenant, agent=agent, limit=limit)
+        return await anyio.to_thread.run_sync(call)
+
+    async def thread_messages(self, thread_id: str, *, tenant: str) -> list[ThreadMessage]:
+        return await anyio.to_thread.run_sync(partial(self.sync.thread_messages, thread_id, tenant=tenant))
