@@ -122,7 +122,7 @@ async def run_agent_file(
     rel = relative_name(path, runtime.root)
     if not prompt:
         raise ConfigError("an agent needs a question: oxy run " + rel + ' "your question"')
-    config = load_agent(path, runtime.project)
+    config = load_agent(path.resolve(), runtime.project)
     agent: DefaultAgent | RoutingAgent
     if isinstance(config, DefaultAgentConfig):
         agent = DefaultAgent(config, file=rel, runtime=runtime, model_name=model)

@@ -195,3 +195,15 @@ def test_make_rejects_what_it_cannot_read(tmp_path: Path) -> None:
     code, _, err = invoke("make", str(tmp_path / "p"), "--from", str(empty))
     assert code == 1 and "holds no data files" in err
     shutil.rmtree(empty)
+
+
+def test_agents_run_by_a_path_relative_to_the_working_directory(
+    tmp_path: Path, server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, _ = make(tmp_path, csv_file(tmp_path))
+    use_scripted_model(project, server)
+    monkeypatch.chdir(tmp_path)
+    server.set_script([Reply(text="No route fits."), Reply(text="Fallback answer.")])
+    code, out, err = invoke("run", "proj/agents/router.agent.yml", "Hello?")
+    assert (code, err) == (0, "")
+    assert "Fallback answer." in out
