@@ -36,7 +36,7 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 demo: install
-	cd projects/quickstart && ../../$(BIN)/oxy run agents/analyst.agent.yml "Which product sold the most units?"
+	cd projects/quickstart && ../../$(BIN)/oxy run agents/analyst.agent.yml "How many orders are there?"
 
 schemas: install
 	$(BIN)/python -m oxy.config.schema_export

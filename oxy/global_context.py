@@ -3,7 +3,7 @@
 `local` the first time a template asks, and a template that never names it never connects.
 
 `databases.<name>` has `name`, `dialect` (no connection needed), `tables` (list of table names),
-`ddl` (every table's DDL) and `datasets.<schema>.{dataset, ddl, tables, semantic_info}`: DuckDB
+`ddl` (every table's DDL), `schema` (one compact `table(column type, ...)` line per table) and `datasets.<schema>.{dataset, ddl, tables, semantic_info}`: DuckDB
 datasets are its schemas (`main` for a `dataset:` folder).
 """
 
@@ -68,6 +68,13 @@ class DatabaseView:
     @property
     def ddl(self) -> str:
         return "\n\n".join(t.ddl for t in self._tables)
+
+    @property
+    def schema(self) -> str:
+        """One line per table, `orders(order_id BIGINT, customer VARCHAR, ...)`: compact for small models."""
+        return "\n".join(
+            f"{t.name}({', '.join(f'{c.name} {c.type}' for c in t.columns)})" for t in self._tables
+        )
 
     @property
     def datasets(self) -> DatasetsView:

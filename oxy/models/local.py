@@ -148,6 +148,14 @@ def _chatml_tool_choice(choice: Any, messages: Sequence[Message], tools: Sequenc
     return choice
 
 
+def _chatml_message(message: dict[str, Any]) -> dict[str, Any]:
+    """`chatml-function-calling`'s template renders no `tool` role: the model would never see a tool's
+    result. Send each result as a user turn instead."""
+    if message.get("role") != "tool":
+        return message
+    return {"role": "user", "content": f"The function returned:\n{message.get('content', '')}"}
+
+
 class LocalLlamaClient(ModelClient):
     """llama.cpp in this process, on one GGUF file."""
 
@@ -184,8 +192,10 @@ class LocalLlamaClient(ModelClient):
         body = request_body(self.name, messages, tools, settings)
         options = {k: v for k, v in body.items() if k in _LLAMA_KEYS}
         options.setdefault("max_tokens", self.max_tokens)
-        if tools and self._key.chat_format == "chatml-function-calling":
-            options["tool_choice"] = _chatml_tool_choice(body.get("tool_choice"), messages, tools)
+        if self._key.chat_format == "chatml-function-calling":
+            options["messages"] = [_chatml_message(m) for m in options["messages"]]
+            if tools:
+                options["tool_choice"] = _chatml_tool_choice(body.get("tool_choice"), messages, tools)
         return options
 
     def _error(self, exc: Exception) -> ModelError:

@@ -92,3 +92,23 @@ async def test_after_tool_results_auto_answers_in_text() -> None:
     assert isinstance(done, ResponseDone)
     assert done.response.text and not done.response.tool_calls
     assert done.response.usage is not None and 0 < done.response.usage.output_tokens <= 16
+
+
+async def test_tool_results_reach_the_prompt() -> None:
+    # chatml-function-calling's template has no `tool` role; results must still reach the model.
+    client = client_for(smollm2(), project_root=Path("."))
+    call = ToolCall(id="c1", name="get_weather", arguments='{"city": "Paris"}')
+    settings = ModelSettings(tool_choice="auto", max_tokens=1, temperature=0.0)
+
+    async def prompt_tokens(result: str) -> int:
+        messages = [
+            UserMessage(content="What is the weather in Paris?"),
+            AssistantMessage(tool_calls=(call,)),
+            ToolMessage(tool_call_id="c1", content=result),
+        ]
+        response = await client.request(messages, tools=[WEATHER], settings=settings)
+        assert response.usage is not None
+        return response.usage.input_tokens
+
+    short, long = await prompt_tokens("Sunny."), await prompt_tokens("Sunny. " + "Light wind from the west. " * 20)
+    assert long - short > 60
