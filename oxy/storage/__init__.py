@@ -8,6 +8,13 @@ with Store.open(project_root=root) as store:
 
 Async code uses `AsyncStore` (the same methods, run in worker threads); `StoreSink` records a run's
 events as they are emitted. Importing this package doesn't import alembic: opening a store does.
+
+Durability: every method commits before it returns, and `StoreSink` commits each event before
+`emit` returns except text/reasoning deltas, which wait for the next other event (at most 64 of
+them or 0.5 s). A process killed with SIGKILL therefore loses only those held-back deltas; on the
+next `Store.open` (or `mark_interrupted()`) its `running` runs become `interrupted`. SQLite runs in
+WAL mode with `synchronous=NORMAL`: a commit survives the process dying; an OS crash or power cut
+may lose the last commits but never corrupts the file.
 """
 
 from oxy.storage._async import AsyncStore

@@ -82,17 +82,21 @@ def unregister(engine: sa.Engine, owner: Owner) -> None:
 
 
 def mark_interrupted(engine: sa.Engine, owner: Owner) -> int:
-    """Mark `running` runs whose owner is dead as `interrupted`; returns how many."""
+    """Remove dead owners, then mark `running` runs without a live owner `interrupted`; returns how many.
+
+    The run update asks `owners` again in the same statement, rather than trusting the list read
+    just before, so a process that registered and started a run in between is never swept up.
+    """
     now = utcnow()
     with writing(engine) as connection:
         rows = connection.execute(sa.select(owners)).all()
-        alive = [row.id for row in rows if owner.is_alive(row, now)]
-        dead = [row.id for row in rows if row.id not in alive]
+        dead = [row.id for row in rows if not owner.is_alive(row, now)]
         if dead:
             connection.execute(owners.delete().where(owners.c.id.in_(dead)))
+        has_owner = sa.exists().where(owners.c.id == runs.c.owner)
         result = connection.execute(
             runs.update()
-            .where(runs.c.status == "running", runs.c.owner.not_in([owner.id, *alive]))
+            .where(runs.c.status == "running", ~has_owner)
             .values(status="interrupted", error=INTERRUPTED_ERROR, finished_at=now)
         )
         return result.rowcount

@@ -101,7 +101,11 @@ class RunMethods(StoreBase):
         output: Any = None,
         error: str | None = None,
     ) -> Run:
-        """Record how a run ended; `error` is the one-line reason when it failed."""
+        """Record how a run ended; `error` is the one-line reason when it failed.
+
+        A run another process marked `interrupted` (its owner looked dead) can still be finished by
+        the process that ran it: the last word wins.
+        """
         if status not in _FINAL_STATES:
             raise ValueError(f"a run finishes as one of {_FINAL_STATES}, not {status!r}")
         with self._write() as connection:

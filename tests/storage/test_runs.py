@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import pytest
 from dirty_equals import IsDatetime, IsStr
 
@@ -116,3 +119,17 @@ def test_bad_kind_and_final_status_are_refused(store: Store) -> None:
     run = store.create_run(tenant="local", target="q.sql", kind="sql")
     with pytest.raises(ValueError, match="finishes as one of"):
         store.finish_run(run.id, tenant="local", status="running")  # pyright: ignore[reportArgumentType]
+
+
+def test_values_json_cannot_hold_are_stored_as_pydantic_would_serialise_them(store: Store) -> None:
+    @dataclass
+    class Row:
+        fruit: str
+        sold_on: date
+
+    run = store.create_run(tenant="local", target="w.workflow.yml", kind="workflow", input=("a", "b"))
+    stored = store.record_task_output(
+        run.id, "load", [Row(fruit="apple", sold_on=date(2024, 1, 2))], tenant="local"
+    )
+    assert stored.output == [{"fruit": "apple", "sold_on": "2024-01-02"}]
+    assert run.input == ["a", "b"]

@@ -122,3 +122,27 @@ async def test_a_sink_must_start_with_run_started(tmp_path: Path) -> None:
         event: Event = TextDelta(text="early")
         with pytest.raises(ValueError, match="starts at run_started, not 'text_delta'"):
             await sink.emit(event)
+
+
+async def test_many_runs_record_at_once(store_url: str) -> None:
+    async def chatty(ctx: ExecutionContext, n: int) -> int:
+        for i in range(20):
+            await ctx.emit(StepStarted(source=ctx.source, name=f"s{i}", step_type="tool"))
+            await anyio.sleep(0)
+        return n
+
+    results: dict[int, str] = {}
+
+    async def one(n: int) -> None:
+        sink = StoreSink(store, tenant="local", kind="workflow")
+        results[n] = (await run_executable(fn(chatty), n, target="w.workflow.yml", sink=sink)).run_id
+
+    async with await AsyncStore.open(store_url) as store:
+        async with anyio.create_task_group() as group:
+            for n in range(16):
+                group.start_soon(one, n)
+        runs = await store.list_runs(tenant="local")
+        assert sorted(r.output for r in runs) == list(range(16))
+        assert {r.status for r in runs} == {"ok"}
+        for run_id in results.values():
+            assert [e.seq for e in await store.events(run_id, tenant="local")] == list(range(1, 23))

@@ -86,6 +86,14 @@ def test_migrations_create_the_schema_once_and_reopening_changes_nothing(store_u
     engine.dispose()
 
 
+def test_processes_opening_a_new_store_at_once_migrate_it_once(store_url: str) -> None:
+    code = "import sys, oxy.storage; oxy.storage.Store.open(sys.argv[1]).close()"
+    children = [subprocess.Popen([sys.executable, "-c", code, store_url]) for _ in range(4)]
+    assert [child.wait(timeout=60) for child in children] == [0, 0, 0, 0]
+    with Store.open(store_url) as store:
+        assert store.list_runs(tenant="local") == []
+
+
 def test_head_is_alembics_newest_revision() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
