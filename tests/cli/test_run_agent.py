@@ -90,7 +90,7 @@ def test_agent_runs_sql_in_parallel_and_answers(project: Path, server: ScriptedM
     # The model saw the schema in its instructions and both results, in call order.
     first, second = server.requests
     system = first.messages[0].content
-    assert 'CREATE TABLE "orders"' in system and "duckdb database" in system
+    assert "orders(order_id BIGINT, customer VARCHAR" in system and "duckdb database" in system
     assert first.body is not None and first.body["tool_choice"] == "required"  # tool_choice: required_first
     assert second.body is not None and second.body["tool_choice"] == "auto"
     tool_results = [m for m in second.messages if isinstance(m, ToolMessage)]
