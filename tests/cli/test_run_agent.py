@@ -145,11 +145,11 @@ def test_unknown_model_override_lists_known_models(project: Path) -> None:
 
 def test_template_typo_is_a_config_error_at_its_line(project: Path) -> None:
     agent = project / "agents" / "analyst.agent.yml"
-    agent.write_text(agent.read_text().replace("{{ databases.shop.ddl }}", "{{ databses.shop.ddl }}"))
+    agent.write_text(agent.read_text().replace("{{ databases.shop.schema }}", "{{ databses.shop.schema }}"))
     code, _, err = run_agent(project, "Hi")
     assert code == 1
     assert err == (
-        "error: agents/analyst.agent.yml:10: system_instructions: template error: "
+        "error: agents/analyst.agent.yml:9: system_instructions: template error: "
         "`databses` is undefined — did you mean 'databases'?\n"
     )
 
