@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,3 +164,60 @@ def test_an_agent_needs_a_prompt(project: Path) -> None:
         result.stderr
         == 'error: an agent needs a question: oxy run agents/analyst.agent.yml "your question"\n'
     )
+
+
+def test_an_openai_compatible_run_never_imports_litellm(project: Path, server: ScriptedModelServer) -> None:
+    server.set_script([Reply(text="Hi.")])
+    script = (
+        "import sys\n"
+        "from oxy.cli import main\n"
+        "try:\n"
+        f"    main(['run', {str(project / 'agents/analyst.agent.yml')!r}, 'Hi', '--model', 'vllm'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print('litellm' in sys.modules, 'openai' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "False True"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("litellm") is None, reason="litellm is not installed (oxy[litellm])"
+)
+def test_litellm_vendor_runs_the_same_agent(
+    project: Path, server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCRIPTED_KEY", "not-a-secret")
+    config = project / "config.yml"
+    config.write_text(
+        config.read_text() + f"  - name: via_litellm\n    vendor: litellm\n    model_ref: openai/scripted\n"
+        f"    api_url: {server.base_url}\n    key_var: SCRIPTED_KEY\n"
+    )
+    # models: is the first section of the quickstart config; move the appended entry there.
+    text = config.read_text()
+    entry = text[text.index("  - name: via_litellm") :]
+    config.write_text(text.replace(entry, "").replace("models:\n", "models:\n" + entry, 1))
+    server.set_script(
+        [
+            Reply(tool_calls=[tool_call("execute_sql", {"sql": "select count(*) as n from products"})]),
+            Reply(text="10."),
+        ]
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            str(project / "agents/analyst.agent.yml"),
+            "How many products?",
+            "--model",
+            "via_litellm",
+            "--format",
+            "jsonl",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    events = events_of(result.stdout)
+    table = next(e for e in events if isinstance(e, TableEvent))
+    assert table.rows == ((10,),)
+    finished = events[-1]
+    assert isinstance(finished, RunFinished) and finished.output == "10."
