@@ -112,6 +112,8 @@ def run(
                 database=database,
                 model=model,
                 sink=sink,
+                retry=retry,
+                retry_from=retry_from,
             )
         finally:
             if "oxy.models" in sys.modules:  # close kept-alive model connections before the loop ends

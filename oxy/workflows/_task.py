@@ -124,7 +124,11 @@ class TaskNode(Executable[TaskCall, Any]):
         export = getattr(self.task.config, "export", None)
         if export is not None:
             path = self._path(ctx, export.path, "export", "path")
-            export_output(outcome.output, path, export.format, sql=outcome.sql, task=call.key)
+            try:
+                export_output(outcome.output, path, export.format, sql=outcome.sql, task=call.key)
+            except ConfigError as exc:
+                line = self.task.origins.of((*self.task.at, "export")).line
+                raise ConfigError(exc.message, file=self.task.file, line=line) from None
         return outcome.output
 
     def _cache_path(self, ctx: ExecutionContext) -> Path | None:

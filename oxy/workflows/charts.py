@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,15 @@ def _is_numeric(values: list[Any]) -> bool:
     )
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?")
+
+
 def _is_temporal(values: list[Any]) -> bool:
+    """Dates, or text in ISO date form (databases hand dates back as ISO text)."""
     present = [v for v in values if v is not None]
-    return bool(present) and all(isinstance(v, dt.date) for v in present)
+    return bool(present) and all(
+        isinstance(v, dt.date) or (isinstance(v, str) and _ISO_DATE.match(v)) for v in present
+    )
 
 
 _HTML = """<!doctype html>

@@ -72,7 +72,7 @@ def _previous_run(store: TaskOutputStore, workflow: str, *, retry_from: str | No
     if found is None:
         last = store.last_run(workflow)
         why = (
-            "has not been run yet"
+            " has not been run yet"
             if last is None
             else f"'s last run ({last.run_id}) finished with status {last.status!r}"
         )

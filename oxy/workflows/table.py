@@ -1,7 +1,7 @@
 """`TableOutput`: a SQL result as templates see it.
 
 `{{ t }}` renders a markdown table, `{{ t.col }}` is a column's values (keeping their types),
-`{{ t.col[0] }}` its first value, `{{ t|length }}` the row count.
+`{{ t.col[0] }}` its first value, `{{ t.col|length }}` the row count.
 """
 
 from __future__ import annotations

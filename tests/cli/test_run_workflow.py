@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import stat
@@ -16,6 +17,7 @@ from oxy.cli import cli
 from oxy.execution.events import (
     Event,
     RunFinished,
+    StepFinished,
     StepStarted,
     event_from_json,
 )
@@ -74,7 +76,9 @@ def examples(oxy_compat: Path, tmp_path: Path, server: ScriptedModelServer) -> P
     )
     # Oxy renders undefined attributes as empty text; oxy's templates are strict.
     agent = root / "agents" / "sql.agent.yml"
-    agent.write_text(agent.read_text().replace("anon_youtube_model.database.type", "anon_youtube_model.database"))
+    agent.write_text(
+        agent.read_text().replace("anon_youtube_model.database.type", "anon_youtube_model.database")
+    )
     server.set_script(answer)
     return root
 
@@ -126,15 +130,18 @@ def test_fruit_loop_report(examples: Path, server: ScriptedModelServer) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     output = final(events_of(result.stdout)).output
     fruits = ["apple", "banana", "cherry", "orange", "kiwi"]
-    assert output["final_report"] == "# Fruit Sales Report\n\n" + "".join(
-        f"\n## Summary of {fruit}.\n" for fruit in fruits
-    ) + "\n"
+    assert (
+        output["final_report"]
+        == "# Fruit Sales Report\n\n" + "".join(f"\n## Summary of {fruit}.\n" for fruit in fruits) + "\n"
+    )
     assert len(server.requests) == 5
     assert (examples / "output" / "fruit_loop_report.docx").stat().st_size > 0
 
 
 def test_fruit_sales_report_with_variables(examples: Path, server: ScriptedModelServer) -> None:
-    result = run(examples, "procedures/fruit_sales_report.procedure.yml", "-v", "fruit=kiwi", "--format", "jsonl")
+    result = run(
+        examples, "procedures/fruit_sales_report.procedure.yml", "-v", "fruit=kiwi", "--format", "jsonl"
+    )
     assert (result.exit_code, result.stderr) == (0, "")
     assert final(events_of(result.stdout)).output["report"] == "Summary of kiwi."
     prompt = server.requests[0].messages[-1].content
@@ -146,11 +153,19 @@ def test_survey_responses(examples: Path) -> None:
     result = run(examples, "procedures/survey_responses.procedure.yml", "--format", "jsonl")
     assert (result.exit_code, result.stderr) == (0, "")
     output = final(events_of(result.stdout)).output
-    assert "-- Schedule: monthly --" in output["formatter"] and "-- Schedule: weekly --" in output["formatter"]
+    assert (
+        "-- Schedule: monthly --" in output["formatter"] and "-- Schedule: weekly --" in output["formatter"]
+    )
     out = examples / "output"
     assert (out / "example_intervals.sql").read_text().startswith("WITH responses AS")
-    assert (out / "example_weekly_rejected.sql").read_text().strip().endswith("rejected\nFROM\n    responses;")
-    assert (out / "agent_monthly_responses.sql").read_text().startswith("Report: Generate a detail monthly report")
+    assert (
+        (out / "example_weekly_rejected.sql").read_text().strip().endswith("rejected\nFROM\n    responses;")
+    )
+    assert (
+        (out / "agent_monthly_responses.sql")
+        .read_text()
+        .startswith("Report: Generate a detail monthly report")
+    )
     assert {p.name for p in out.glob("formatter_*.docx")} == {
         "formatter_monthly.docx",
         "formatter_weekly.docx",
@@ -177,8 +192,86 @@ def test_cache_procedure_then_a_cache_hit(examples: Path, server: ScriptedModelS
     assert again.exit_code == 0
     assert len(server.requests) == calls  # every agent task came from its cache
     events = events_of(again.stdout)
-    cached_steps = [e.source[1:] for e in events if isinstance(e, StepStarted) and e.step_type == "task_cached"]
+    cached_steps = [
+        e.source[1:] for e in events if isinstance(e, StepStarted) and e.step_type == "task_cached"
+    ]
     assert cached_steps == [("sql",), ("groupings", "0", "report"), ("groupings", "1", "report")] or sorted(
         cached_steps
     ) == sorted([("sql",), ("groupings", "0", "report"), ("groupings", "1", "report")])
     assert final(events).output["grouping_reports"] == output["grouping_reports"]
+
+
+def test_terminal_shows_each_task_its_result_and_the_final_output(examples: Path) -> None:
+    result = run(examples, "procedures/table_values.automation.yml")
+    assert (result.exit_code, result.stderr) == (0, "")
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    marks = [line for line in lines if line.startswith(("▶", "✓"))]
+    assert [re.sub(r" \d+\.\d\d s$", "", m) for m in marks[:-1]] == [
+        "▶ intervals",
+        "✓ intervals",
+        "▶ schedules",
+        "▶ schedules › 0 › report",
+        "✓ schedules › 0 › report",
+        "▶ schedules › 1 › report",
+        "✓ schedules › 1 › report",
+        "✓ schedules",
+        "▶ formatter",
+        "✓ formatter",
+    ]
+    assert re.fullmatch(r"✓ \d+\.\d\d s", marks[-1])
+    assert "  Schedule by Interval: monthly" in lines  # a task's result, indented under it
+    assert "  2 iterations" in lines
+    final_output = lines[lines.index("Column-based display:") :]  # the final output, in full
+    assert final_output[1] == "['monthly', 'weekly']" and "Schedule by Interval: weekly" in final_output
+
+
+def test_jsonl_events_carry_workflow_task_agent_sources(examples: Path) -> None:
+    result = run(examples, "procedures/fruit_sales_report.procedure.yml", "--format", "jsonl")
+    assert result.exit_code == 0
+    events = events_of(result.stdout)
+    steps = [(e.kind, e.source) for e in events if isinstance(e, StepStarted | StepFinished)]
+    assert steps == [
+        ("step_started", ("fruit_sales_report",)),
+        ("step_started", ("fruit_sales_report", "query_data")),
+        ("step_finished", ("fruit_sales_report", "query_data")),
+        ("step_started", ("fruit_sales_report", "report")),
+        ("step_started", ("fruit_sales_report", "report", "local")),
+        ("step_finished", ("fruit_sales_report", "report", "local")),
+        ("step_finished", ("fruit_sales_report", "report")),
+        ("step_finished", ("fruit_sales_report",)),
+    ]
+    assert [e.kind for e in events[:2]] == ["run_started", "step_started"]
+    task_done = [e for e in events if isinstance(e, StepFinished) and e.name == "query_data"][0]
+    assert task_done.output["columns"] == ["name", "sales"]
+
+
+def test_a_wrong_variable_names_the_rule(examples: Path) -> None:
+    result = run(examples, "procedures/fruit_sales_report.procedure.yml", "-v", "fruit=mango")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: procedures/fruit_sales_report.procedure.yml: variable 'fruit': 'mango' is not one of "
+        "['apple', 'banana', 'cherry', 'orange', 'kiwi'] (enum)\n"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["html", "png", "json"])
+def test_charts_are_saved_with_chart_dir(examples: Path, tmp_path: Path, fmt: str) -> None:
+    (examples / "procedures" / "chart.procedure.yml").write_text(
+        "tasks:\n"
+        "  - {name: sales, type: execute_sql, database: local, sql_file: data_fruit/example_sales.sql}\n"
+        "  - {name: chart, type: visualize, prompt: Fruit sales}\n"
+    )
+    charts = tmp_path / "charts"
+    result = run(
+        examples, "procedures/chart.procedure.yml", "--chart-dir", str(charts), "--chart-format", fmt
+    )
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert "chart: Fruit sales" in result.stdout
+    saved = charts / f"chart.{fmt}"
+    assert [p.name for p in charts.iterdir()] == [saved.name]
+    if fmt == "png":
+        assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    elif fmt == "html":
+        assert '"mark": {"type": "bar", "tooltip": true}' in saved.read_text()
+    else:
+        assert json.loads(saved.read_text())["title"] == "Fruit sales"
