@@ -42,7 +42,7 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
         model_name: str | None = None,
     ) -> None:
         from oxy.agents.models import model_client
-        from oxy.tools.registry import build_tools
+        from oxy.agents.toolset import build_tools
 
         self.config = config
         self.file = file

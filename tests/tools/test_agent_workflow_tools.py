@@ -22,7 +22,7 @@ from oxy.models import ToolDefinition, ToolMessage
 from oxy.runner import run_file
 from oxy.runtime import Runtime
 from oxy.testing import Reply, ScriptedModelServer, tool_call
-from oxy.tools.registry import build_tools
+from oxy.agents.toolset import build_tools
 from oxy.tools.workflow_tool import WorkflowAsTool, output_text
 from oxy.workflows.table import TableOutput
 

@@ -1,4 +1,7 @@
-"""From the `tools:` entries of an agent file to `Tool` objects."""
+"""From the `tools:` entries of an agent file to `Tool` objects.
+
+It lives with the agents, not in `oxy.tools`, because agent and workflow tools need the agents
+layer to build what they delegate to; the tools themselves only take callables."""
 
 from __future__ import annotations
 
@@ -59,7 +62,6 @@ def _dialect(runtime: Runtime, database: str, *, file: str) -> str:
 
 
 def _agent_tool(config: AgentTool, *, runtime: Runtime) -> Tool:
-    # Agents sit above tools: reach them lazily, so importing oxy.tools never imports oxy.agents.
     from oxy.agents.delegates import agent_asker, agent_description
     from oxy.tools.agent_tool import agent_tool
 
