@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from oxy.workflows._task import TaskFailed
     from oxy.workflows.builder import WorkflowExecutable, build_workflow
-    from oxy.workflows.journal import Journal, JsonlTaskOutputStore, RunRecord, TaskOutputStore
+    from oxy.workflows.journal import Journal, RunRecord, StoreTaskOutputs, TaskOutputStore
     from oxy.workflows.outputs import ChartOutput, ConsistencyOutput, LoopOutput
     from oxy.workflows.run import run_workflow_file
     from oxy.workflows.table import TableOutput
@@ -27,9 +27,9 @@ __all__ = [
     "ChartOutput",
     "ConsistencyOutput",
     "Journal",
-    "JsonlTaskOutputStore",
     "LoopOutput",
     "RunRecord",
+    "StoreTaskOutputs",
     "TableOutput",
     "TaskFailed",
     "TaskOutputStore",
@@ -43,9 +43,9 @@ _MODULES = {
     "ChartOutput": "outputs",
     "ConsistencyOutput": "outputs",
     "Journal": "journal",
-    "JsonlTaskOutputStore": "journal",
     "LoopOutput": "outputs",
     "RunRecord": "journal",
+    "StoreTaskOutputs": "journal",
     "TableOutput": "table",
     "TaskFailed": "_task",
     "TaskOutputStore": "journal",

@@ -1,28 +1,25 @@
 """Recording finished task outputs, so a failed or crashed run can resume where it stopped.
 
-`TaskOutputStore` is the seam: `JsonlTaskOutputStore` keeps runs under `.oxy/runs/` in the project
-(one fsync'd line per finished task, so a crash loses nothing that finished); the project's run store
-can stand in for it. A `Journal` is one run's view: it records each finished task by its path
+`TaskOutputStore` is the seam; `StoreTaskOutputs` keeps runs in the project's run store
+(`oxy.storage`, `.oxy/oxy.db` by default), one committed row per finished task. A `Journal` is one run's view: it records each finished task by its path
 (`schedules/0/metrics/1/report`) and hands back the outputs of the run being resumed.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from oxy.workflows.codec import decode, encode
 
-__all__ = ["Journal", "JsonlTaskOutputStore", "RunRecord", "TaskOutputStore"]
+if TYPE_CHECKING:
+    from oxy.storage import FinalState, Store
 
-RESUMABLE = ("error", "cancelled", "running")
-"""Statuses a run can be resumed from; `running` is a run whose process died before it ended."""
+__all__ = ["Journal", "RunRecord", "StoreTaskOutputs", "TaskOutputStore"]
+
+RESUMABLE = ("error", "cancelled", "interrupted", "running")
+"""Statuses a run can be resumed from: `interrupted` (or still `running`) is a run whose process died."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,87 +51,49 @@ class TaskOutputStore(Protocol):
         ...
 
 
-class JsonlTaskOutputStore:
-    """Runs as JSON lines under `folder`: `index.jsonl` (runs and statuses) and `<run_id>.jsonl` (outputs)."""
+class StoreTaskOutputs:
+    """`TaskOutputStore` over the project's run store (`oxy.storage`): the run, its variables and each
+    finished task's output are rows there, committed as they happen, so a crash loses nothing that
+    finished; a run whose process died is marked `interrupted` the next time the store opens."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._lock = threading.Lock()
+    def __init__(self, store: Store, *, tenant: str | None = None) -> None:
+        from oxy.storage import LOCAL_TENANT
 
-    @classmethod
-    def for_project(cls, root: Path) -> JsonlTaskOutputStore:
-        return cls(root / ".oxy" / "runs")
+        self.store = store
+        self.tenant = tenant or LOCAL_TENANT
 
     def begin(self, run_id: str, workflow: str, *, variables: Mapping[str, Any]) -> None:
-        self._append(
-            "index.jsonl",
-            {
-                "run_id": run_id,
-                "workflow": workflow,
-                "status": "running",
-                "variables": encode(dict(variables)),
-                "ts": time.time(),
-            },
+        self.store.create_run(
+            tenant=self.tenant, target=workflow, kind="workflow", input=encode(dict(variables)), run_id=run_id
         )
 
     def record(self, run_id: str, workflow: str, task_path: str, output_json: Any) -> None:
-        self._append(f"{run_id}.jsonl", {"task": task_path, "output": output_json})
+        self.store.record_task_output(run_id, task_path, output_json, tenant=self.tenant)
 
     def mark(self, run_id: str, status: str) -> None:
-        self._append("index.jsonl", {"run_id": run_id, "status": status, "ts": time.time()})
+        final: FinalState = "ok" if status == "ok" else "cancelled" if status == "cancelled" else "error"
+        self.store.finish_run(run_id, tenant=self.tenant, status=final)
 
     def load(self, run_id: str) -> dict[str, Any]:
-        return {line["task"]: line["output"] for line in self._read(f"{run_id}.jsonl")}
+        outputs = self.store.task_outputs(run_id, tenant=self.tenant)
+        return {path: row.output for path, row in outputs.items()}
 
     def last_run(self, workflow: str) -> RunRecord | None:
-        runs: dict[str, RunRecord] = {}
-        for line in self._read("index.jsonl"):
-            run_id = str(line.get("run_id", ""))
-            if "workflow" in line:
-                runs[run_id] = RunRecord(
-                    run_id=run_id,
-                    workflow=line["workflow"],
-                    status=line.get("status", "running"),
-                    variables=decode(line.get("variables") or {}),
-                    started_at=line.get("ts", 0.0),
-                )
-            elif run_id in runs:
-                old = runs.pop(run_id)  # re-insert: a later status keeps the start order
-                runs[run_id] = RunRecord(
-                    run_id=run_id,
-                    workflow=old.workflow,
-                    status=line["status"],
-                    variables=old.variables,
-                    started_at=old.started_at,
-                )
-        mine = [r for r in runs.values() if r.workflow == workflow]
-        return max(mine, key=lambda r: r.started_at) if mine else None
+        runs = self.store.list_runs(tenant=self.tenant, target=workflow, limit=1)
+        if not runs:
+            return None
+        run = runs[0]
+        return RunRecord(
+            run_id=run.id,
+            workflow=run.target,
+            status=run.status,
+            variables=decode(run.input or {}),
+            started_at=run.started_at.timestamp(),
+        )
 
     def last_failed(self, workflow: str) -> RunRecord | None:
         last = self.last_run(workflow)
         return last if last is not None and last.status in RESUMABLE else None
-
-    def _append(self, name: str, obj: Mapping[str, Any]) -> None:
-        line = json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
-        with self._lock:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with open(self.folder / name, "a", encoding="utf-8") as f:
-                f.write(line)
-                f.flush()
-                os.fsync(f.fileno())
-
-    def _read(self, name: str) -> list[dict[str, Any]]:
-        try:
-            text = (self.folder / name).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        lines: list[dict[str, Any]] = []
-        for raw in text.splitlines():
-            try:
-                lines.append(json.loads(raw))
-            except ValueError:  # a line cut short by a crash: everything before it is intact
-                continue
-        return lines
 
 
 class Journal:

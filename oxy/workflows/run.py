@@ -1,7 +1,7 @@
 """Running a workflow file as a whole run, recorded so that it can be resumed.
 
 `run_workflow_file(path, runtime=, variables=)` runs every task and records each finished task's
-output (`JsonlTaskOutputStore` under `.oxy/runs/` unless another store is given). With `retry=True`
+output (in the project's run store, `oxy.storage`, unless another store is given). With `retry=True`
 it resumes the workflow's last failed run: finished tasks are replayed from the record, the failed
 one and those after it run. `retry_from="task"` re-runs the last run from that top-level task on.
 """
@@ -18,7 +18,7 @@ from oxy.execution.run import RunResult, new_run_id, run_executable
 from oxy.execution.sinks import EventSink
 from oxy.runtime import Runtime
 from oxy.workflows.builder import build_workflow
-from oxy.workflows.journal import Journal, JsonlTaskOutputStore, RunRecord, TaskOutputStore
+from oxy.workflows.journal import Journal, RunRecord, StoreTaskOutputs, TaskOutputStore
 
 __all__ = ["run_workflow_file"]
 
@@ -35,10 +35,29 @@ async def run_workflow_file(
     store: TaskOutputStore | None = None,
 ) -> RunResult[dict[str, Any]]:
     """Run the workflow at `path` (absolute, or relative to the project root); see the module doc."""
+    if store is None:
+        from oxy.storage import Store
+
+        with Store.open(project_root=runtime.root) as opened:
+            return await _run(
+                path, runtime, variables, sink, run_id, retry, retry_from, StoreTaskOutputs(opened)
+            )
+    return await _run(path, runtime, variables, sink, run_id, retry, retry_from, store)
+
+
+async def _run(
+    path: Path | str,
+    runtime: Runtime,
+    variables: Mapping[str, Any] | None,
+    sink: EventSink | None,
+    run_id: str | None,
+    retry: bool,
+    retry_from: str | None,
+    store: TaskOutputStore,
+) -> RunResult[dict[str, Any]]:
     project = runtime.project
     rel = project.relative(path)
     config = project.workflow(rel)
-    store = store if store is not None else JsonlTaskOutputStore.for_project(project.root)
     given = dict(variables or {})
     replay: dict[str, Any] = {}
     if retry or retry_from is not None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from oxy.cli import cli
 from oxy.execution.events import Event, RunFinished, StepStarted, event_from_json
+from oxy.storage import LOCAL_TENANT, Store
 from oxy.testing import Fail, Reply, ScriptedModelServer
-from oxy.workflows import JsonlTaskOutputStore
+from oxy.workflows import StoreTaskOutputs
 from tests.workflows.conftest import write
 
 WORKFLOW = """\
@@ -62,10 +62,11 @@ def test_retry_resumes_from_the_failed_task(project: Path, server: ScriptedModel
     assert failed.exit_code == 1
     assert failed.stderr.startswith("error: task 'each/1/second' failed: Model 'scripted' (vllm): HTTP 400")
 
-    store = JsonlTaskOutputStore.for_project(project)
-    record = store.last_failed("workflows/resume.workflow.yml")
-    assert record is not None and record.variables == {"fruit": "banana"}
-    assert list(store.load(record.run_id)) == ["sales", "first", "each/0/second"]
+    with Store.open(project_root=project) as opened:
+        store = StoreTaskOutputs(opened)
+        record = store.last_failed("workflows/resume.workflow.yml")
+        assert record is not None and record.status == "error" and record.variables == {"fruit": "banana"}
+        assert list(store.load(record.run_id)) == ["sales", "first", "each/0/second"]
 
     server.set_script([Reply(text="B"), Reply(text="C")])
     resumed = oxy(path, "--retry")
@@ -114,21 +115,22 @@ def test_retry_from_reruns_from_a_named_task(project: Path, server: ScriptedMode
 
 
 def test_a_crashed_run_keeps_its_finished_tasks(project: Path, server: ScriptedModelServer) -> None:
-    """A run whose process died (no status recorded, a line cut short) resumes from what it wrote."""
+    """A run whose process died (it never recorded an end) resumes from the tasks it finished."""
     path = write(project, "resume.workflow.yml", WORKFLOW)
-    store = JsonlTaskOutputStore.for_project(project)
-    store.begin("crashed", "workflows/resume.workflow.yml", variables={"fruit": "cherry"})
-    store.record("crashed", "workflows/resume.workflow.yml", "first", "from before the crash")
-    with open(store.folder / "crashed.jsonl", "a") as f:
-        f.write('{"task": "sales", "outp')  # the write the crash interrupted
+    with Store.open(project_root=project) as store:
+        outputs = StoreTaskOutputs(store)
+        outputs.begin("crashed", "workflows/resume.workflow.yml", variables={"fruit": "cherry"})
+        outputs.record("crashed", "workflows/resume.workflow.yml", "first", "from before the crash")
+    # The store closed without finishing the run, as a killed process would leave it.
     server.set_script([Reply(text=t) for t in ("A", "B", "C")])
     resumed = oxy(path, "--retry")
     assert (resumed.exit_code, resumed.stderr) == (0, "")
     finished = events_of(resumed.stdout)[-1]
     assert isinstance(finished, RunFinished)
     assert finished.output["final"] == "18 from before the crash A B C "
-    index = [json.loads(line) for line in (store.folder / "index.jsonl").read_text().splitlines()]
-    assert [line["status"] for line in index] == ["running", "running", "ok"]
+    with Store.open(project_root=project) as store:
+        runs = store.list_runs(tenant=LOCAL_TENANT, target="workflows/resume.workflow.yml")
+        assert [(r.id == "crashed", r.status) for r in runs] == [(False, "ok"), (True, "interrupted")]
 
 
 def test_retry_without_a_run(project: Path) -> None:
