@@ -18,6 +18,7 @@ from oxy.errors import LimitExceeded, OxyError
 from oxy.execution.context import ExecutionContext
 from oxy.execution.events import ReasoningDelta, TextDelta, ToolCallEvent, ToolResultEvent, UsageEvent
 from oxy.execution.executable import Executable
+from oxy.execution.groups import unwrap_group
 from oxy.models import messages as m
 from oxy.models.client import ModelClient
 from oxy.tools.base import Tool
@@ -138,9 +139,12 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
         if len(calls) == 1:
             await run_one(0, calls[0])
         else:
-            async with anyio.create_task_group() as tg:
-                for index, call in enumerate(calls):
-                    tg.start_soon(run_one, index, call)
+            try:
+                async with anyio.create_task_group() as tg:
+                    for index, call in enumerate(calls):
+                        tg.start_soon(run_one, index, call)
+            except BaseExceptionGroup as group:
+                raise unwrap_group(group) from None
         return [r for r in results if r is not None]
 
     async def _call_tool(self, ctx: ExecutionContext, call: m.ToolCall) -> tuple[str, bool]:

@@ -17,6 +17,7 @@ import anyio
 from oxy.errors import LimitExceeded, OxyError, RunError
 from oxy.execution.context import ExecutionContext
 from oxy.execution.events import StepFinished, StepStarted
+from oxy.execution.groups import unwrap_group
 
 InT = TypeVar("InT")
 OutT = TypeVar("OutT")
@@ -90,9 +91,12 @@ class Concurrency(Executable[Sequence[InT], list[OutT]]):
             async with limiter:
                 results[index] = await self._inner.execute(ctx, item)
 
-        async with anyio.create_task_group() as tg:
-            for index, item in enumerate(input):
-                tg.start_soon(one, index, item)
+        try:
+            async with anyio.create_task_group() as tg:
+                for index, item in enumerate(input):
+                    tg.start_soon(one, index, item)
+        except BaseExceptionGroup as group:  # the first failure cancels the rest; raise it as itself
+            raise unwrap_group(group) from None
         return results
 
 

@@ -160,22 +160,3 @@ class TaskSequence(Executable[TaskCall, dict[str, Any]]):
             call = dataclasses.replace(input, previous=previous)
             previous = outputs[node.name] = await node.execute(ctx.with_variables(outputs), call)
         return outputs
-
-
-def unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first error inside a task group's exception group (an `OxyError` if there is one).
-
-    A loop runs iterations in an anyio task group, which wraps a failing iteration's error in a
-    group; the run should fail with that error, as if it had run alone.
-    """
-    leaves: list[BaseException] = []
-
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:  # pyright: ignore[reportUnknownVariableType]
-                walk(inner)  # pyright: ignore[reportUnknownArgumentType]
-        else:
-            leaves.append(exc)
-
-    walk(group)
-    return next((e for e in leaves if isinstance(e, OxyError)), leaves[0] if leaves else group)

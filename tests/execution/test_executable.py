@@ -144,3 +144,14 @@ async def test_outside_cancellation_still_closes_the_transcript() -> None:
         await run_executable(step(fn(forever), name="s", step_type="task"), 1, target="t", sink=sink)
     assert [e.kind for e in sink.events] == ["run_started", "step_started", "step_finished", "run_finished"]
     assert isinstance(sink.events[-1], RunFinished) and sink.events[-1].status == "cancelled"
+
+
+async def test_concurrency_raises_the_failing_items_error_itself_not_a_group() -> None:
+    async def work(c: ExecutionContext, x: int) -> int:
+        if x == 3:
+            raise ToolError("item 3 broke")
+        await anyio.sleep(0.01)
+        return x
+
+    with pytest.raises(ToolError, match="^item 3 broke$"):
+        await concurrency(fn(work), 2).execute(ctx(), list(range(6)))

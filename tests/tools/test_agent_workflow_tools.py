@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from oxy.agents.delegates import pick_output
+from oxy.agents.toolset import build_tools
 from oxy.config import load_project
 from oxy.config.workflow import WorkflowConfig
 from oxy.errors import ToolError
@@ -22,7 +23,6 @@ from oxy.models import ToolDefinition, ToolMessage
 from oxy.runner import run_file
 from oxy.runtime import Runtime
 from oxy.testing import Reply, ScriptedModelServer, tool_call
-from oxy.agents.toolset import build_tools
 from oxy.tools.workflow_tool import WorkflowAsTool, output_text
 from oxy.workflows.table import TableOutput
 

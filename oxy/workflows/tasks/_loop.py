@@ -20,8 +20,9 @@ from oxy.config.workflow import LoopSequentialTask
 from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import concurrency, fn, step
+from oxy.execution.groups import unwrap_group
 from oxy.runtime import runtime_of
-from oxy.workflows._task import Task, TaskCall, TaskOutcome, unwrap_group
+from oxy.workflows._task import Task, TaskCall, TaskOutcome
 from oxy.workflows._templating import Origins, exact_expression, render_value
 from oxy.workflows.outputs import LoopOutput
 from oxy.workflows.table import TableOutput
