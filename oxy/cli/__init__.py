@@ -11,8 +11,10 @@ from oxy import __version__
 
 # name -> (module, attribute, one-line help shown by `oxy --help` without importing the module)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
+    "keys": ("oxy.cli.keys", "keys", "Create, list and revoke API keys for oxy serve."),
     "make": ("oxy.cli.make", "make", "Create a project around a data file, folder or .duckdb file."),
     "run": ("oxy.cli.run", "run", "Run a SQL file, an agent or a workflow."),
+    "serve": ("oxy.cli.serve", "serve", "Serve the project's agents and workflows over HTTP."),
     "validate": ("oxy.cli.validate", "validate", "Check every project file and report each problem."),
 }
 

@@ -1,0 +1,109 @@
+"""`oxy serve`: the project's agents and workflows over HTTP, on uvicorn (see docs/serve.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from oxy.cli._errors import fail
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535), help="The port.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes.")
+@click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="The project folder (default: the nearest config.yml above the current folder).",
+)
+@click.option(
+    "--insecure", is_flag=True, help="Allow listening beyond 127.0.0.1 with no API keys configured."
+)
+@click.option(
+    "--max-concurrent-runs", default=256, show_default=True, type=click.IntRange(1), help="Per process."
+)
+@click.option(
+    "--max-queued-runs",
+    default=2048,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Runs waiting; past this, 503.",
+)
+@click.option(
+    "--run-timeout", default=600.0, show_default=True, type=click.FloatRange(min=0.001), help="Seconds."
+)
+@click.option(
+    "--max-body", default=1_048_576, show_default=True, type=click.IntRange(1), help="Bytes per request."
+)
+@click.option(
+    "--rate-limit",
+    default=20.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Requests/s per API key.",
+)
+@click.option(
+    "--rate-burst", default=40, show_default=True, type=click.IntRange(1), help="Burst per API key."
+)
+@click.option(
+    "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"])
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    project_dir: Path | None,
+    insecure: bool,
+    max_concurrent_runs: int,
+    max_queued_runs: int,
+    run_timeout: float,
+    max_body: int,
+    rate_limit: float,
+    rate_burst: int,
+    log_level: str,
+) -> None:
+    """Serve the project's agents and workflows: an HTTP API, OpenAI's chat API and a chat page."""
+    import uvicorn
+
+    from oxy.config import find_project_root
+    from oxy.serve._settings import SETTINGS_VAR, ServeSettings
+    from oxy.serve.keys import KeyStore
+
+    root = (project_dir or find_project_root(Path.cwd())).resolve()
+    settings = ServeSettings(
+        project=root,
+        host=host,
+        port=port,
+        workers=workers,
+        insecure=insecure,
+        max_concurrent_runs=max_concurrent_runs,
+        max_queued_runs=max_queued_runs,
+        run_timeout_s=run_timeout,
+        max_body_bytes=max_body,
+        rate_per_s=rate_limit,
+        rate_burst=rate_burst,
+    )
+    with KeyStore.open(project_root=root) as keys:
+        has_keys = keys.any_active()
+    if not has_keys and not settings.loopback_only and not insecure:
+        fail(
+            f"no API keys are configured, so oxy serve listens only on 127.0.0.1, not {host!r}: "
+            "create one with `oxy keys create`, or pass --insecure to serve without keys"
+        )
+    mode = "API keys required" if has_keys else "no API keys: local mode"
+    click.echo(f"oxy serve: {root} on http://{host}:{port} ({mode})", err=True)
+    os.environ[SETTINGS_VAR] = settings.to_json()
+    uvicorn.run(
+        "oxy.serve.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+        access_log=log_level == "debug",
+    )

@@ -1,0 +1,209 @@
+"""`/api`: agents, workflows, their runs, and threads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import JSONResponse, Response
+
+from oxy.serve._auth import Principal
+from oxy.serve._catalog import Entry
+from oxy.serve._errors import ApiError
+from oxy.serve._handle import RunHandle
+from oxy.serve._runs import RunRequest
+from oxy.serve._schemas import (
+    AgentInfo,
+    AgentRunBody,
+    RunInfo,
+    RunResult,
+    ThreadInfo,
+    WorkflowInfo,
+    WorkflowRunBody,
+)
+from oxy.serve._server import Server, principal_of, server_of
+from oxy.serve._sse import EventStream
+from oxy.serve._streams import live_stream, run_headers, stored_messages
+
+router = APIRouter(prefix="/api")
+ServerDep = Annotated[Server, Depends(server_of)]
+PrincipalDep = Annotated[Principal, Depends(principal_of)]
+
+
+@router.get("/agents", response_model=list[AgentInfo])
+async def list_agents(server: ServerDep) -> list[AgentInfo]:
+    return [
+        AgentInfo(name=e.name, path=e.path, description=e.description, type=e.type, error=e.error)
+        for e in server.catalog.agents.values()
+    ]
+
+
+@router.get("/workflows", response_model=list[WorkflowInfo])
+async def list_workflows(server: ServerDep) -> list[WorkflowInfo]:
+    return [
+        WorkflowInfo(
+            name=e.name, path=e.path, description=e.description, variables=e.variables, error=e.error
+        )
+        for e in server.catalog.workflows.values()
+    ]
+
+
+async def _respond(server: Server, handle: RunHandle, *, stream: bool, background: bool) -> Response:
+    if background:
+        body = RunResult(run_id=handle.run_id, thread_id=handle.thread_id, status="running")
+        return JSONResponse(body.model_dump(mode="json"), status_code=202, headers=run_headers(handle))
+    if stream:
+        return live_stream(handle, cancel_on_disconnect=True)
+    await handle.done.wait()
+    return JSONResponse(_result(handle).model_dump(mode="json"), headers=run_headers(handle))
+
+
+def _result(handle: RunHandle) -> RunResult:
+    finished = handle.finished
+    status = finished.status if finished is not None else "error"
+    return RunResult(
+        run_id=handle.run_id,
+        thread_id=handle.thread_id,
+        status=status,
+        output=finished.output if finished is not None else None,
+        error=finished.error if finished is not None else "The run ended without a result.",
+    )
+
+
+_RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "`text/event-stream` (stream: true) or the run's result (stream: false)"},
+    202: {"model": RunResult, "description": "Started in the background (background: true)"},
+}
+
+
+@router.post("/agents/{name:path}/runs", response_model=RunResult, responses=_RUN_RESPONSES)
+async def run_agent(name: str, body: AgentRunBody, server: ServerDep, principal: PrincipalDep) -> Response:
+    entry = server.catalog.agent(name)
+    request = RunRequest(
+        tenant=principal.tenant,
+        entry=entry,
+        prompt=body.prompt,
+        thread_id=body.thread_id,
+        background=body.background,
+    )
+    handle = await server.manager.start(request)
+    return await _respond(server, handle, stream=body.stream, background=body.background)
+
+
+@router.post("/workflows/{name:path}/runs", response_model=RunResult, responses=_RUN_RESPONSES)
+async def run_workflow(
+    name: str, body: WorkflowRunBody, server: ServerDep, principal: PrincipalDep
+) -> Response:
+    entry: Entry = server.catalog.workflow(name)
+    request = RunRequest(
+        tenant=principal.tenant, entry=entry, variables=body.variables, background=body.background
+    )
+    handle = await server.manager.start(request)
+    return await _respond(server, handle, stream=body.stream, background=body.background)
+
+
+@router.get("/runs", response_model=list[RunInfo])
+async def list_runs(
+    server: ServerDep,
+    principal: PrincipalDep,
+    target: str | None = None,
+    thread_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[RunInfo]:
+    runs = await server.store.list_runs(
+        tenant=principal.tenant, target=target, thread_id=thread_id, limit=limit
+    )
+    return [RunInfo.of(run) for run in runs]
+
+
+def _queued(handle: RunHandle) -> RunInfo:
+    return RunInfo(
+        run_id=handle.run_id,
+        kind=handle.kind,
+        target=handle.target,
+        thread_id=handle.thread_id,
+        status="queued",
+        started_at=None,
+        finished_at=None,
+    )
+
+
+def _missing_run(run_id: str) -> ApiError:
+    return ApiError(404, f"There is no run {run_id!r}.")
+
+
+@router.get("/runs/{run_id}", response_model=RunInfo)
+async def get_run(run_id: str, server: ServerDep, principal: PrincipalDep) -> RunInfo:
+    run = await server.store.get_run(run_id, tenant=principal.tenant)
+    if run is not None:
+        return RunInfo.of(run)
+    handle = server.manager.get(run_id, tenant=principal.tenant)
+    if handle is None:
+        raise _missing_run(run_id)
+    return _queued(handle)
+
+
+@router.get(
+    "/runs/{run_id}/events",
+    responses={200: {"description": "A JSON list of events, or `text/event-stream` with follow=true"}},
+)
+async def run_events(
+    run_id: str,
+    server: ServerDep,
+    principal: PrincipalDep,
+    follow: bool = False,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    handle = server.manager.get(run_id, tenant=principal.tenant)
+    if handle is not None:
+        if follow:
+            return live_stream(handle, cancel_on_disconnect=False, after=after)
+        return Response(
+            "[" + ",".join(p.json for p in handle.events[after:]) + "]", media_type="application/json"
+        )
+    if await server.store.get_run(run_id, tenant=principal.tenant) is None:
+        raise _missing_run(run_id)
+    if follow:
+        return EventStream(stored_messages(server.store, run_id, tenant=principal.tenant, after=after))
+    stored = await server.store.events(run_id, tenant=principal.tenant, after=after)
+    from oxy.execution.events import event_to_json
+
+    return Response(
+        "[" + ",".join(event_to_json(e.event) for e in stored) + "]", media_type="application/json"
+    )
+
+
+@router.post("/runs/{run_id}/cancel", response_model=RunInfo)
+async def cancel_run(run_id: str, server: ServerDep, principal: PrincipalDep) -> RunInfo:
+    handle = server.manager.get(run_id, tenant=principal.tenant)
+    if handle is not None:
+        handle.cancel("The run was cancelled by request.")
+        await handle.done.wait()
+    run = await server.store.get_run(run_id, tenant=principal.tenant)
+    if run is None:
+        raise _missing_run(run_id)
+    if handle is None and run.status == "running":
+        raise ApiError(409, f"Run {run_id!r} is running in another server process; cancel it there.")
+    if handle is None:
+        raise ApiError(409, f"Run {run_id!r} already finished with status {run.status!r}.")
+    return RunInfo.of(run)
+
+
+@router.get("/threads", response_model=list[ThreadInfo], response_model_exclude_none=True)
+async def list_threads(
+    server: ServerDep,
+    principal: PrincipalDep,
+    agent: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ThreadInfo]:
+    threads = await server.store.list_threads(tenant=principal.tenant, agent=agent, limit=limit)
+    return [ThreadInfo.of(thread) for thread in threads]
+
+
+@router.get("/threads/{thread_id}", response_model=ThreadInfo)
+async def get_thread(thread_id: str, server: ServerDep, principal: PrincipalDep) -> ThreadInfo:
+    thread = await server.store.get_thread(thread_id, tenant=principal.tenant)
+    if thread is None:
+        raise ApiError(404, f"There is no thread {thread_id!r}.")
+    messages = await server.store.thread_messages(thread_id, tenant=principal.tenant)
+    return ThreadInfo.of(thread, messages)

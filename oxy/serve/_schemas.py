@@ -1,0 +1,129 @@
+"""Request and response bodies of the HTTP API (pydantic at the boundary; OpenAPI comes from these)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from oxy.storage import Run, Thread, ThreadMessage
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgentRunBody(_Body):
+    prompt: str = Field(min_length=1, max_length=200_000, description="The question for the agent.")
+    thread_id: str | None = Field(default=None, description="Continue this thread; omit to start one.")
+    stream: bool = Field(default=True, description="Stream events as server-sent events.")
+    background: bool = Field(default=False, description="Answer 202 at once; the run goes on.")
+
+
+class WorkflowRunBody(_Body):
+    variables: dict[str, Any] = Field(default_factory=dict[str, Any])
+    stream: bool = True
+    background: bool = False
+
+
+class AgentInfo(BaseModel):
+    name: str
+    path: str
+    description: str
+    type: str
+    error: str | None = None
+
+
+class WorkflowInfo(BaseModel):
+    name: str
+    path: str
+    description: str
+    variables: dict[str, Any]
+    error: str | None = None
+
+
+class RunResult(BaseModel):
+    run_id: str
+    thread_id: str | None
+    status: str
+    output: Any = None
+    error: str | None = None
+
+
+class RunInfo(BaseModel):
+    run_id: str
+    kind: str
+    target: str
+    thread_id: str | None
+    status: Literal["queued", "running", "ok", "error", "cancelled", "interrupted"]
+    input: Any = None
+    output: Any = None
+    error: str | None = None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, run: Run) -> RunInfo:
+        return cls(
+            run_id=run.id,
+            kind=run.kind,
+            target=run.target,
+            thread_id=run.thread_id,
+            status=run.status,
+            input=run.input,
+            output=run.output,
+            error=run.error,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+        )
+
+
+class ToolCallInfo(BaseModel):
+    id: str
+    name: str
+    arguments: str
+
+
+class MessageInfo(BaseModel):
+    seq: int
+    role: str
+    content: str
+    tool_calls: list[ToolCallInfo] = Field(default_factory=list[ToolCallInfo])
+    tool_call_id: str | None = None
+    name: str | None = None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, message: ThreadMessage) -> MessageInfo:
+        return cls(
+            seq=message.seq,
+            role=message.role,
+            content=message.content,
+            tool_calls=[
+                ToolCallInfo(id=c.id, name=c.name, arguments=c.arguments) for c in message.tool_calls
+            ],
+            tool_call_id=message.tool_call_id,
+            name=message.name,
+            created_at=message.created_at,
+        )
+
+
+class ThreadInfo(BaseModel):
+    thread_id: str
+    agent: str
+    title: str | None
+    created_at: datetime
+    updated_at: datetime
+    messages: list[MessageInfo] | None = None
+
+    @classmethod
+    def of(cls, thread: Thread, messages: list[ThreadMessage] | None = None) -> ThreadInfo:
+        return cls(
+            thread_id=thread.id,
+            agent=thread.agent,
+            title=thread.title,
+            created_at=thread.created_at,
+            updated_at=thread.updated_at,
+            messages=None if messages is None else [MessageInfo.of(m) for m in messages],
+        )

@@ -1,0 +1,131 @@
+"""`Server`: what one process holds while it serves a project, opened and closed by the app's lifespan.
+
+One `Runtime` per project per process (config.yml read once), one run store, one key store, one
+`RunManager` whose task group runs every run.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from functools import partial
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+from anyio.abc import TaskGroup
+from fastapi import Request
+
+from oxy.errors import OxyError
+from oxy.runtime import Runtime
+from oxy.serve._auth import LOCAL, Authenticator, Principal
+from oxy.serve._catalog import Catalog
+from oxy.serve._errors import ApiError
+from oxy.serve._limits import RateLimiter
+from oxy.serve._runs import RunManager
+from oxy.serve._settings import ServeSettings
+from oxy.serve.keys import KeyStore
+from oxy.storage import AsyncStore
+
+log = logging.getLogger("oxy.serve")
+T = TypeVar("T")
+
+
+def _load(settings: ServeSettings) -> tuple[Runtime, Catalog]:
+    from oxy.config import load_project
+
+    runtime = Runtime.for_project(load_project(settings.project))
+    return runtime, Catalog.scan(runtime.project)
+
+
+class Server:
+    def __init__(self, settings: ServeSettings) -> None:
+        self.settings = settings
+        self.limiter = RateLimiter(rate=settings.rate_per_s, burst=settings.rate_burst)
+        self._runtime: Runtime | None = None
+        self._catalog: Catalog | None = None
+        self._store: AsyncStore | None = None
+        self._keys: KeyStore | None = None
+        self._auth: Authenticator | None = None
+        self._manager: RunManager | None = None
+
+    async def start(self, task_group: TaskGroup) -> None:
+        settings = self.settings
+        runtime, catalog = await anyio.to_thread.run_sync(partial(_load, settings))
+        root = runtime.root
+        try:
+            store = await AsyncStore.open(settings.database_url, project_root=root)
+            keys = await anyio.to_thread.run_sync(
+                partial(KeyStore.open, settings.database_url, project_root=root)
+            )
+        except BaseException:
+            runtime.close()
+            raise
+        self._runtime, self._catalog, self._store, self._keys = runtime, catalog, store, keys
+        self._auth = Authenticator(keys)
+        self._manager = RunManager(runtime=runtime, store=store, settings=settings, task_group=task_group)
+        log.info("serving %s (%d agents, %d workflows)", root, len(catalog.agents), len(catalog.workflows))
+
+    async def stop(self) -> None:
+        if self._manager is not None:
+            with anyio.CancelScope(shield=True):
+                await self._manager.shutdown()
+        if "oxy.models" in sys.modules:
+            from oxy.models import aclose_clients
+
+            await aclose_clients()
+        if self._store is not None:
+            await self._store.close()
+        if self._keys is not None:
+            self._keys.close()
+        if self._runtime is not None:
+            self._runtime.close()
+
+    def _started(self, value: T | None) -> T:
+        if value is None:
+            raise ApiError(503, "The server is still starting; try again shortly.")
+        return value
+
+    @property
+    def runtime(self) -> Runtime:
+        return self._started(self._runtime)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._started(self._catalog)
+
+    @property
+    def store(self) -> AsyncStore:
+        return self._started(self._store)
+
+    @property
+    def manager(self) -> RunManager:
+        return self._started(self._manager)
+
+    def guards(self) -> tuple[Authenticator, RateLimiter]:
+        return self._started(self._auth), self.limiter
+
+    async def ready(self) -> str | None:
+        """None when config is loaded and the store answers; else why not."""
+        if self._manager is None:
+            return "The server is still starting."
+        try:
+            with anyio.fail_after(3):
+                await self.store.list_runs(tenant=LOCAL.tenant, limit=1)
+        except TimeoutError:
+            return "The run store did not answer within 3 s."
+        except OxyError as exc:
+            return f"The run store is not reachable: {exc}"
+        return None
+
+
+def server_of(request: Request) -> Server:
+    server = request.app.state.oxy
+    assert isinstance(server, Server)
+    return server
+
+
+def principal_of(request: Request) -> Principal:
+    principal = request.scope.get("state", {}).get("principal", LOCAL)
+    assert isinstance(principal, Principal)
+    return principal

@@ -1,0 +1,54 @@
+"""`ServeSettings`: how one `oxy serve` process listens, authenticates and bounds its runs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+SETTINGS_VAR = "OXY_SERVE_SETTINGS"
+"""Worker processes (`--workers N`) read their settings from this environment variable, as JSON."""
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServeSettings:
+    """Everything `oxy serve` is told on its command line. Limits apply per process."""
+
+    project: Path
+    host: str = "127.0.0.1"
+    port: int = 3000
+    workers: int = 1
+    insecure: bool = False
+    """Serve without API keys on an address other than loopback."""
+    max_concurrent_runs: int = 256
+    """Runs executing at once; more wait in the queue."""
+    max_queued_runs: int = 2048
+    """Runs waiting for a slot; past this a new run gets 503."""
+    run_timeout_s: float = 600.0
+    """A run still going after this long is stopped with a `LimitExceeded` error."""
+    max_body_bytes: int = 1_048_576
+    """Request bodies larger than this get 413."""
+    rate_per_s: float = 20.0
+    """Requests per second each API key may make on average (token bucket refill rate)."""
+    rate_burst: int = 40
+    """Requests an API key may make at once (token bucket size)."""
+    database_url: str | None = None
+    """The run store; `None` means `$OXY_DATABASE_URL`, else `<project>/.oxy/oxy.db`."""
+
+    def to_json(self) -> str:
+        values: dict[str, Any] = asdict(self)
+        values["project"] = str(self.project)
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> ServeSettings:
+        values: dict[str, Any] = json.loads(text)
+        values["project"] = Path(values["project"])
+        return cls(**values)
+
+    @property
+    def loopback_only(self) -> bool:
+        return self.host in LOOPBACK

@@ -1,0 +1,71 @@
+"""The ASGI app of `oxy serve`: `create_app(settings)`, or `app_from_env()` in a uvicorn worker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI
+from starlette.responses import JSONResponse
+from starlette.staticfiles import StaticFiles
+
+from oxy import __version__
+from oxy.serve import _api, _openai
+from oxy.serve._auth import AuthGuard
+from oxy.serve._errors import error_response, install_error_handlers
+from oxy.serve._limits import BodyLimit
+from oxy.serve._server import Server
+from oxy.serve._settings import SETTINGS_VAR, ServeSettings
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(settings: ServeSettings) -> FastAPI:
+    """The app for one project; its lifespan loads the project and opens the stores."""
+    server = Server(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncGenerator[None]:
+        async with anyio.create_task_group() as task_group:
+            await server.start(task_group)
+            try:
+                yield
+            finally:
+                await server.stop()
+
+    app = FastAPI(
+        title="oxy",
+        version=__version__,
+        description="Run the project's agents and workflows over HTTP. See docs/serve.md.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.oxy = server
+    install_error_handlers(app)
+    app.add_middleware(AuthGuard, guards=server.guards)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", responses={503: {"description": "Not ready; the error says why"}})
+    async def ready() -> JSONResponse:
+        problem = await server.ready()
+        if problem is not None:
+            return error_response(503, problem, type="not_ready")
+        return JSONResponse({"status": "ready"})
+
+    app.include_router(_api.router)
+    app.include_router(_openai.router)
+    app.mount("/", StaticFiles(directory=STATIC, html=True, check_dir=False), name="static")
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app a `--workers N` process builds, from the settings its parent put in the environment."""
+    return create_app(ServeSettings.from_json(os.environ[SETTINGS_VAR]))
