@@ -88,6 +88,7 @@ def run(
     variables = parse_variables(var_pairs)
     if not file.exists():
         fail(f"{file}: no such file")
+    file = file.resolve()  # a path typed by a person is relative to the cwd, not the project root
     runtime = load_runtime(file=file, project_dir=project_dir)
     sink: EventSink
     terminal = None

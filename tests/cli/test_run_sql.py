@@ -149,3 +149,15 @@ databases:
     table = [e for e in map(event_from_json, out.splitlines()) if isinstance(e, TableEvent)][0]
     assert table.rows == ((1, 1), (2, 4), (3, 9), (4, 16))
     assert postgres_url.password not in out
+
+
+def test_paths_are_relative_to_the_cwd_not_the_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "workflows").mkdir()
+    (project / "workflows" / "w.workflow.yml").write_text(
+        "tasks:\n  - name: n\n    type: execute_sql\n    database: local\n    sql_query: select 41 + 1 as n\n"
+    )
+    monkeypatch.chdir(project.parent)
+    for target in (f"{project.name}/queries/users.sql", f"{project.name}/workflows/w.workflow.yml"):
+        code, out, err = invoke("run", target, "--format", "jsonl")
+        assert (code, err) == (0, ""), target
+        assert event_from_json(out.splitlines()[-1]).kind == "run_finished"
