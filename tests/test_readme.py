@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,8 +44,16 @@ def test_readme_shows_exactly_the_two_setup_commands_near_the_top() -> None:
     assert [line for line in lines if line] == ["make demo", "make test"]
 
 
+@pytest.fixture(scope="module")
+def projects_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of `projects/`: the commands write run records, exports and new projects."""
+    root = tmp_path_factory.mktemp("readme")
+    shutil.copytree(REPO / "projects", root / "projects")
+    return root
+
+
 @pytest.mark.parametrize(("cwd", "command"), readme_commands(), ids=lambda v: str(v))
-def test_readme_command_runs(cwd: str, command: str) -> None:
+def test_readme_command_runs(cwd: str, command: str, projects_copy: Path) -> None:
     if command == SELF:
         pytest.skip("this is the command running the test suite")
     if command.startswith("source "):
@@ -52,8 +61,9 @@ def test_readme_command_runs(cwd: str, command: str) -> None:
         return
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("MAKEFLAGS", None)
+    where = projects_copy / cwd if cwd.startswith("projects") else REPO / cwd
     proc = subprocess.run(
-        command, shell=True, cwd=REPO / cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+        command, shell=True, cwd=where, env=env, capture_output=True, text=True, timeout=600, check=False
     )
     assert proc.returncode == 0, (
         f"`{command}` in {cwd} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
