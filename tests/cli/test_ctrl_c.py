@@ -1,0 +1,45 @@
+"""Ctrl-C stops `oxy run` cleanly: within a second, the transcript closed, one line, exit code 130."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from oxy.execution.events import RunFinished, StepFinished, event_from_json
+from oxy.testing import Reply, ScriptedModelServer
+
+QUICKSTART = Path(__file__).resolve().parents[2] / "projects" / "quickstart"
+OXY = Path(sys.executable).parent / "oxy"
+
+
+def test_sigint_cancels_a_run_waiting_on_the_model(tmp_path: Path) -> None:
+    project = tmp_path / "quickstart"
+    shutil.copytree(QUICKSTART, project)
+    with ScriptedModelServer([Reply(text="too late", delay=30)]) as server:
+        config = project / "config.yml"
+        config.write_text(config.read_text().replace("http://127.0.0.1:8000/v1", server.base_url))
+        proc = subprocess.Popen(
+            [OXY, "run", str(project / "agents/analyst.agent.yml"), "Hi", "--model", "vllm", "--format", "jsonl"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 20
+        while not server.requests and time.monotonic() < deadline:  # wait until the model is asked
+            time.sleep(0.05)
+        assert server.requests, "oxy run never reached the model"
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        took = time.monotonic() - sent
+    assert proc.returncode == 130
+    assert err == "Cancelled.\n"
+    assert took < 1.0
+    events = [event_from_json(line) for line in out.splitlines()]
+    step, finished = events[-2:]
+    assert isinstance(step, StepFinished) and step.status == "cancelled"
+    assert isinstance(finished, RunFinished) and finished.status == "cancelled"
