@@ -190,7 +190,7 @@ async function loadThreads() {
     const id = threadIdOf(t);
     const button = h("button", { type: "button", class: "thread", testid: "thread-item", "data-thread-id": id },
       h("span", { class: "thread-title", testid: "thread-title" }, t.title || "Untitled"),
-      h("span", { class: "thread-meta" }, [t.agent, formatWhen(t.updated_at || t.created_at)].filter(Boolean).join(" · ")));
+      h("span", { class: "thread-meta" }, [agentByName(t.agent)?.name ?? t.agent, formatWhen(t.updated_at || t.created_at)].filter(Boolean).join(" · ")));
     button.addEventListener("click", () => openThread(id));
     return h("li", {}, button);
   }));
@@ -458,7 +458,8 @@ function threadFromHash() {
 }
 
 async function start() {
-  await Promise.all([loadAgents(), loadThreads()]);
+  await loadAgents();
+  await loadThreads();
   const threadId = threadFromHash();
   if (threadId) await openThread(threadId);
   ui.app.dataset.ready = "true";

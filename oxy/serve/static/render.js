@@ -39,7 +39,7 @@ function argumentsBlock(name, raw) {
     const rest = { ...parsed };
     delete rest.sql;
     return h("div", { class: "args", testid: "tool-call-args" },
-      sqlBlock(parsed.sql, { testid: "tool-call-sql" }),
+      h("figure", { class: "sql-block" }, h("figcaption", {}, "SQL"), sqlBlock(parsed.sql, { testid: "tool-call-sql" })),
       Object.keys(rest).length ? h("pre", { class: "args-rest" }, JSON.stringify(rest, null, 2)) : null);
   }
   const empty = parsed && typeof parsed === "object" && !Array.isArray(parsed) && !Object.keys(parsed).length;
@@ -183,9 +183,16 @@ export class TurnView {
 
   on_sql(e) {
     this.breakText();
-    const block = h("figure", { class: "sql-block", testid: "sql" },
-      h("figcaption", {}, "SQL", e.database ? ` · ${e.database}` : "", e.dialect ? ` (${e.dialect})` : ""), sqlBlock(e.sql));
-    this.slotFor(e.source, "sql").append(block);
+    const caption = ["SQL", e.database ? ` · ${e.database}` : "", e.dialect ? ` (${e.dialect})` : ""].join("");
+    const slot = this.slotFor(e.source, "sql");
+    // The SQL the tool was called with, about to run as sent: label that block rather than repeat it.
+    const sent = slot.closest && slot.closest("[data-testid=tool-call]")?.querySelector(".args > .sql-block");
+    if (sent && !sent.dataset.testid && sent.querySelector("pre").textContent.trim() === e.sql.trim()) {
+      sent.querySelector("figcaption").textContent = caption;
+      sent.dataset.testid = "sql";
+      return;
+    }
+    slot.append(h("figure", { class: "sql-block", testid: "sql" }, h("figcaption", {}, caption), sqlBlock(e.sql)));
   }
 
   on_table(e) {
