@@ -88,7 +88,7 @@ def serve(
         rate_burst=rate_burst,
     )
     with KeyStore.open(project_root=root) as keys:
-        has_keys = keys.any_active()
+        has_keys = keys.configured()
     if not has_keys and not settings.loopback_only and not insecure:
         fail(
             f"no API keys are configured, so oxy serve listens only on 127.0.0.1, not {host!r}: "

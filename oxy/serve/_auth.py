@@ -1,8 +1,9 @@
 """Who is asking: API keys checked on every protected request, each key's tenant, its rate limit.
 
-With no active key in the store the server is in local mode: every request is the `local` tenant
-(and `oxy serve` binds only to loopback unless `--insecure`). Once a key exists, every route but
-`/health` and the static chat page needs `Authorization: Bearer <key>`. Lookups are cached for
+With no key ever created the server is in local mode: every request is the `local` tenant (and
+`oxy serve` binds only to loopback unless `--insecure`). Once a key exists, every route but
+`/health` and the static chat page needs `Authorization: Bearer <key>`, even after every key is
+revoked (revoking the last key locks the server rather than opening it). Lookups are cached for
 `ttl_s` seconds, so a revoked key stops working within that time.
 """
 
@@ -43,7 +44,7 @@ class Authenticator:
     async def required(self) -> bool:
         checked, required = self._required
         if time.monotonic() - checked > self._ttl_s:
-            required = await anyio.to_thread.run_sync(self._keys.any_active)
+            required = await anyio.to_thread.run_sync(self._keys.configured)
             self._required = (time.monotonic(), required)
         return required
 

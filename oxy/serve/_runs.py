@@ -142,8 +142,8 @@ class RunManager:
                     handle.timeout_s = self._settings.run_timeout_s
                     handle.scope.deadline = anyio.current_time() + handle.timeout_s
                     await self._execute(handle, request, history)
-            if handle.scope.cancelled_caught and not handle.events:
-                await self._record_unstarted(handle)
+            if handle.finished is None:  # cancelled before the run began, or before run_executable's try
+                await self._record_abandoned(handle)
         except OxyError as exc:  # the store failed under the run: clients still hear how it ended
             log.warning("run %s: %s", handle.run_id, exc)
             if handle.finished is None:
@@ -202,14 +202,23 @@ class RunManager:
         assert handle.thread_id is not None
         await self.store.add_messages(handle.thread_id, new, tenant=handle.tenant)
 
-    async def _record_unstarted(self, handle: RunHandle) -> None:
-        """A run cancelled while queued: stored as cancelled, and its followers told so."""
+    async def _record_abandoned(self, handle: RunHandle) -> None:
+        """A run stopped before its `run_finished`: stored as cancelled, and its followers told so."""
+        reason = handle.cancel_reason or "The run was cancelled before it started."
+        finished = RunFinished(run_id=handle.run_id, status="cancelled", error=reason)
         with anyio.CancelScope(shield=True):
-            sink = StoreSink(self.store, tenant=handle.tenant, kind=handle.kind, thread_id=handle.thread_id)
-            reason = handle.cancel_reason or "The run was cancelled before it started."
-            for event in _started_and_finished(handle, status="cancelled", error=reason):
-                await sink.emit(event)
-                handle.publish(event)
+            if await self.store.get_run(handle.run_id, tenant=handle.tenant) is None:
+                sink = StoreSink(
+                    self.store, tenant=handle.tenant, kind=handle.kind, thread_id=handle.thread_id
+                )
+                for event in _started_and_finished(handle, status="cancelled", error=reason):
+                    await sink.emit(event)
+                    if not (handle.events and isinstance(event, RunStarted)):
+                        handle.publish(event)
+                return
+            await self.store.append_events(handle.run_id, [finished], tenant=handle.tenant)
+            await self.store.finish_run(handle.run_id, tenant=handle.tenant, status="cancelled", error=reason)
+            handle.publish(finished)
 
     async def shutdown(self) -> None:
         """Cancel every run and wait until each has recorded how it ended."""

@@ -62,7 +62,7 @@ class Server:
             runtime.close()
             raise
         self._runtime, self._catalog, self._store, self._keys = runtime, catalog, store, keys
-        self._auth = Authenticator(keys)
+        self._auth = Authenticator(keys, ttl_s=settings.key_cache_s)
         self._manager = RunManager(runtime=runtime, store=store, settings=settings, task_group=task_group)
         log.info("serving %s (%d agents, %d workflows)", root, len(catalog.agents), len(catalog.workflows))
 

@@ -35,6 +35,8 @@ class ServeSettings:
     """Requests per second each API key may make on average (token bucket refill rate)."""
     rate_burst: int = 40
     """Requests an API key may make at once (token bucket size)."""
+    key_cache_s: float = 5.0
+    """How long a checked API key is trusted before it is looked up again (a revoked key's grace)."""
     database_url: str | None = None
     """The run store; `None` means `$OXY_DATABASE_URL`, else `<project>/.oxy/oxy.db`."""
 

@@ -136,7 +136,8 @@ class KeyStore:
             row = connection.execute(query).first()
         return None if row is None else _key(row)
 
-    def any_active(self) -> bool:
-        query = sa.select(api_keys.c.id).where(api_keys.c.revoked_at.is_(None)).limit(1)
+    def configured(self) -> bool:
+        """Whether any key was ever created: from then on, revoked or not, the server needs one."""
+        query = sa.select(api_keys.c.id).limit(1)
         with reading(self._engine) as connection:
             return connection.execute(query).first() is not None
