@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from oxy.serve.keys import KeyStore
+from oxy.storage import KeyStore
 
 _project = click.option(
     "--project",

@@ -71,7 +71,7 @@ def serve(
 
     from oxy.config import find_project_root
     from oxy.serve._settings import SETTINGS_VAR, ServeSettings
-    from oxy.serve.keys import KeyStore
+    from oxy.storage import KeyStore
 
     root = (project_dir or find_project_root(Path.cwd())).resolve()
     settings = ServeSettings(

@@ -19,8 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oxy.serve._errors import error_response
 from oxy.serve._limits import RateLimiter
-from oxy.serve.keys import KeyStore
-from oxy.storage import LOCAL_TENANT
+from oxy.storage import LOCAL_TENANT, KeyStore
 
 PROTECTED_PREFIXES = ("/api/", "/v1/", "/ready", "/openapi.json", "/docs", "/redoc")
 

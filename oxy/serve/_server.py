@@ -24,8 +24,7 @@ from oxy.serve._errors import ApiError
 from oxy.serve._limits import RateLimiter
 from oxy.serve._runs import RunManager
 from oxy.serve._settings import ServeSettings
-from oxy.serve.keys import KeyStore
-from oxy.storage import AsyncStore
+from oxy.storage import AsyncStore, KeyStore
 
 log = logging.getLogger("oxy.serve")
 T = TypeVar("T")

@@ -19,6 +19,7 @@ may lose the last commits but never corrupts the file.
 
 from oxy.storage._async import AsyncStore
 from oxy.storage._errors import NotFound, StoreError
+from oxy.storage._keys import ApiKey, KeyStore
 from oxy.storage._records import (
     LOCAL_TENANT,
     FinalState,
@@ -34,8 +35,10 @@ from oxy.storage._sink import StoreSink
 from oxy.storage._store import Store
 
 __all__ = [
+    "ApiKey",
     "AsyncStore",
     "FinalState",
+    "KeyStore",
     "LOCAL_TENANT",
     "NotFound",
     "Run",

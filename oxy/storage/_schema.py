@@ -122,3 +122,14 @@ task_outputs = sa.Table(
     sa.Column("output", JSON),
     sa.Column("finished_at", UtcDateTime, nullable=False),
 )
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("tenant", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(255)),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime),
+)

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from oxy.cli import cli
-from oxy.serve.keys import KeyStore, hash_token
+from oxy.storage import KeyStore
+from oxy.storage._keys import hash_token
 from oxy.testing import Reply, ScriptedModelServer
 
 from .conftest import open_client, settings_for

@@ -44,8 +44,7 @@ from oxy.execution.events import (
 )
 from oxy.models import UserMessage
 from oxy.serve import ServeSettings, create_app
-from oxy.serve.keys import KeyStore
-from oxy.storage import LOCAL_TENANT
+from oxy.storage import LOCAL_TENANT, KeyStore
 from oxy.testing import Reply, ScriptedModelServer, tool_call
 
 CHROMIUM = shutil.which("chromium")

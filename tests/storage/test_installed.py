@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from oxy.storage._migrate import HEAD
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -45,4 +47,4 @@ def test_a_built_package_migrates_a_new_store(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
     ).stdout.split()
-    assert out == [str(build / "oxy" / "storage" / "__init__.py"), "0001"]
+    assert out == [str(build / "oxy" / "storage" / "__init__.py"), HEAD]

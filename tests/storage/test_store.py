@@ -16,14 +16,16 @@ import oxy.storage
 from oxy.storage import Store, StoreError
 from oxy.storage._migrate import HEAD, SCRIPT_LOCATION
 
-TABLES = ["alembic_version", "events", "messages", "owners", "runs", "task_outputs", "threads"]
+TABLES = ["alembic_version", "api_keys", "events", "messages", "owners", "runs", "task_outputs", "threads"]
 
 
 def test_exported_names_are_sorted_and_pinned() -> None:
     assert oxy.storage.__all__ == sorted(oxy.storage.__all__)
     assert oxy.storage.__all__ == [
+        "ApiKey",
         "AsyncStore",
         "FinalState",
+        "KeyStore",
         "LOCAL_TENANT",
         "NotFound",
         "Run",

@@ -1,8 +1,9 @@
 """API keys: each belongs to a tenant and is stored only as its SHA-256 hash.
 
 A key is `oxy_` followed by 32 random bytes (URL-safe base64); `oxy keys create` prints it once.
-Keys live in an `api_keys` table beside the run store (the same database: `$OXY_DATABASE_URL`, else
-`<project>/.oxy/oxy.db`), so every `oxy serve` replica sharing a database shares its keys.
+Keys live in the store's `api_keys` table (the same database: `$OXY_DATABASE_URL`, else
+`<project>/.oxy/oxy.db`; created by migration 0002), so every `oxy serve` replica sharing a database
+shares its keys.
 """
 
 from __future__ import annotations
@@ -17,23 +18,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from oxy.storage import NotFound
 from oxy.storage._engine import create_engine, database_url, reading, writing
-from oxy.storage._schema import UtcDateTime, utcnow
+from oxy.storage._errors import NotFound
+from oxy.storage._migrate import upgrade
+from oxy.storage._schema import api_keys, utcnow
 
 TOKEN_PREFIX = "oxy_"
-
-_metadata = sa.MetaData()
-api_keys = sa.Table(
-    "api_keys",
-    _metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("tenant", sa.String(255), nullable=False),
-    sa.Column("name", sa.String(255)),
-    sa.Column("hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("revoked_at", UtcDateTime),
-)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -79,8 +69,12 @@ class KeyStore:
     @classmethod
     def open(cls, url: str | None = None, *, project_root: Path | None = None) -> KeyStore:
         engine = create_engine(database_url(url, project_root=project_root))
-        with writing(engine) as connection:
-            _metadata.create_all(connection, checkfirst=True)
+        try:
+            with writing(engine) as connection:
+                upgrade(connection)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine)
 
     def close(self) -> None:
