@@ -145,7 +145,9 @@ class VisualizeTask(_ExportingTask):
     chart_type: Literal["bar", "line", "point", "area", "arc"] | None = Field(
         default=None, description="oxy: the mark; `bar` by default, `line` when x is a date."
     )
-    x: str | None = Field(default=None, description="oxy: the x column; defaults to the first non-numeric one.")
+    x: str | None = Field(
+        default=None, description="oxy: the x column; defaults to the first non-numeric one."
+    )
     y: str | None = Field(default=None, description="oxy: the y column; defaults to the first numeric one.")
     color: str | None = Field(default=None, description="oxy: a column to color (and split) by.")
     title: str | None = Field(default=None, description="oxy: the chart's title.")

@@ -23,7 +23,16 @@ def test_sigint_cancels_a_run_waiting_on_the_model(tmp_path: Path) -> None:
         config = project / "config.yml"
         config.write_text(config.read_text().replace("http://127.0.0.1:8000/v1", server.base_url))
         proc = subprocess.Popen(
-            [OXY, "run", str(project / "agents/analyst.agent.yml"), "Hi", "--model", "vllm", "--format", "jsonl"],
+            [
+                OXY,
+                "run",
+                str(project / "agents/analyst.agent.yml"),
+                "Hi",
+                "--model",
+                "vllm",
+                "--format",
+                "jsonl",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

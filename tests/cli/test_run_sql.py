@@ -151,7 +151,9 @@ databases:
     assert postgres_url.password not in out
 
 
-def test_paths_are_relative_to_the_cwd_not_the_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paths_are_relative_to_the_cwd_not_the_project(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (project / "workflows").mkdir()
     (project / "workflows" / "w.workflow.yml").write_text(
         "tasks:\n  - name: n\n    type: execute_sql\n    database: local\n    sql_query: select 41 + 1 as n\n"

@@ -110,5 +110,8 @@ async def test_tool_results_reach_the_prompt() -> None:
         assert response.usage is not None
         return response.usage.input_tokens
 
-    short, long = await prompt_tokens("Sunny."), await prompt_tokens("Sunny. " + "Light wind from the west. " * 20)
+    short, long = (
+        await prompt_tokens("Sunny."),
+        await prompt_tokens("Sunny. " + "Light wind from the west. " * 20),
+    )
     assert long - short > 60
