@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,6 +22,41 @@ VENV_BIN = Path(sys.executable).parent
 
 # The command running this very test suite; running it again from inside would recurse.
 SELF = "make test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_until_healthy(command: str, *, cwd: Path, env: dict[str, str]) -> None:
+    """A server runs until stopped: start it (on a free port), wait for /health, stop it by its PID."""
+    port = free_port()
+    args = [arg if arg != "3000" else str(port) for arg in shlex.split(command)]
+    with subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        try:
+            wait_healthy(proc, command, port)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def wait_healthy(proc: subprocess.Popen[str], command: str, port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            output = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"`{command}` exited {proc.returncode}:\n{output}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                assert json.loads(response.read()) == {"status": "ok"}
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"`{command}` did not answer /health within 60 s")
 
 
 def readme_commands() -> list[tuple[str, str]]:
@@ -62,6 +101,9 @@ def test_readme_command_runs(cwd: str, command: str, projects_copy: Path) -> Non
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("MAKEFLAGS", None)
     where = projects_copy / cwd if cwd.startswith("projects") else REPO / cwd
+    if command.startswith("oxy serve"):
+        serve_until_healthy(command, cwd=where, env=env)
+        return
     proc = subprocess.run(
         command, shell=True, cwd=where, env=env, capture_output=True, text=True, timeout=600, check=False
     )
