@@ -9,14 +9,14 @@ Cancellation (Ctrl-C, a client that went away) propagates through anyio at the n
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import aclosing
 from dataclasses import dataclass
 
 import anyio
 
+from oxy.agents.turn import model_turn
 from oxy.errors import LimitExceeded, OxyError
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import ReasoningDelta, TextDelta, ToolCallEvent, ToolResultEvent, UsageEvent
+from oxy.execution.events import ToolCallEvent, ToolResultEvent
 from oxy.execution.executable import Executable
 from oxy.execution.groups import unwrap_group
 from oxy.models import messages as m
@@ -88,28 +88,7 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
         settings = self._settings
         if tools:
             settings = _with_tool_choice(settings, self._choice_for(turn))
-        response: m.ModelResponse | None = None
-        async with aclosing(self._model.stream(messages, tools=tools, settings=settings)) as deltas:
-            async for delta in deltas:
-                if isinstance(delta, m.TextDelta):
-                    if delta.text:
-                        await ctx.emit(TextDelta(source=ctx.source, text=delta.text))
-                elif isinstance(delta, m.ReasoningDelta):
-                    await ctx.emit(ReasoningDelta(source=ctx.source, text=delta.text))
-                elif isinstance(delta, m.ResponseDone):
-                    response = delta.response
-        if response is None:  # pragma: no cover - ModelClient guarantees a ResponseDone
-            raise AssertionError(f"model {self._model.name!r} ended its stream without a response")
-        usage = response.usage
-        await ctx.emit(
-            UsageEvent(
-                source=ctx.source,
-                model=self._model.name,
-                input_tokens=usage.input_tokens if usage else 0,
-                output_tokens=usage.output_tokens if usage else 0,
-            )
-        )
-        return response
+        return await model_turn(ctx, self._model, messages, tools=tools, settings=settings)
 
     def _choice_for(self, turn: int) -> m.ToolChoice:
         if self._tool_choice == "required_first":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +25,11 @@ from oxy.agents.default import AgentRequest, agent_name_from_file
 from oxy.agents.react import AgentAnswer
 from oxy.agents.route_tools import route_tools
 from oxy.agents.routes import SkippedRoute, file_kind, resolve_routes
+from oxy.agents.turn import model_turn
 from oxy.config.agent import RoutingAgentConfig
 from oxy.errors import OxyError, ToolError
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import ReasoningDelta, TextDelta, ToolCallEvent, ToolResultEvent, UsageEvent
+from oxy.execution.events import TextDelta, ToolCallEvent, ToolResultEvent
 from oxy.execution.executable import Executable
 from oxy.execution.templates import TemplateOrigin
 from oxy.models import messages as m
@@ -134,28 +134,9 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
             from dataclasses import replace
 
             settings = replace(settings, tool_choice="auto")
-        response: m.ModelResponse | None = None
-        async with aclosing(self._model.stream(messages, tools=tools, settings=settings)) as deltas:
-            async for delta in deltas:
-                if isinstance(delta, m.TextDelta):
-                    if stream_text and delta.text:
-                        await ctx.emit(TextDelta(source=ctx.source, text=delta.text))
-                elif isinstance(delta, m.ReasoningDelta):
-                    await ctx.emit(ReasoningDelta(source=ctx.source, text=delta.text))
-                elif isinstance(delta, m.ResponseDone):
-                    response = delta.response
-        if response is None:  # pragma: no cover - ModelClient guarantees a ResponseDone
-            raise AssertionError(f"model {self._model.name!r} ended its stream without a response")
-        usage = response.usage
-        await ctx.emit(
-            UsageEvent(
-                source=ctx.source,
-                model=self._model.name,
-                input_tokens=usage.input_tokens if usage else 0,
-                output_tokens=usage.output_tokens if usage else 0,
-            )
+        return await model_turn(
+            ctx, self._model, messages, tools=tools, settings=settings, stream_text=stream_text
         )
-        return response
 
     async def _call_route(self, ctx: ExecutionContext, call: m.ToolCall) -> _Outcome:
         await ctx.emit(

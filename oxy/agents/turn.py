@@ -1,0 +1,46 @@
+"""One model turn as events: stream the deltas out, report usage, return the assembled response."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import aclosing
+
+from oxy.execution.context import ExecutionContext
+from oxy.execution.events import ReasoningDelta, TextDelta, UsageEvent
+from oxy.models import messages as m
+from oxy.models.client import ModelClient
+
+
+async def model_turn(
+    ctx: ExecutionContext,
+    model: ModelClient,
+    messages: Sequence[m.Message],
+    *,
+    tools: Sequence[m.ToolDefinition],
+    settings: m.ModelSettings,
+    stream_text: bool = True,
+) -> m.ModelResponse:
+    """Ask `model` once. Text deltas become `text_delta` events unless `stream_text` is off (a router
+    holds back its own words when a fallback may answer instead); reasoning always streams."""
+    response: m.ModelResponse | None = None
+    async with aclosing(model.stream(messages, tools=tools, settings=settings)) as deltas:
+        async for delta in deltas:
+            if isinstance(delta, m.TextDelta):
+                if stream_text and delta.text:
+                    await ctx.emit(TextDelta(source=ctx.source, text=delta.text))
+            elif isinstance(delta, m.ReasoningDelta):
+                await ctx.emit(ReasoningDelta(source=ctx.source, text=delta.text))
+            elif isinstance(delta, m.ResponseDone):
+                response = delta.response
+    if response is None:  # pragma: no cover - ModelClient guarantees a ResponseDone
+        raise AssertionError(f"model {model.name!r} ended its stream without a response")
+    usage = response.usage
+    await ctx.emit(
+        UsageEvent(
+            source=ctx.source,
+            model=model.name,
+            input_tokens=usage.input_tokens if usage else 0,
+            output_tokens=usage.output_tokens if usage else 0,
+        )
+    )
+    return response
