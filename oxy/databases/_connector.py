@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
 import anyio.to_thread
 
 from oxy.databases._readonly import ensure_read_only
-from oxy.databases._types import QueryResult, TableInfo
+from oxy.databases._types import QueryResult, TableInfo, to_json_value
 
 __all__ = ["Connector"]
 
@@ -53,9 +54,20 @@ class Connector(ABC):
     def close(self) -> None:
         """Release connections and files; the connector is not used afterwards."""
 
-    @abstractmethod
     def _fetch(self, sql: str, *, limit: int | None) -> QueryResult:
-        """Run `sql` (already checked to be one read) and fetch at most `limit` rows (+1 to see truncation)."""
+        columns, rows, truncated = self._run(sql, limit=limit)
+        return QueryResult(
+            columns=columns,
+            rows=tuple(tuple(to_json_value(value) for value in row) for row in rows),
+            truncated=truncated,
+        )
+
+    @abstractmethod
+    def _run(
+        self, sql: str, *, limit: int | None
+    ) -> tuple[tuple[str, ...], Sequence[Sequence[object]], bool]:
+        """Run `sql` (already checked to be one read): its column names, at most `limit` rows as the
+        driver returns them (fetch `limit + 1` to see truncation), and whether rows were cut."""
 
     @abstractmethod
     def _explain(self, sql: str) -> str:

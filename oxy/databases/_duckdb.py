@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from oxy.databases._connector import Connector
-from oxy.databases._types import Column, QueryResult, TableInfo, create_table_ddl, to_json_value
+from oxy.databases._types import Column, TableInfo, create_table_ddl
 from oxy.errors import DatabaseError
 
 __all__ = ["DuckDBConnector"]
@@ -110,14 +110,6 @@ class DuckDBConnector(Connector):
             )
             for (schema, table), columns in grouped.items()
         ]
-
-    def _fetch(self, sql: str, *, limit: int | None) -> QueryResult:
-        columns, rows, truncated = self._run(sql, limit=limit)
-        return QueryResult(
-            columns=columns,
-            rows=tuple(tuple(to_json_value(value) for value in row) for row in rows),
-            truncated=truncated,
-        )
 
     def _explain(self, sql: str) -> str:
         _, rows, _ = self._run(f"EXPLAIN {sql}", limit=None)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import CompileError, DBAPIError, SQLAlchemyError
 
 from oxy.databases._connector import Connector
 from oxy.databases._readonly import is_plain_query
-from oxy.databases._types import Column, QueryResult, TableInfo, create_table_ddl, to_json_value
+from oxy.databases._types import Column, TableInfo, create_table_ddl
 from oxy.errors import DatabaseError
 
 __all__ = ["SQLAlchemyConnector", "create_read_only_engine"]
@@ -91,14 +91,6 @@ class SQLAlchemyConnector(Connector):
             return str(type_.compile(dialect=self._engine.dialect))
         except CompileError:  # SQLite columns declared without a type
             return ""
-
-    def _fetch(self, sql: str, *, limit: int | None) -> QueryResult:
-        columns, rows, truncated = self._run(sql, limit=limit)
-        return QueryResult(
-            columns=columns,
-            rows=tuple(tuple(to_json_value(value) for value in row) for row in rows),
-            truncated=truncated,
-        )
 
     def _explain(self, sql: str) -> str:
         columns, rows, _ = self._run(f"{self._explain_prefix} {sql}", limit=None)
