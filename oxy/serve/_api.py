@@ -110,9 +110,8 @@ async def list_runs(
     thread_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[RunInfo]:
-    runs = await server.store.list_runs(
-        tenant=principal.tenant, target=target, thread_id=thread_id, limit=limit
-    )
+    store = await server.settled()
+    runs = await store.list_runs(tenant=principal.tenant, target=target, thread_id=thread_id, limit=limit)
     return [RunInfo.of(run) for run in runs]
 
 
@@ -134,13 +133,13 @@ def _missing_run(run_id: str) -> ApiError:
 
 @router.get("/runs/{run_id}", response_model=RunInfo)
 async def get_run(run_id: str, server: ServerDep, principal: PrincipalDep) -> RunInfo:
-    run = await server.store.get_run(run_id, tenant=principal.tenant)
-    if run is not None:
-        return RunInfo.of(run)
     handle = server.manager.get(run_id, tenant=principal.tenant)
-    if handle is None:
+    if handle is not None and handle.status == "queued":
+        return _queued(handle)
+    run = await (await server.settled()).get_run(run_id, tenant=principal.tenant)
+    if run is None:
         raise _missing_run(run_id)
-    return _queued(handle)
+    return RunInfo.of(run)
 
 
 @router.get(
@@ -161,11 +160,12 @@ async def run_events(
         return Response(
             "[" + ",".join(p.json for p in handle.events[after:]) + "]", media_type="application/json"
         )
-    if await server.store.get_run(run_id, tenant=principal.tenant) is None:
+    store = await server.settled()
+    if await store.get_run(run_id, tenant=principal.tenant) is None:
         raise _missing_run(run_id)
     if follow:
-        return EventStream(stored_messages(server.store, run_id, tenant=principal.tenant, after=after))
-    stored = await server.store.events(run_id, tenant=principal.tenant, after=after)
+        return EventStream(stored_messages(store, run_id, tenant=principal.tenant, after=after))
+    stored = await store.events(run_id, tenant=principal.tenant, after=after)
     from oxy.execution.events import event_to_json
 
     return Response(
@@ -179,7 +179,7 @@ async def cancel_run(run_id: str, server: ServerDep, principal: PrincipalDep) ->
     if handle is not None:
         handle.cancel("The run was cancelled by request.")
         await handle.done.wait()
-    run = await server.store.get_run(run_id, tenant=principal.tenant)
+    run = await (await server.settled()).get_run(run_id, tenant=principal.tenant)
     if run is None:
         raise _missing_run(run_id)
     if handle is None and run.status == "running":
@@ -196,14 +196,15 @@ async def list_threads(
     agent: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ThreadInfo]:
-    threads = await server.store.list_threads(tenant=principal.tenant, agent=agent, limit=limit)
+    threads = await (await server.settled()).list_threads(tenant=principal.tenant, agent=agent, limit=limit)
     return [ThreadInfo.of(thread) for thread in threads]
 
 
 @router.get("/threads/{thread_id}", response_model=ThreadInfo)
 async def get_thread(thread_id: str, server: ServerDep, principal: PrincipalDep) -> ThreadInfo:
-    thread = await server.store.get_thread(thread_id, tenant=principal.tenant)
+    store = await server.settled()
+    thread = await store.get_thread(thread_id, tenant=principal.tenant)
     if thread is None:
         raise ApiError(404, f"There is no thread {thread_id!r}.")
-    messages = await server.store.thread_messages(thread_id, tenant=principal.tenant)
+    messages = await store.thread_messages(thread_id, tenant=principal.tenant)
     return ThreadInfo.of(thread, messages)

@@ -13,8 +13,9 @@ from typing import Literal
 
 import anyio
 
-from oxy.execution.events import ErrorEvent, Event, RunFinished, event_to_json
+from oxy.execution.events import ErrorEvent, Event, RunFinished, RunStarted, event_to_json
 from oxy.execution.sinks import EventSink
+from oxy.storage import StoreSink
 
 RunKind = Literal["agent", "workflow"]
 
@@ -64,8 +65,9 @@ class RunHandle:
     def timeout_message(self) -> str:
         return f"The run took longer than the server's run timeout of {self.timeout_s or 0:g} s."
 
-    def publish(self, event: Event) -> None:
-        self.events.append(Published(len(self.events) + 1, event, event_to_json(event)))
+    def publish(self, event: Event, payload: str | None = None) -> None:
+        """Add `event` (its JSON `payload`, when the caller encoded it already) for every follower."""
+        self.events.append(Published(len(self.events) + 1, event, payload or event_to_json(event)))
         if isinstance(event, RunFinished) and not event.source and self.finished is None:
             self.finished = event
         self._changed.set()
@@ -97,14 +99,26 @@ class RunHandle:
 
 
 class HandleSink(EventSink):
-    """Says why the server stopped a run, then passes every event on to `inner` and the handle."""
+    """Says why the server stopped a run, then passes every event on to the run's `StoreSink` and handle.
 
-    def __init__(self, handle: RunHandle, inner: EventSink) -> None:
+    The server publishes the run's `run_started` when it accepts the run (so a queued run's client
+    hears of it at once); the engine's own `run_started`, when the run leaves the queue, is then
+    dropped (`engine_started` says it came). Each event is encoded to JSON once, for both.
+    """
+
+    def __init__(self, handle: RunHandle, store: StoreSink) -> None:
         self._handle = handle
-        self._inner = inner
+        self.store = store
+        self._started = False
+        self.engine_started = False
 
     async def emit(self, event: Event) -> None:
         handle = self._handle
+        if isinstance(event, RunStarted) and not event.source:
+            if self._started:
+                self.engine_started = True
+                return
+            self._started = True
         if isinstance(event, RunFinished) and not event.source and event.status == "cancelled":
             if handle.timed_out:
                 message = handle.timeout_message
@@ -115,7 +129,8 @@ class HandleSink(EventSink):
         await self._forward(event)
 
     async def _forward(self, event: Event) -> None:
+        payload = event_to_json(event)
         try:
-            await self._inner.emit(event)
+            await self.store.record(event, payload)
         finally:
-            self._handle.publish(event)
+            self._handle.publish(event, payload)

@@ -1,11 +1,16 @@
 """`RunManager`: starts runs in the server's task group, bounds them, records them and their threads.
 
 At most `max_concurrent_runs` execute at once; up to `max_queued_runs` more wait for a slot, and a
-run past both is refused with 503 before anything starts. Each run's events go to the run store
-(through `StoreSink`, committed before clients see them) and to its `RunHandle`, which every client
-following the run reads. A run outlives the request that started it: it stops when it ends, when
-its timeout passes, or when `RunHandle.cancel` is called (a cancel request, a streaming client that
-went away without asking for `background`).
+run past both is refused with 503 before anything starts. A run is accepted with its `run_started`
+published at once (a queued run's client hears of it before it gets a slot), and its thread, user
+message and run row queued for the store. Each run's events go to the run store through its
+`StoreSink` on the process's `StoreWriter` (group commit: queued, committed within 50 ms with every
+other run's writes; an `error` and the `run_finished` are committed before clients see them) and to
+its `RunHandle`, which every client following the run reads. A run outlives the request that
+started it: it stops when it ends, when its timeout passes, or when `RunHandle.cancel` is called (a
+cancel request, a streaming client that went away without asking for `background`). Its writes are
+all committed before its handle closes: before a non-streaming response returns, and before its
+thread takes another run.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from oxy.errors import OxyError
-from oxy.execution.events import ErrorEvent, Event, RunFinished, RunStarted, StepStarted
+from oxy.execution.events import ErrorEvent, RunFinished, RunStarted, StepStarted
 from oxy.execution.run import new_run_id
 from oxy.execution.sinks import EventSink
 from oxy.models.messages import AssistantMessage, Message, UserMessage
@@ -29,7 +34,7 @@ from oxy.serve._errors import ApiError
 from oxy.serve._handle import HandleSink, RunHandle
 from oxy.serve._settings import ServeSettings
 from oxy.serve._transcript import agent_messages
-from oxy.storage import AsyncStore, StoreSink
+from oxy.storage import AsyncStore, RunWrites, StoreSink, StoreWriter
 
 log = logging.getLogger("oxy.serve")
 
@@ -52,10 +57,17 @@ class RunRequest:
 
 class RunManager:
     def __init__(
-        self, *, runtime: Runtime, store: AsyncStore, settings: ServeSettings, task_group: TaskGroup
+        self,
+        *,
+        runtime: Runtime,
+        store: AsyncStore,
+        writer: StoreWriter,
+        settings: ServeSettings,
+        task_group: TaskGroup,
     ) -> None:
         self.runtime = runtime
         self.store = store
+        self.writer = writer
         self._settings = settings
         self._tg = task_group
         self._slots = anyio.CapacityLimiter(settings.max_concurrent_runs)
@@ -100,50 +112,64 @@ class RunManager:
                 kind=entry.kind,
                 background=request.background,
             )
-            history = await self._prepare_thread(handle, request)
+            history = await self._read_thread(handle, request)
+            writes = self.writer.run_writes()
+            self._record_thread(handle, request, writes)
+            store = StoreSink(writes, tenant=handle.tenant, kind=handle.kind, thread_id=handle.thread_id)
+            sink = HandleSink(handle, store)
+            started = RunStarted(run_id=handle.run_id, target=handle.target, input=_input(request, history))
+            await sink.emit(started)  # queued for the store, published at once
         except BaseException:
             self._admitted -= 1
             raise
         if handle.thread_id is not None:
             self._busy_threads.add(handle.thread_id)
         self.active[handle.run_id] = handle
-        self._tg.start_soon(self._drive, handle, request, history)
+        self._tg.start_soon(self._drive, handle, request, history, sink, writes)
         return handle
 
-    async def _prepare_thread(self, handle: RunHandle, request: RunRequest) -> Sequence[Message]:
+    async def _read_thread(self, handle: RunHandle, request: RunRequest) -> Sequence[Message]:
+        """The history of the thread the run continues (checked to be the tenant's), else the caller's."""
+        if request.entry.kind != "agent" or request.thread_id is None:
+            return request.history
+        thread = await self.store.get_thread(request.thread_id, tenant=request.tenant)
+        if thread is None:
+            raise ApiError(404, f"There is no thread {request.thread_id!r}.")
+        stored = await self.store.thread_messages(thread.id, tenant=request.tenant)
+        handle.thread_id = thread.id
+        return [m.to_message() for m in stored]
+
+    def _record_thread(self, handle: RunHandle, request: RunRequest, writes: RunWrites) -> None:
+        """Queue a new thread (unless the run continues one, or records none) and the user's message."""
         if request.entry.kind != "agent":
-            return ()
+            return
         prompt = request.prompt or ""
-        history: Sequence[Message] = request.history
-        if request.thread_id is not None:
-            thread = await self.store.get_thread(request.thread_id, tenant=request.tenant)
-            if thread is None:
-                raise ApiError(404, f"There is no thread {request.thread_id!r}.")
-            stored = await self.store.thread_messages(thread.id, tenant=request.tenant)
-            history = [m.to_message() for m in stored]
-            handle.thread_id = thread.id
-        elif request.record_thread:
+        if handle.thread_id is None and request.record_thread:
             title = prompt if len(prompt) <= 80 else prompt[:79] + "…"
-            thread = await self.store.create_thread(
-                tenant=request.tenant, agent=request.entry.path, title=title
-            )
+            thread = writes.create_thread(tenant=request.tenant, agent=request.entry.path, title=title)
             handle.thread_id = thread.id
         if handle.thread_id is not None:
-            await self.store.add_messages(
-                handle.thread_id, [UserMessage(content=prompt)], tenant=request.tenant
-            )
-        return history
+            writes.add_messages(handle.thread_id, [UserMessage(content=prompt)])
 
-    async def _drive(self, handle: RunHandle, request: RunRequest, history: Sequence[Message]) -> None:
+    async def _drive(
+        self,
+        handle: RunHandle,
+        request: RunRequest,
+        history: Sequence[Message],
+        sink: HandleSink,
+        writes: RunWrites,
+    ) -> None:
         try:
             with handle.scope:
                 async with self._slots:
                     handle.status = "running"
                     handle.timeout_s = self._settings.run_timeout_s
                     handle.scope.deadline = anyio.current_time() + handle.timeout_s
-                    await self._execute(handle, request, history)
-            if handle.finished is None:  # cancelled before the run began, or before run_executable's try
-                await self._record_abandoned(handle)
+                    await self._execute(handle, request, history, sink, writes)
+            with anyio.CancelScope(shield=True):
+                if handle.finished is None:  # cancelled before the run began, or before run_executable's try
+                    await _record_abandoned(handle, sink.store)
+                await writes.commit()
         except OxyError as exc:  # the store failed under the run: clients still hear how it ended
             log.warning("run %s: %s", handle.run_id, exc)
             if handle.finished is None:
@@ -155,13 +181,18 @@ class RunManager:
             self.active.pop(handle.run_id, None)
             handle.close()
 
-    async def _execute(self, handle: RunHandle, request: RunRequest, history: Sequence[Message]) -> None:
+    async def _execute(
+        self,
+        handle: RunHandle,
+        request: RunRequest,
+        history: Sequence[Message],
+        sink: HandleSink,
+        writes: RunWrites,
+    ) -> None:
         from oxy.runner import run_agent_file
         from oxy.serve._task_outputs import TenantTaskOutputs
         from oxy.workflows.run import run_workflow_file
 
-        store_sink = StoreSink(self.store, tenant=handle.tenant, kind=handle.kind, thread_id=handle.thread_id)
-        sink = HandleSink(handle, store_sink)
         path = self.runtime.root / handle.target
         try:
             if handle.kind == "agent":
@@ -174,7 +205,7 @@ class RunManager:
                     run_id=handle.run_id,
                 )
             else:
-                outputs = TenantTaskOutputs(self.store.sync, tenant=handle.tenant)
+                outputs = TenantTaskOutputs(self.store.sync, writes, tenant=handle.tenant)
                 result = await run_workflow_file(
                     path,
                     runtime=self.runtime,
@@ -184,41 +215,12 @@ class RunManager:
                     store=outputs,
                 )
         except OxyError as exc:
-            if not handle.events:  # failed before it started (a bad file, bad variables)
+            if not sink.engine_started:  # failed before it started (a bad file, bad variables)
                 await _fail_unstarted(sink, handle, exc)
                 return
             raise
         if result.status == "ok" and handle.kind == "agent" and handle.thread_id is not None:
-            await self._append_answer(handle, result.output)
-
-    async def _append_answer(self, handle: RunHandle, output: Any) -> None:
-        events = [p.event for p in handle.events]
-        step = next((e for e in events if isinstance(e, StepStarted) and len(e.source) == 1), None)
-        new = agent_messages(events, source=step.source) if step is not None else []
-        answer = "" if output is None else str(output)
-        last = new[-1] if new else None
-        if not (isinstance(last, AssistantMessage) and last.content == answer and not last.tool_calls):
-            new.append(AssistantMessage(content=answer))
-        assert handle.thread_id is not None
-        await self.store.add_messages(handle.thread_id, new, tenant=handle.tenant)
-
-    async def _record_abandoned(self, handle: RunHandle) -> None:
-        """A run stopped before its `run_finished`: stored as cancelled, and its followers told so."""
-        reason = handle.cancel_reason or "The run was cancelled before it started."
-        finished = RunFinished(run_id=handle.run_id, status="cancelled", error=reason)
-        with anyio.CancelScope(shield=True):
-            if await self.store.get_run(handle.run_id, tenant=handle.tenant) is None:
-                sink = StoreSink(
-                    self.store, tenant=handle.tenant, kind=handle.kind, thread_id=handle.thread_id
-                )
-                for event in _started_and_finished(handle, status="cancelled", error=reason):
-                    await sink.emit(event)
-                    if not (handle.events and isinstance(event, RunStarted)):
-                        handle.publish(event)
-                return
-            await self.store.append_events(handle.run_id, [finished], tenant=handle.tenant)
-            await self.store.finish_run(handle.run_id, tenant=handle.tenant, status="cancelled", error=reason)
-            handle.publish(finished)
+            _append_answer(handle, result.output, writes)
 
     async def shutdown(self) -> None:
         """Cancel every run and wait until each has recorded how it ended."""
@@ -228,17 +230,42 @@ class RunManager:
             await handle.done.wait()
 
 
-def _started_and_finished(
-    handle: RunHandle, *, status: Any, error: str, prefix: Sequence[Event] = ()
-) -> list[Event]:
-    started = RunStarted(run_id=handle.run_id, target=handle.target)
-    return [started, *prefix, RunFinished(run_id=handle.run_id, status=status, error=error)]
+def _input(request: RunRequest, history: Sequence[Message]) -> Any:
+    """The run's input, as the engine's `run_started` would carry it."""
+    if request.entry.kind == "agent":
+        from oxy.agents.default import AgentRequest
+
+        return AgentRequest(prompt=request.prompt or "", history=tuple(history))
+    return dict(request.variables)
+
+
+def _append_answer(handle: RunHandle, output: Any, writes: RunWrites) -> None:
+    """Queue the run's new messages (assistant turns, tool results, the answer) for its thread."""
+    events = [p.event for p in handle.events]
+    step = next((e for e in events if isinstance(e, StepStarted) and len(e.source) == 1), None)
+    new = agent_messages(events, source=step.source) if step is not None else []
+    answer = "" if output is None else str(output)
+    last = new[-1] if new else None
+    if not (isinstance(last, AssistantMessage) and last.content == answer and not last.tool_calls):
+        new.append(AssistantMessage(content=answer))
+    assert handle.thread_id is not None
+    writes.add_messages(handle.thread_id, new)
+
+
+async def _record_abandoned(handle: RunHandle, sink: StoreSink) -> None:
+    """A run stopped before its `run_finished`: stored as cancelled, and its followers told so."""
+    reason = handle.cancel_reason or "The run was cancelled before it started."
+    finished = RunFinished(run_id=handle.run_id, status="cancelled", error=reason)
+    try:
+        await sink.emit(finished)
+    finally:
+        handle.publish(finished)
 
 
 async def _fail_unstarted(sink: EventSink, handle: RunHandle, exc: OxyError) -> None:
-    error = ErrorEvent(error_type=type(exc).__name__, message=str(exc))
-    for event in _started_and_finished(handle, status="error", error=str(exc), prefix=[error]):
-        await sink.emit(event)
+    """The run failed before the engine started it (a bad file, bad variables): its error, its end."""
+    await sink.emit(ErrorEvent(error_type=type(exc).__name__, message=str(exc)))
+    await sink.emit(RunFinished(run_id=handle.run_id, status="error", error=str(exc)))
 
 
 def _close_without_store(handle: RunHandle, exc: OxyError) -> None:

@@ -24,7 +24,7 @@ from oxy.serve._errors import ApiError
 from oxy.serve._limits import RateLimiter
 from oxy.serve._runs import RunManager
 from oxy.serve._settings import ServeSettings
-from oxy.storage import AsyncStore, KeyStore
+from oxy.storage import AsyncStore, KeyStore, StoreWriter
 
 log = logging.getLogger("oxy.serve")
 T = TypeVar("T")
@@ -47,6 +47,7 @@ class Server:
         self._keys: KeyStore | None = None
         self._auth: Authenticator | None = None
         self._manager: RunManager | None = None
+        self._writer: StoreWriter | None = None
 
     async def start(self, task_group: TaskGroup) -> None:
         settings = self.settings
@@ -62,13 +63,20 @@ class Server:
             raise
         self._runtime, self._catalog, self._store, self._keys = runtime, catalog, store, keys
         self._auth = Authenticator(keys, ttl_s=settings.key_cache_s)
-        self._manager = RunManager(runtime=runtime, store=store, settings=settings, task_group=task_group)
+        self._writer = writer = StoreWriter(store)
+        task_group.start_soon(writer.run)
+        self._manager = RunManager(
+            runtime=runtime, store=store, writer=writer, settings=settings, task_group=task_group
+        )
         log.info("serving %s (%d agents, %d workflows)", root, len(catalog.agents), len(catalog.workflows))
 
     async def stop(self) -> None:
         if self._manager is not None:
             with anyio.CancelScope(shield=True):
                 await self._manager.shutdown()
+        if self._writer is not None:
+            with anyio.CancelScope(shield=True):
+                await self._writer.aclose()
         if "oxy.models" in sys.modules:
             from oxy.models import aclose_clients
 
@@ -100,6 +108,11 @@ class Server:
     @property
     def manager(self) -> RunManager:
         return self._started(self._manager)
+
+    async def settled(self) -> AsyncStore:
+        """The store, once every write queued so far is committed (so a read sees this process's runs)."""
+        await self._started(self._writer).flush()
+        return self.store
 
     def guards(self) -> tuple[Authenticator, RateLimiter]:
         return self._started(self._auth), self.limiter

@@ -18,6 +18,7 @@ from sqlalchemy import URL
 
 from oxy.execution.events import Event
 from oxy.models.messages import Message
+from oxy.storage._batch import Write
 from oxy.storage._records import (
     FinalState,
     Run,
@@ -142,3 +143,6 @@ class AsyncStore:
 
     async def thread_messages(self, thread_id: str, *, tenant: str) -> list[ThreadMessage]:
         return await anyio.to_thread.run_sync(partial(self.sync.thread_messages, thread_id, tenant=tenant))
+
+    async def commit_writes(self, writes: Sequence[Write]) -> None:
+        await anyio.to_thread.run_sync(self.sync.commit_writes, writes)

@@ -6,11 +6,21 @@ import time
 
 import anyio
 
-from oxy.execution.events import Event, ReasoningDelta, RunFinished, RunStarted, TextDelta, event_to_dict
+from oxy.execution.events import (
+    ErrorEvent,
+    Event,
+    ReasoningDelta,
+    RunFinished,
+    RunStarted,
+    TextDelta,
+    event_to_dict,
+    event_to_json,
+)
 from oxy.execution.sinks import EventSink
 from oxy.storage._async import AsyncStore
 from oxy.storage._records import RunKind
 from oxy.storage._store import Store
+from oxy.storage._writer import RunWrites
 
 _STREAMED = (TextDelta, ReasoningDelta)
 
@@ -23,11 +33,17 @@ class StoreSink(EventSink):
     as each event arrives), whichever comes first. So a process killed mid-run loses at most the deltas
     streamed since the last committed event; every step, tool call, SQL statement and table before
     the kill is in the store. Nested runs (a `run_started` inside the run) are stored as its events.
+
+    Given a `RunWrites` (a `StoreWriter`'s queue for this run, as `oxy serve` does) instead of a
+    store, every event is queued and `emit` returns at once; the writer commits it within its
+    `max_delay_s` (0.05 s by default) along with every other run's writes. Only an `error` and the
+    run's own `run_finished` wait for their commit, so a run is never seen to end before its end is
+    stored. A kill then loses at most the events of the last `max_delay_s`.
     """
 
     def __init__(
         self,
-        store: Store | AsyncStore,
+        store: Store | AsyncStore | RunWrites,
         *,
         tenant: str,
         kind: RunKind,
@@ -35,7 +51,9 @@ class StoreSink(EventSink):
         max_batch: int = 64,
         max_delay_s: float = 0.5,
     ) -> None:
-        self._store = store if isinstance(store, AsyncStore) else AsyncStore(store)
+        self._writes = store if isinstance(store, RunWrites) else None
+        self._store = store if isinstance(store, AsyncStore | RunWrites) else AsyncStore(store)
+        self._seq = 0
         self._tenant = tenant
         self._kind: RunKind = kind
         self._thread_id = thread_id
@@ -53,6 +71,14 @@ class StoreSink(EventSink):
         return self._run_id
 
     async def emit(self, event: Event) -> None:
+        await self.record(event)
+
+    async def record(self, event: Event, payload: str | None = None) -> None:
+        """`emit`, given the event's JSON (`event_to_json(event)`) when the caller has it already."""
+        if self._writes is not None:
+            await self._queue(self._writes, event, payload)
+            return
+        assert isinstance(self._store, AsyncStore)
         if self._run_id is None:
             if not isinstance(event, RunStarted):
                 raise ValueError(f"a StoreSink records one run and starts at run_started, not {event.kind!r}")
@@ -84,11 +110,47 @@ class StoreSink(EventSink):
                 error=event.error,
             )
 
+    async def _queue(self, writes: RunWrites, event: Event, payload: str | None) -> None:
+        writes.raise_if_failed()
+        if self._run_id is None:
+            if not isinstance(event, RunStarted):
+                raise ValueError(f"a StoreSink records one run and starts at run_started, not {event.kind!r}")
+            writes.create_run(
+                run_id=event.run_id,
+                tenant=self._tenant,
+                target=event.target,
+                kind=self._kind,
+                input=event_to_dict(event)["input"],
+                thread_id=self._thread_id,
+            )
+            self._run_id = event.run_id
+        if isinstance(event, RunStarted):
+            self._depth += 1
+        elif isinstance(event, RunFinished):
+            self._depth -= 1
+        self._seq += 1
+        writes.append_event(self._run_id, self._seq, event.kind, payload or event_to_json(event))
+        ended = isinstance(event, RunFinished) and self._depth == 0
+        if isinstance(event, RunFinished) and ended:
+            writes.finish_run(
+                self._run_id,
+                tenant=self._tenant,
+                status=event.status,
+                output=event_to_dict(event)["output"],
+                error=event.error,
+            )
+        if ended or isinstance(event, ErrorEvent):
+            await writes.commit()
+
     def _batch_due(self) -> bool:
         return len(self._pending) >= self._max_batch or time.monotonic() - self._oldest >= self._max_delay_s
 
     async def flush(self) -> None:
-        """Commit the events still waiting (deltas held back for batching)."""
+        """Commit the events still waiting (deltas held back for batching; everything queued)."""
+        if self._writes is not None:
+            await self._writes.commit()
+            return
+        assert isinstance(self._store, AsyncStore)
         async with self._lock:
             if not self._pending or self._run_id is None:
                 return

@@ -40,7 +40,7 @@ def _message(row: sa.Row[Any]) -> ThreadMessage:
     )
 
 
-def _message_values(message: Message) -> dict[str, Any]:
+def message_row(message: Message) -> dict[str, Any]:
     return {
         "role": message.role,
         "content": message.content,
@@ -87,7 +87,7 @@ class ThreadMethods(StoreBase):
                 )
             ).scalar_one()
             rows = [
-                {"thread_id": thread_id, "seq": last + i, "created_at": now, **_message_values(message)}
+                {"thread_id": thread_id, "seq": last + i, "created_at": now, **message_row(message)}
                 for i, message in enumerate(batch, start=1)
             ]
             if rows:

@@ -53,6 +53,8 @@ async def test_runs_past_the_slots_and_the_queue_get_503(project: Path, model: S
         queued = await client.post("/api/agents/chat/runs", json=body)
         assert (running.status_code, queued.status_code) == (202, 202)
         assert (await client.get(f"/api/runs/{queued.json()['run_id']}")).json()["status"] == "queued"
+        events = (await client.get(f"/api/runs/{queued.json()['run_id']}/events")).json()
+        assert [e["kind"] for e in events] == ["run_started"]  # sent at once, before it has a slot
         refused = await client.post("/api/agents/chat/runs", json=body)
         assert refused.status_code == 503
         assert refused.headers["retry-after"] == "1"
