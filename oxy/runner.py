@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
@@ -18,6 +18,9 @@ from oxy.execution.sinks import EventSink
 from oxy.execution.templates import TemplateOrigin
 from oxy.models.messages import Message
 from oxy.runtime import Runtime
+
+if TYPE_CHECKING:
+    from oxy.config import AgentConfig, Project
 
 WORKFLOW_SUFFIXES = (".workflow.yml", ".procedure.yml", ".automation.yml")
 AGENT_SUFFIX = ".agent.yml"
@@ -103,6 +106,30 @@ async def run_sql_file(
     return await run_executable(ExecuteSql(), request, target=rel, sink=sink, services=runtime, run_id=run_id)
 
 
+_AGENT_CONFIGS: dict[Path, tuple[Project, int, int, AgentConfig]] = {}
+
+
+def _agent_config(path: Path, project: Project) -> AgentConfig:
+    """`load_agent(path, project)`, cached per file while its mtime and size stay the same.
+
+    A server runs the same agent file thousands of times; parsing and checking it again each run
+    cost about as much as the rest of the request. An edited file (new mtime or size) is loaded
+    afresh, so an edit still applies to the next run. Configs are frozen pydantic models.
+    """
+    from oxy.config import load_agent
+
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_agent(path, project)  # says what is wrong, as a ConfigError
+    cached = _AGENT_CONFIGS.get(path)
+    if cached is not None and cached[0] is project and cached[1:3] == (stat.st_mtime_ns, stat.st_size):
+        return cached[3]
+    config = load_agent(path, project)
+    _AGENT_CONFIGS[path] = (project, stat.st_mtime_ns, stat.st_size, config)
+    return config
+
+
 async def run_agent_file(
     path: Path,
     *,
@@ -116,13 +143,12 @@ async def run_agent_file(
     """Ask the agent at `path` a question; the run's output is its final answer."""
     from oxy.agents.default import AgentRequest, DefaultAgent
     from oxy.agents.routing import RoutingAgent
-    from oxy.config import load_agent
     from oxy.config.agent import DefaultAgentConfig
 
     rel = relative_name(path, runtime.root)
     if not prompt:
         raise ConfigError("an agent needs a question: oxy run " + rel + ' "your question"')
-    config = load_agent(path.resolve(), runtime.project)
+    config = _agent_config(path.resolve(), runtime.project)
     agent: DefaultAgent | RoutingAgent
     if isinstance(config, DefaultAgentConfig):
         agent = DefaultAgent(config, file=rel, runtime=runtime, model_name=model)

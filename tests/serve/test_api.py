@@ -290,3 +290,19 @@ async def test_an_agent_found_by_path(client: httpx.AsyncClient, model: Scripted
         "/api/agents/agents/chat.agent.yml/runs", json={"prompt": "Hi", "stream": False}
     )
     assert response.json()["output"] == "By path."
+
+
+async def test_an_edited_agent_file_applies_to_the_next_run(
+    client: httpx.AsyncClient, project: Path, model: ScriptedModelServer
+) -> None:
+    model.set_script(lambda request: Reply(text="Hi."))
+    body = {"prompt": "Hello", "stream": False}
+    assert (await client.post("/api/agents/chat/runs", json=body)).json()["status"] == "ok"
+    agent = project / "agents" / "chat.agent.yml"
+    agent.write_text(agent.read_text().replace("You are a helpful assistant.", "Answer in French."))
+    assert (await client.post("/api/agents/chat/runs", json=body)).json()["status"] == "ok"
+    systems = [r.messages[0] for r in model.requests]
+    assert systems == [
+        SystemMessage(content="You are a helpful assistant."),
+        SystemMessage(content="Answer in French."),
+    ]
