@@ -7,7 +7,7 @@ history) a short answer — the shape of one question, one tool call, two model 
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 
@@ -22,18 +22,18 @@ def two_turns(request: ScriptedRequest) -> Turn:
     return ANSWER if isinstance(request.last_message, ToolMessage) else TOOL_CALL
 
 
-def _serve(conn: Connection) -> None:
-    with ScriptedModelServer(two_turns) as server:
+def _serve(conn: Connection, script: Callable[[ScriptedRequest], Turn]) -> None:
+    with ScriptedModelServer(script) as server:
         conn.send(server.base_url)
         conn.recv()  # block until the parent says stop
 
 
 @contextmanager
-def scripted_backend() -> Iterator[str]:
-    """Start the server in a child process; yield its base URL."""
+def scripted_backend(script: Callable[[ScriptedRequest], Turn] = two_turns) -> Generator[str, None, None]:
+    """Start the server in a child process (forked: `script` needn't pickle); yield its base URL."""
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=_serve, args=(child,), daemon=True)
+    process = ctx.Process(target=_serve, args=(child, script), daemon=True)
     process.start()
     try:
         yield parent.recv()

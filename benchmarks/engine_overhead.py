@@ -120,13 +120,7 @@ def plain_runner(base_url: str, *, lean: bool = False) -> Callable[[], Awaitable
             {"role": "user", "content": QUESTION},
         ]
         while True:
-            stream = await client.chat.completions.create(
-                model="scripted",
-                messages=messages,
-                tools=TOOLS,
-                stream=True,  # type: ignore[arg-type]
-                stream_options={"include_usage": True},
-            )
+            stream = await request(messages)
             text: list[str] = []
             calls: dict[int, dict[str, str]] = {}
             async for chunk in stream:
@@ -196,7 +190,7 @@ async def measure(base_url: str, runs: int, rounds: int, concurrency: int) -> di
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import shutil
 import signal
@@ -23,16 +22,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 import anyio
 import httpx
 
-from oxy.testing import Reply, ScriptedModelServer, ScriptedRequest, Turn
+from benchmarks._scripted_backend import scripted_backend
+from oxy.testing import Reply, ScriptedRequest, Turn
 
 ANSWER = Reply(text="The shop sold 240 orders of coffee and tea last month.")
 CONFIG = "models:\n  - name: scripted\n    vendor: vllm\n    model_ref: scripted\n    api_url: {url}\n"
@@ -43,27 +42,6 @@ def _answer(request: ScriptedRequest) -> Turn:
     return ANSWER
 
 
-def _serve_model(conn: Connection) -> None:
-    with ScriptedModelServer(_answer) as server:
-        conn.send(server.base_url)
-        conn.recv()
-
-
-@contextmanager
-def model_process() -> Iterator[str]:
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe()
-    process = ctx.Process(target=_serve_model, args=(child,), daemon=True)
-    process.start()
-    try:
-        yield parent.recv()
-    finally:
-        parent.send("stop")
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -71,7 +49,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def oxy_serve(project: Path, *, max_concurrent_runs: int) -> Iterator[tuple[int, str]]:
+def oxy_serve(project: Path, *, max_concurrent_runs: int) -> Generator[tuple[int, str], None, None]:
     """`oxy serve` in a child process; yields its pid and base URL."""
     port = _free_port()
     command = [
@@ -192,7 +170,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=1000)
     parser.add_argument("--max-concurrent-runs", type=int, default=256, help="oxy serve's own bound")
@@ -200,7 +178,7 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="oxy-serve-load-"))
     try:
-        with model_process() as model_url:
+        with scripted_backend(_answer) as model_url:
             (folder / "config.yml").write_text(CONFIG.format(url=model_url))
             (folder / "agents").mkdir()
             (folder / "agents" / "chat.agent.yml").write_text(AGENT)
