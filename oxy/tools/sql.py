@@ -16,9 +16,9 @@ from sqlglot.errors import ParseError, TokenError
 
 from oxy.errors import ToolError
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import SqlEvent, TableEvent
 from oxy.runtime import runtime_of
 from oxy.tools.base import FunctionTool, Tool
+from oxy.workflows.sql import ExecuteSql, SqlRequest
 from oxy.workflows.table import TableOutput
 
 SqlArgument = Annotated[
@@ -37,24 +37,9 @@ def execute_sql_tool(
     """A tool that runs one read-only query on `database` and shows the model the result."""
 
     async def execute_sql(ctx: ExecutionContext, sql: SqlArgument) -> str:
-        connector = runtime_of(ctx).databases.get(database)
-        await ctx.emit(SqlEvent(source=ctx.source, sql=sql, database=database, dialect=connector.dialect))
-        cap = ctx.limits.max_table_rows
-        limit = min(cap, dry_run_limit) if dry_run_limit is not None else cap
-        result = await connector.aquery(sql, limit=limit)
-        await ctx.emit(
-            TableEvent(
-                source=ctx.source,
-                columns=result.columns,
-                rows=result.rows,
-                truncated=result.truncated,
-                database=database,
-            )
-        )
-        return table_for_model(
-            TableOutput(columns=result.columns, rows=result.rows, truncated=result.truncated),
-            max_rows=ctx.limits.model_rows,
-        )
+        request = SqlRequest(sql=sql, database=database, render=False, limit=dry_run_limit)
+        table = await ExecuteSql().execute(ctx, request)
+        return table_for_model(table, max_rows=ctx.limits.model_rows)
 
     return FunctionTool(
         execute_sql,

@@ -23,7 +23,9 @@ class SqlRequest:
     variables: Mapping[str, Any] = field(default_factory=dict[str, Any])
     origin: TemplateOrigin | None = None
     render: bool = True
-    """False when `sql` is already rendered (a workflow task renders it itself)."""
+    """False when `sql` is already rendered (a workflow task renders it itself, a model wrote it)."""
+    limit: int | None = None
+    """Rows to fetch at most (`dry_run_limit`); the run's `max_table_rows` caps it either way."""
 
 
 class ExecuteSql(Executable[SqlRequest, TableOutput]):
@@ -38,7 +40,9 @@ class ExecuteSql(Executable[SqlRequest, TableOutput]):
         await ctx.emit(
             SqlEvent(source=ctx.source, sql=sql, database=input.database, dialect=connector.dialect)
         )
-        result = await connector.aquery(sql, limit=ctx.limits.max_table_rows)
+        cap = ctx.limits.max_table_rows
+        limit = cap if input.limit is None else min(cap, input.limit)
+        result = await connector.aquery(sql, limit=limit)
         table = TableOutput(
             columns=tuple(result.columns),
             rows=tuple(tuple(r) for r in result.rows),
