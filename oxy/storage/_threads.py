@@ -52,20 +52,25 @@ def message_row(message: Message) -> dict[str, Any]:
     }
 
 
+def new_thread(*, tenant: str, agent: str, title: str | None, thread_id: str | None) -> Thread:
+    """A thread as it is first stored: a new id unless given, created and updated now."""
+    now = utcnow()
+    return Thread(
+        id=thread_id or uuid.uuid4().hex,
+        tenant=tenant,
+        agent=agent,
+        title=title,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 class ThreadMethods(StoreBase):
     def create_thread(
         self, *, tenant: str, agent: str, title: str | None = None, thread_id: str | None = None
     ) -> Thread:
         """Start a conversation with `agent` (its file, e.g. `agents/analyst.agent.yml`)."""
-        now = utcnow()
-        thread = Thread(
-            id=thread_id or uuid.uuid4().hex,
-            tenant=tenant,
-            agent=agent,
-            title=title,
-            created_at=now,
-            updated_at=now,
-        )
+        thread = new_thread(tenant=tenant, agent=agent, title=title, thread_id=thread_id)
         with self._write() as connection:
             connection.execute(threads.insert().values(**asdict(thread)))
         return thread

@@ -26,8 +26,8 @@ await writer.aclose()     # commits what is left, then `run` returns
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 import anyio
@@ -40,7 +40,7 @@ from oxy.storage._errors import StoreError
 from oxy.storage._records import FinalState, RunKind, Thread
 from oxy.storage._schema import utcnow
 from oxy.storage._store import Store
-from oxy.storage._threads import message_row
+from oxy.storage._threads import message_row, new_thread
 
 log = logging.getLogger("oxy.storage")
 
@@ -74,17 +74,8 @@ class RunWrites:
     def create_thread(
         self, *, tenant: str, agent: str, title: str | None = None, thread_id: str | None = None
     ) -> Thread:
-        now = utcnow()
-        thread = Thread(
-            id=thread_id or uuid.uuid4().hex,
-            tenant=tenant,
-            agent=agent,
-            title=title,
-            created_at=now,
-            updated_at=now,
-        )
-        row = {"id": thread.id, "tenant": tenant, "agent": agent, "title": title}
-        self._put(NewThread({**row, "created_at": now, "updated_at": now}))
+        thread = new_thread(tenant=tenant, agent=agent, title=title, thread_id=thread_id)
+        self._put(NewThread(asdict(thread)))
         return thread
 
     def add_messages(self, thread_id: str, batch: Sequence[Message]) -> None:
