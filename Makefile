@@ -25,6 +25,7 @@ lint: install
 	$(BIN)/ruff check oxy tests benchmarks
 	$(BIN)/ruff format --check oxy tests benchmarks
 	$(BIN)/pyright
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/pyright

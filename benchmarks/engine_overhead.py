@@ -25,13 +25,14 @@ from openai import AsyncOpenAI
 from benchmarks._scripted_backend import scripted_backend
 from oxy.agents.react import ReactLoop
 from oxy.config.models import VLLMModelConfig
-from oxy.execution.events import Event
+from oxy.events.sinks import EventSink
+from oxy.events.types import Event
 from oxy.execution.executable import fn, step
 from oxy.execution.run import run_executable
-from oxy.execution.sinks import EventSink
 from oxy.execution.templates import Renderer
 from oxy.models import SystemMessage, UserMessage, client_for
 from oxy.tools.base import FunctionTool
+from oxy.tools.toolset import FunctionToolset
 
 SYSTEM = "You answer questions about {{ shop }} using the lookup tool."
 QUESTION = "What is the answer?"
@@ -57,7 +58,9 @@ def oxy_runner(base_url: str) -> Callable[[], Awaitable[None]]:
         {"name": "bench", "vendor": "vllm", "model_ref": "scripted", "api_url": base_url}
     )
     model = client_for(config, project_root=Path.cwd())
-    loop = ReactLoop(model=model, tools=[FunctionTool(lookup)], agent_name="bench", max_tool_calls=4)
+    loop = ReactLoop(
+        model=model, toolsets=[FunctionToolset([FunctionTool(lookup)])], agent_name="bench", max_tool_calls=4
+    )
     renderer = Renderer()
     sink = CountingSink()
 

@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "ConfigError": "oxy.errors",
     "DatabaseError": "oxy.errors",
-    "Event": "oxy.execution.events",
+    "Event": "oxy.events.types",
     "LimitExceeded": "oxy.errors",
     "ModelError": "oxy.errors",
     "NotSupported": "oxy.errors",
@@ -30,13 +30,13 @@ _EXPORTS: dict[str, str] = {
     "RunCancelled": "oxy.errors",
     "RunError": "oxy.errors",
     "RunResult": "oxy.execution.run",
-    "Runtime": "oxy.runtime",
+    "Runtime": "oxy.application.runtime",
     "ToolError": "oxy.errors",
-    "event_from_json": "oxy.execution.events",
-    "event_to_json": "oxy.execution.events",
+    "event_from_json": "oxy.events.types",
+    "event_to_json": "oxy.events.types",
     "find_project_root": "oxy.config",
     "load_project": "oxy.config",
-    "run_file": "oxy.runner",
+    "run_file": "oxy.application.runner",
     "validate": "oxy.config",
 }
 
@@ -64,6 +64,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from oxy.application.runner import run_file
+    from oxy.application.runtime import Runtime
     from oxy.config import find_project_root, load_project, validate
     from oxy.errors import (
         ConfigError,
@@ -77,10 +79,8 @@ if TYPE_CHECKING:
         RunError,
         ToolError,
     )
-    from oxy.execution.events import Event, event_from_json, event_to_json
+    from oxy.events.types import Event, event_from_json, event_to_json
     from oxy.execution.run import RunResult
-    from oxy.runner import run_file
-    from oxy.runtime import Runtime
 
 
 def __getattr__(name: str) -> Any:

@@ -5,83 +5,84 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import anyio
 
 from oxy.agents.context import ContextView
-from oxy.agents.react import AgentAnswer, ReactLoop
+from oxy.agents.react import ReactLoop
 from oxy.config.agent import DefaultAgentConfig
+from oxy.execution.agent_io import AgentAnswer, AgentRequest
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable
 from oxy.execution.templates import TemplateOrigin
 from oxy.models import messages as m
-from oxy.runtime import Runtime, runtime_of
-from oxy.tools.base import Tool
+from oxy.models.client import ModelClient
+from oxy.tools.toolset import RunTools, Toolset
 
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AgentRequest:
-    """A question for an agent, with the conversation before it (oldest first)."""
-
-    prompt: str
-    history: Sequence[m.Message] = field(default_factory=tuple[m.Message, ...])
+__all__ = ["AgentRequest", "DefaultAgent", "agent_name_from_file"]
 
 
 class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
-    """Renders the system instructions against the project context, then runs the ReAct loop."""
+    """Opens its toolsets, renders the system instructions against the project context, runs the ReAct loop.
+
+    The model client and the toolsets are handed in (the application layer builds them from the
+    config), so an agent can run with any model and any extra tools."""
 
     def __init__(
         self,
         config: DefaultAgentConfig,
         *,
         file: str,
-        runtime: Runtime,
-        model_name: str | None = None,
+        root: Path,
+        model: ModelClient,
+        toolsets: Sequence[Toolset] = (),
     ) -> None:
-        from oxy.agents.models import model_client
-        from oxy.agents.toolset import build_tools
-
         self.config = config
         self.file = file
         self.name = config.name or agent_name_from_file(file)
-        self._tools: list[Tool] = build_tools(config.tools, runtime=runtime, file=file)
-        self._model = model_client(runtime, model_name or config.model, file=file)
-        self._contexts = ContextView(config.context or [], root=runtime.root, file=file)
+        self.model = model
+        self._contexts = ContextView(config.context or [], root=root, file=file)
         self._origin = TemplateOrigin(
             file=file,
-            line=_template_line(runtime.root / file, "system_instructions"),
+            line=_template_line(root / file, "system_instructions"),
             key="system_instructions",
         )
         self._loop = ReactLoop(
-            model=self._model,
-            tools=self._tools,
+            model=model,
+            toolsets=toolsets,
             agent_name=self.name,
             max_tool_calls=config.max_tool_calls,
             max_tool_concurrency=config.max_tool_concurrency,
             tool_choice=config.tool_choice,
+            file=file,
         )
 
-    async def execute(self, ctx: ExecutionContext, input: AgentRequest) -> AgentAnswer:
-        instructions = await self.render_instructions(ctx)
-        messages: list[m.Message] = [m.SystemMessage(content=instructions), *input.history]
-        messages.append(m.UserMessage(content=input.prompt))
-        return await self._loop.execute(ctx, messages)
+    @property
+    def toolsets(self) -> tuple[Toolset, ...]:
+        return self._loop.toolsets
 
-    async def render_instructions(self, ctx: ExecutionContext) -> str:
-        runtime = runtime_of(ctx)
+    async def execute(self, ctx: ExecutionContext, input: AgentRequest) -> AgentAnswer:
+        async with AsyncExitStack() as stack:
+            tools = await self._loop.open(ctx, stack)
+            instructions = await self.render_instructions(ctx, tools)
+            messages: list[m.Message] = [m.SystemMessage(content=instructions), *input.history]
+            messages.append(m.UserMessage(content=input.prompt))
+            return await self._loop.run(ctx, messages, tools=tools)
+
+    async def render_instructions(self, ctx: ExecutionContext, tools: RunTools) -> str:
         variables: dict[str, Any] = {
             **ctx.variables,
             "context": self._contexts,
-            "tools": {tool.name: tool.description for tool in self._tools},
+            "tools": tools.descriptions(),
         }
         render = functools.partial(
-            runtime.renderer.render, self.config.system_instructions, variables, origin=self._origin
+            ctx.runtime.renderer.render, self.config.system_instructions, variables, origin=self._origin
         )
-        if "databases" in self.config.system_instructions:
-            # Naming a database may connect to it and read its schema: keep that off the event loop.
+        if "databases" in self.config.system_instructions or "context" in self.config.system_instructions:
+            # Naming a database may connect to it and read its schema, a context reads files: off the loop.
             return await anyio.to_thread.run_sync(render)
         return render()
 

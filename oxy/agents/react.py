@@ -8,70 +8,81 @@ Cancellation (Ctrl-C, a client that went away) propagates through anyio at the n
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import AsyncExitStack
 
 import anyio
 
 from oxy.agents.turn import model_turn
 from oxy.errors import LimitExceeded, OxyError
+from oxy.events.types import ToolCallEvent, ToolResultEvent
+from oxy.execution.agent_io import AgentAnswer
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import ToolCallEvent, ToolResultEvent
 from oxy.execution.executable import Executable
 from oxy.execution.groups import unwrap_group
 from oxy.models import messages as m
 from oxy.models.client import ModelClient
-from oxy.tools.base import Tool
+from oxy.tools.toolset import RunTools, Toolset, open_toolsets
+
+__all__ = ["AgentAnswer", "ReactLoop", "ToolChoicePolicy"]
 
 ToolChoicePolicy = str
 """`auto`, `required`, `none` or `required_first` (the first turn must call a tool)."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AgentAnswer:
-    """What an agent run returns: the final answer and the whole conversation that led to it."""
-
-    text: str
-    messages: tuple[m.Message, ...]
-    tool_calls: int
-
-    def __str__(self) -> str:
-        return self.text
-
-
 class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
-    """Drive `model` with `tools` until it answers; the input is the conversation so far."""
+    """Drive `model` with the tools of `toolsets` until it answers; the input is the conversation so far.
+
+    The toolsets are entered and asked for their tools when a run starts (`execute`), or by the caller
+    that already did (`run`, given the `RunTools`)."""
 
     def __init__(
         self,
         *,
         model: ModelClient,
-        tools: Sequence[Tool],
+        toolsets: Sequence[Toolset],
         agent_name: str,
         max_tool_calls: int = 10,
         max_tool_concurrency: int = 4,
         tool_choice: ToolChoicePolicy = "auto",
         settings: m.ModelSettings | None = None,
+        file: str | None = None,
     ) -> None:
         self._model = model
-        self._tools = {tool.name: tool for tool in tools}
-        self._definitions = tuple(tool.definition() for tool in tools)
+        self.toolsets = tuple(toolsets)
         self._agent_name = agent_name
         self._max_tool_calls = max_tool_calls
         self._max_tool_concurrency = max(1, max_tool_concurrency)
         self._tool_choice = tool_choice
         self._settings = settings or m.ModelSettings()
+        self._file = file
 
     async def execute(self, ctx: ExecutionContext, input: Sequence[m.Message]) -> AgentAnswer:
+        async with AsyncExitStack() as stack:
+            tools = await self.open(ctx, stack)
+            return await self.run(ctx, input, tools=tools)
+
+    async def open(self, ctx: ExecutionContext, stack: AsyncExitStack) -> RunTools:
+        """Enter the toolsets for this run (left when `stack` closes) and resolve their tools."""
+        await open_toolsets(ctx, self.toolsets, stack)
+        return await RunTools.resolve(ctx, self.toolsets, file=self._file)
+
+    async def run(self, ctx: ExecutionContext, input: Sequence[m.Message], *, tools: RunTools) -> AgentAnswer:
         messages = list(input)
         calls_made = 0
         turn = 0
+        usage = m.Usage()
         while True:
-            response = await self._turn(ctx, messages, turn=turn, calls_made=calls_made)
+            response = await self._turn(ctx, messages, tools=tools, turn=turn)
+            if response.usage is not None:
+                usage = usage + response.usage
             messages.append(response.to_message())
             turn += 1
             if not response.tool_calls:
-                return AgentAnswer(text=response.text, messages=tuple(messages), tool_calls=calls_made)
+                return AgentAnswer(
+                    text=response.text, messages=tuple(messages), tool_calls=calls_made, usage=usage
+                )
             if calls_made + len(response.tool_calls) > self._max_tool_calls:
                 raise LimitExceeded(
                     f"Agent {self._agent_name!r} stopped: the model asked for more than max_tool_calls="
@@ -79,16 +90,16 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
                     "or make the instructions more direct."
                 )
             calls_made += len(response.tool_calls)
-            messages.extend(await self._run_tools(ctx, response.tool_calls))
+            messages.extend(await self._run_tools(ctx, response.tool_calls, tools))
 
     async def _turn(
-        self, ctx: ExecutionContext, messages: Sequence[m.Message], *, turn: int, calls_made: int
+        self, ctx: ExecutionContext, messages: Sequence[m.Message], *, tools: RunTools, turn: int
     ) -> m.ModelResponse:
-        tools = self._definitions if self._tool_choice != "none" else ()
+        definitions = tools.definitions if self._tool_choice != "none" else ()
         settings = self._settings
-        if tools:
+        if definitions:
             settings = _with_tool_choice(settings, self._choice_for(turn))
-        return await model_turn(ctx, self._model, messages, tools=tools, settings=settings)
+        return await model_turn(ctx, self._model, messages, tools=definitions, settings=settings)
 
     def _choice_for(self, turn: int) -> m.ToolChoice:
         if self._tool_choice == "required_first":
@@ -97,7 +108,9 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
             return "required"
         return "auto"
 
-    async def _run_tools(self, ctx: ExecutionContext, calls: Sequence[m.ToolCall]) -> list[m.ToolMessage]:
+    async def _run_tools(
+        self, ctx: ExecutionContext, calls: Sequence[m.ToolCall], tools: RunTools
+    ) -> list[m.ToolMessage]:
         for call in calls:
             await ctx.emit(
                 ToolCallEvent(source=ctx.source, call_id=call.id, name=call.name, arguments=call.arguments)
@@ -107,7 +120,7 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
 
         async def run_one(index: int, call: m.ToolCall) -> None:
             async with limiter:
-                content, is_error = await self._call_tool(ctx, call)
+                content, is_error = await _call_tool(ctx, call, tools)
             await ctx.emit(
                 ToolResultEvent(
                     source=ctx.source, call_id=call.id, name=call.name, content=content, is_error=is_error
@@ -126,20 +139,19 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
                 raise unwrap_group(group) from None
         return [r for r in results if r is not None]
 
-    async def _call_tool(self, ctx: ExecutionContext, call: m.ToolCall) -> tuple[str, bool]:
-        tool = self._tools.get(call.name)
-        if tool is None:
-            known = ", ".join(sorted(self._tools)) or "none"
-            return f"Error: there is no tool named {call.name!r}; the tools are: {known}.", True
-        try:
-            return await tool.call(ctx.child(call.name), call.arguments), False
-        except OxyError as exc:
-            return f"Error: {exc}", True
+
+async def _call_tool(ctx: ExecutionContext, call: m.ToolCall, tools: RunTools) -> tuple[str, bool]:
+    """The tool's result, or an error the model can act on (an unknown name, bad arguments, a failure)."""
+    if call.name not in tools:
+        known = ", ".join(sorted(tools.names)) or "none"
+        return f"Error: there is no tool named {call.name!r}; the tools are: {known}.", True
+    try:
+        return await tools.call(ctx.child(call.name), call.name, call.arguments), False
+    except OxyError as exc:
+        return f"Error: {exc}", True
 
 
 def _with_tool_choice(settings: m.ModelSettings, choice: m.ToolChoice) -> m.ModelSettings:
     if settings.tool_choice == choice:
         return settings
-    from dataclasses import replace
-
-    return replace(settings, tool_choice=choice)
+    return dataclasses.replace(settings, tool_choice=choice)

@@ -14,34 +14,34 @@ are skipped with a logged warning, and listed in `RoutingAgent.skipped`.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import anyio
+
 from oxy.agents.context import ContextView
-from oxy.agents.cycles import check_no_cycles
-from oxy.agents.default import AgentRequest, agent_name_from_file
-from oxy.agents.react import AgentAnswer
-from oxy.agents.route_tools import route_tools
-from oxy.agents.routes import SkippedRoute, file_kind, resolve_routes
+from oxy.agents.default import agent_name_from_file
+from oxy.agents.routes import SkippedRoute
 from oxy.agents.turn import model_turn
 from oxy.config.agent import RoutingAgentConfig
 from oxy.errors import OxyError, ToolError
+from oxy.events.types import TextDelta, ToolCallEvent, ToolResultEvent
+from oxy.execution.agent_io import AgentAnswer, AgentRequest
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import TextDelta, ToolCallEvent, ToolResultEvent
 from oxy.execution.executable import Executable
 from oxy.execution.templates import TemplateOrigin
 from oxy.models import messages as m
-from oxy.runtime import Runtime, runtime_of
+from oxy.models.client import ModelClient
 from oxy.tools.base import Tool
-from oxy.tools.workflow_tool import output_text
 
 __all__ = ["RoutingAgent"]
 
 logger = logging.getLogger(__name__)
-
-_QUESTION_VARIABLES = ("prompt", "question", "query", "input")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,49 +51,50 @@ class _Outcome:
 
 
 class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
-    """Offers the routes as tools for one model turn, runs the chosen one, answers from its output."""
+    """Offers the routes as tools for one model turn, runs the chosen one, answers from its output.
+
+    The route tools, the model and the fallback are handed in: the application layer builds them
+    (a route runs another agent, a workflow or a SQL file)."""
 
     def __init__(
         self,
         config: RoutingAgentConfig,
         *,
         file: str,
-        runtime: Runtime,
-        model_name: str | None = None,
+        root: Path,
+        model: ModelClient,
+        routes: Sequence[Tool],
+        skipped: Sequence[SkippedRoute] = (),
+        fallback: Executable[AgentRequest, AgentAnswer] | None = None,
     ) -> None:
-        from oxy.agents.models import model_client
-
-        check_no_cycles(runtime.project, file)
         self.config = config
         self.file = file
         self.name = config.name or agent_name_from_file(file)
-        routes, skipped = resolve_routes(config, project=runtime.project, file=file)
+        self.model = model
         self.skipped: tuple[SkippedRoute, ...] = tuple(skipped)
         for note in skipped:
             logger.warning("%s: %s", file, note)
-        self.tools: tuple[Tool, ...] = tuple(route_tools(routes, runtime=runtime))
+        self.tools: tuple[Tool, ...] = tuple(routes)
         self._by_name = {tool.name: tool for tool in self.tools}
-        self._runtime = runtime
-        self._model = model_client(runtime, model_name or config.model, file=file)
-        self._contexts = ContextView(config.context or [], root=runtime.root, file=file)
+        self._contexts = ContextView(config.context or [], root=root, file=file)
         effort = config.reasoning.effort if config.reasoning is not None else None
         self._settings = m.ModelSettings(reasoning_effort=effort)
-        self._fallback = (
-            runtime.project.relative(config.route_fallback) if config.route_fallback is not None else None
-        )
+        self._fallback = fallback
 
     async def execute(self, ctx: ExecutionContext, input: AgentRequest) -> AgentAnswer:
-        instructions = self._render_instructions(ctx)
+        instructions = await self._render_instructions(ctx)
         messages: list[m.Message] = [m.SystemMessage(content=instructions), *input.history]
         messages.append(m.UserMessage(content=input.prompt))
         definitions = tuple(tool.definition() for tool in self.tools)
         choice = await self._turn(ctx, messages, tools=definitions, stream_text=False)
+        usage = choice.usage or m.Usage()
+        if not choice.tool_calls and self._fallback is not None:
+            # No route fits: the fallback answers instead of the routing turn (whose text was held back).
+            return await self._run_fallback(ctx, input, messages, calls=0, usage=usage)
         messages.append(choice.to_message())
         if not choice.tool_calls:
-            if self._fallback is not None:
-                return await self._run_fallback(ctx, input, messages, calls=0)
             await _emit_text(ctx, choice.text)
-            return AgentAnswer(text=choice.text, messages=tuple(messages), tool_calls=0)
+            return AgentAnswer(text=choice.text, messages=tuple(messages), tool_calls=0, usage=usage)
         if choice.text.strip():
             await _emit_text(ctx, choice.text)
         outcomes = [await self._call_route(ctx, call) for call in choice.tool_calls]
@@ -101,24 +102,32 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
         calls = len(outcomes)
         failure = next((o.error for o in outcomes if o.error is not None), None)
         if failure is not None and self._fallback is not None:
-            return await self._run_fallback(ctx, input, messages, calls=calls)
+            return await self._run_fallback(ctx, input, messages, calls=calls, usage=usage)
         if not self.config.synthesize_results:
             if failure is not None:
                 raise failure
             text = "\n\n".join(outcome.message.content for outcome in outcomes)
-            return AgentAnswer(text=text, messages=tuple(messages), tool_calls=calls)
+            messages.append(m.AssistantMessage(content=text))
+            return AgentAnswer(text=text, messages=tuple(messages), tool_calls=calls, usage=usage)
         final = await self._turn(ctx, messages, tools=(), stream_text=True)
         messages.append(final.to_message())
-        return AgentAnswer(text=final.text, messages=tuple(messages), tool_calls=calls)
+        usage = usage + (final.usage or m.Usage())
+        return AgentAnswer(text=final.text, messages=tuple(messages), tool_calls=calls, usage=usage)
 
-    def _render_instructions(self, ctx: ExecutionContext) -> str:
+    async def _render_instructions(self, ctx: ExecutionContext) -> str:
         variables: dict[str, Any] = {
             **ctx.variables,
             "context": self._contexts,
             "tools": {tool.name: tool.description for tool in self.tools},
         }
         origin = TemplateOrigin(file=self.file, key="system_instructions")
-        return runtime_of(ctx).renderer.render(self.config.system_instructions, variables, origin=origin)
+        render = functools.partial(
+            ctx.runtime.renderer.render, self.config.system_instructions, variables, origin=origin
+        )
+        if "databases" in self.config.system_instructions or "context" in self.config.system_instructions:
+            # Naming a database may connect to it and read its schema, a context reads files: off the loop.
+            return await anyio.to_thread.run_sync(render)
+        return render()
 
     async def _turn(
         self,
@@ -131,11 +140,9 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
         """One model call. The routing turn's text is held back: a fallback may answer instead."""
         settings = self._settings
         if tools:
-            from dataclasses import replace
-
-            settings = replace(settings, tool_choice="auto")
+            settings = dataclasses.replace(settings, tool_choice="auto")
         return await model_turn(
-            ctx, self._model, messages, tools=tools, settings=settings, stream_text=stream_text
+            ctx, self.model, messages, tools=tools, settings=settings, stream_text=stream_text
         )
 
     async def _call_route(self, ctx: ExecutionContext, call: m.ToolCall) -> _Outcome:
@@ -166,35 +173,25 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
         return _Outcome(m.ToolMessage(tool_call_id=call.id, content=content, name=call.name), error)
 
     async def _run_fallback(
-        self, ctx: ExecutionContext, input: AgentRequest, messages: list[m.Message], *, calls: int
+        self,
+        ctx: ExecutionContext,
+        input: AgentRequest,
+        messages: list[m.Message],
+        *,
+        calls: int,
+        usage: m.Usage,
     ) -> AgentAnswer:
-        from oxy.agents.delegates import build_agent, run_agent_step, workflow_runner, workflow_variables
-
-        ref = self._fallback
-        assert ref is not None
-        if file_kind(ref) == "workflow":
-            declared = workflow_variables(ref, runtime=self._runtime)
-            run = workflow_runner(ref, runtime=self._runtime)
-            output = await run(ctx, _question_variables(declared, input.prompt))
-            text = output_text(output, max_rows=ctx.limits.model_rows)
-            nested = 0
-        else:
-            answer = await run_agent_step(ctx, build_agent(ref, runtime=self._runtime), input)
-            text, nested = answer.text, answer.tool_calls
-        messages.append(m.AssistantMessage(content=text))
-        return AgentAnswer(text=text, messages=tuple(messages), tool_calls=calls + nested)
+        assert self._fallback is not None
+        answer = await self._fallback.execute(ctx, input)
+        messages.append(m.AssistantMessage(content=answer.text))
+        return AgentAnswer(
+            text=answer.text,
+            messages=tuple(messages),
+            tool_calls=calls + answer.tool_calls,
+            usage=usage + answer.usage,
+        )
 
 
 async def _emit_text(ctx: ExecutionContext, text: str) -> None:
     if text:
         await ctx.emit(TextDelta(source=ctx.source, text=text))
-
-
-def _question_variables(declared: Mapping[str, Any], question: str) -> dict[str, Any]:
-    """A fallback workflow gets the question in its `prompt`/`question`/`query`/`input` variable, or its only one."""
-    for name in _QUESTION_VARIABLES:
-        if name in declared:
-            return {name: question}
-    if len(declared) == 1:
-        return {next(iter(declared)): question}
-    return {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import aclosing
 
+from oxy.events.types import ReasoningDelta, TextDelta, UsageEvent
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import ReasoningDelta, TextDelta, UsageEvent
 from oxy.models import messages as m
 from oxy.models.client import ModelClient
 

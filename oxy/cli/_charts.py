@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from oxy.execution.events import ChartEvent, Event
-from oxy.execution.sinks import EventSink
+from oxy.events.sinks import EventSink
+from oxy.events.types import ChartEvent, Event
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 

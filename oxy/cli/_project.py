@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oxy.runtime import Runtime
+from oxy.application.runtime import Runtime
 
 
 def load_runtime(*, file: Path | None = None, project_dir: Path | None = None) -> Runtime:

@@ -13,7 +13,8 @@ from rich.status import Status
 from rich.syntax import Syntax
 from rich.table import Table
 
-from oxy.execution.events import (
+from oxy.events.sinks import EventSink
+from oxy.events.types import (
     ChartEvent,
     ErrorEvent,
     Event,
@@ -29,7 +30,6 @@ from oxy.execution.events import (
     ToolResultEvent,
     UsageEvent,
 )
-from oxy.execution.sinks import EventSink
 
 MAX_TABLE_ROWS = 50
 PREVIEW_LINES = 12
@@ -196,7 +196,7 @@ class TerminalSink(EventSink):
 
     def _final_output(self, output: Any) -> None:
         """The last task's output, in full (unless it was just shown whole)."""
-        from oxy.workflows.table import TableOutput
+        from oxy.databases.table import TableOutput
 
         if not isinstance(output, dict) or not output:
             return

@@ -12,7 +12,7 @@ import click
 
 from oxy.cli._errors import fail
 from oxy.cli._project import load_runtime
-from oxy.execution.sinks import EventSink, JsonlSink
+from oxy.events.sinks import EventSink, JsonlSink
 
 
 def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -83,7 +83,8 @@ def run(
     chart_format: str,
 ) -> None:
     """Run FILE: a .sql file, an *.agent.yml (with PROMPT) or a workflow."""
-    from oxy.runner import run_file
+    from oxy.application.runner import run_file
+    from oxy.execution.context import Caller
 
     variables = parse_variables(var_pairs)
     if not file.exists():
@@ -115,8 +116,10 @@ def run(
                 sink=sink,
                 retry=retry,
                 retry_from=retry_from,
+                caller=Caller(user=_os_user()),
             )
         finally:
+            await runtime.aclose()
             if "oxy.models" in sys.modules:  # close kept-alive model connections before the loop ends
                 from oxy.models import aclose_clients
 
@@ -127,6 +130,15 @@ def run(
     finally:
         if terminal is not None:
             terminal.close()
-        runtime.close()
     if result.error is not None:
         fail(result.error)
+
+
+def _os_user() -> str | None:
+    """Who runs the command, for the run's caller (`None` where the OS cannot say)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container), no USER/LOGNAME
+        return None

@@ -123,6 +123,15 @@ class _Checker:
             expected = " or ".join(_KIND_SUFFIX[k] for k in kinds)
             self.report(f"{what} {ref!r} is not a {kinds[0].value} file ({expected})", path, warn=warn)
 
+    def python_function(self, spec: str, path: DataPath) -> None:
+        """`package.module:callable` imports from the project folder and names a callable."""
+        from oxy.config.python_refs import resolve_callable
+
+        try:
+            resolve_callable(spec, root=self.root)
+        except ConfigError as exc:
+            self.report(exc.message, path)
+
     def glob(self, what: str, pattern: str, path: DataPath, *, warn: bool = False) -> None:
         if _templated(pattern):
             return
@@ -237,7 +246,14 @@ def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: Known
 
 
 def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:
-    from oxy.config.tools import AgentTool, ExecuteSqlTool, RetrievalTool, ValidateSqlTool, WorkflowTool
+    from oxy.config.tools import (
+        AgentTool,
+        ExecuteSqlTool,
+        PythonTool,
+        RetrievalTool,
+        ValidateSqlTool,
+        WorkflowTool,
+    )
 
     check.unique("tool", ((t.name, ("tools", i)) for i, t in enumerate(agent.tools)))
     for i, tool in enumerate(agent.tools):
@@ -251,6 +267,8 @@ def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:
         elif isinstance(tool, RetrievalTool):
             for j, pattern in enumerate(tool.src):
                 check.glob("retrieval src", pattern, (*at, "src", j))
+        elif isinstance(tool, PythonTool):
+            check.python_function(tool.function, (*at, "function"))
 
 
 def check_workflow(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from oxy.config._base import StrictModel
 from oxy.config._common import RouteRetrievalConfig, StrList, Variables
@@ -24,6 +24,7 @@ __all__ = [
     "ExecuteSqlTool",
     "LookerQueryTool",
     "OmniQueryTool",
+    "PythonTool",
     "ReadDataAppTool",
     "RetrievalTool",
     "SaveAutomationTool",
@@ -101,6 +102,27 @@ class AgentTool(_Tool):
     variables: Variables | None = None
 
 
+class PythonTool(_Tool):
+    """A Python function as a tool (an oxy addition): `function: package.module:callable`, sync or async.
+
+    Its signature becomes the arguments' JSON Schema and its docstring the description; the module is
+    imported with the project folder on `sys.path`. A first parameter annotated `ExecutionContext`
+    receives the run's context."""
+
+    type: Literal["python"]
+    name: str = Field(default="", description="What the model calls it; defaults to the function's name.")
+    function: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
+        description="`package.module:callable`, importable from the project folder.",
+    )
+
+    @model_validator(mode="after")
+    def _default_name(self) -> PythonTool:
+        if not self.name:
+            object.__setattr__(self, "name", self.function.rsplit(":", 1)[1].rsplit(".", 1)[-1])
+        return self
+
+
 class CreateDataAppTool(_Tool):
     type: Literal["create_data_app"]
     name: str = "create_data_app"
@@ -174,6 +196,7 @@ ToolConfig = Annotated[
     | VisualizeTool
     | WorkflowTool
     | AgentTool
+    | PythonTool
     | CreateDataAppTool
     | EditDataAppTool
     | ReadDataAppTool

@@ -1,7 +1,9 @@
 """`ExecutionContext`: what every executable is handed besides its input.
 
 A context is immutable: `child(name)` derives the context of a nested step (its events carry the
-longer source path), `replace(...)` derives one with other fields. Nothing mutates a shared context.
+longer source path), `with_variables(...)` one with more template variables. Nothing mutates a shared
+context. `ctx.runtime` is the project's typed `RuntimeHandle`; `ctx.caller` says on whose behalf the
+run goes (tenant, user, thread), so a tool can scope what it reads and stores.
 """
 
 from __future__ import annotations
@@ -9,10 +11,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from oxy.execution.events import Event, Source
-from oxy.execution.sinks import EventSink, NullSink
+from oxy.events.sinks import EventSink, NullSink
+from oxy.events.types import Event, Source
+
+if TYPE_CHECKING:
+    from oxy.execution.runtime import RuntimeHandle
+
+__all__ = ["Caller", "ExecutionContext", "Limits"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -26,21 +33,44 @@ class Limits:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ExecutionContext:
-    """The run a step belongs to, where its events go, and the services it may use.
+class Caller:
+    """On whose behalf a run goes. Every field is optional: a library call may know none of them.
 
-    `services` is filled by the layer that builds the run (the project, its database registry,
-    model clients); the execution layer never looks inside it. `variables` is the template
-    context visible to this step: the run's global context plus earlier outputs.
+    The CLI fills `user` from the OS user; `oxy serve` fills `tenant` from the API key and `thread_id`
+    from the conversation the run continues."""
+
+    tenant: str | None = None
+    user: str | None = None
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExecutionContext:
+    """The run a step belongs to, where its events go, what it may use and for whom it runs.
+
+    `variables` is the template context visible to this step: the run's global context plus earlier
+    outputs.
     """
 
     run_id: str
     sink: EventSink = field(default_factory=NullSink)
     source: Source = ()
-    services: Any = None
+    handle: RuntimeHandle | None = None
+    """The project runtime; read it as `ctx.runtime`."""
+    caller: Caller = field(default_factory=Caller)
     variables: Mapping[str, Any] = field(default_factory=dict[str, Any])
     limits: Limits = field(default_factory=Limits)
     depth: int = 0
+
+    @property
+    def runtime(self) -> RuntimeHandle:
+        """The project runtime of this run; a step that needs one fails clearly in a run without one."""
+        if self.handle is None:
+            where = " › ".join(self.source) or "the run"
+            raise RuntimeError(
+                f"{where} needs a project runtime: run it with run_executable(..., runtime=...)"
+            )
+        return self.handle
 
     def child(self, name: str) -> ExecutionContext:
         """The context of a nested step called `name`."""

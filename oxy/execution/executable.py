@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 import anyio
 
 from oxy.errors import LimitExceeded, OxyError, RunError
+from oxy.events.types import StepFinished, StepStarted
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import StepFinished, StepStarted
 from oxy.execution.groups import unwrap_group
 
 InT = TypeVar("InT")

@@ -5,15 +5,19 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 
 from oxy.errors import OxyError, RunCancelled
-from oxy.execution.context import ExecutionContext, Limits
-from oxy.execution.events import ErrorEvent, RunFinished, RunStarted, RunStatus
+from oxy.events.sinks import EventSink, NullSink
+from oxy.events.types import ErrorEvent, RunFinished, RunStarted, RunStatus
+from oxy.execution.agent_io import AgentAnswer
+from oxy.execution.context import Caller, ExecutionContext, Limits
 from oxy.execution.executable import Executable
-from oxy.execution.sinks import EventSink, NullSink
+
+if TYPE_CHECKING:
+    from oxy.execution.runtime import RuntimeHandle
 
 InT = TypeVar("InT")
 OutT = TypeVar("OutT")
@@ -28,6 +32,8 @@ class RunResult(Generic[OutT]):
     output: OutT | None
     error: OxyError | None
     duration_s: float
+    answer: AgentAnswer | None = None
+    """For an agent run that answered: the whole answer (messages, tool calls, usage); `output` is its text."""
 
 
 def new_run_id() -> str:
@@ -40,7 +46,8 @@ async def run_executable(
     *,
     target: str,
     sink: EventSink | None = None,
-    services: Any = None,
+    runtime: RuntimeHandle | None = None,
+    caller: Caller | None = None,
     variables: dict[str, Any] | None = None,
     limits: Limits | None = None,
     run_id: str | None = None,
@@ -57,7 +64,8 @@ async def run_executable(
         run_id=run_id,
         sink=sink or NullSink(),
         source=source,
-        services=services,
+        handle=runtime,
+        caller=caller or Caller(),
         variables=variables or {},
         limits=limits or Limits(),
     )

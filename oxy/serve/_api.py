@@ -166,7 +166,7 @@ async def run_events(
     if follow:
         return EventStream(stored_messages(store, run_id, tenant=principal.tenant, after=after))
     stored = await store.events(run_id, tenant=principal.tenant, after=after)
-    from oxy.execution.events import event_to_json
+    from oxy.events.types import event_to_json
 
     return Response(
         "[" + ",".join(event_to_json(e.event) for e in stored) + "]", media_type="application/json"

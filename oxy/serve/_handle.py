@@ -13,8 +13,8 @@ from typing import Literal
 
 import anyio
 
-from oxy.execution.events import ErrorEvent, Event, RunFinished, RunStarted, event_to_json
-from oxy.execution.sinks import EventSink
+from oxy.events.sinks import EventSink
+from oxy.events.types import ErrorEvent, Event, RunFinished, RunStarted, event_to_json
 from oxy.storage import StoreSink
 
 RunKind = Literal["agent", "workflow"]

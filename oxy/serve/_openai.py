@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
-from oxy.execution.events import RunFinished, TextDelta, UsageEvent
+from oxy.events.types import RunFinished, TextDelta, UsageEvent
 from oxy.models.messages import AssistantMessage, Message, SystemMessage, ToolCall, ToolMessage, UserMessage
 from oxy.serve._auth import Principal
 from oxy.serve._errors import ApiError
@@ -89,6 +89,7 @@ class ChatCompletionBody(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
+    user: str | None = Field(default=None, max_length=256)
 
 
 @router.get("/models")
@@ -116,7 +117,12 @@ async def chat_completions(body: ChatCompletionBody, server: ServerDep, principa
     entry = server.catalog.agent(body.model)
     prompt, history = _split(body.messages)
     request = RunRequest(
-        tenant=principal.tenant, entry=entry, prompt=prompt, history=history, record_thread=False
+        tenant=principal.tenant,
+        entry=entry,
+        prompt=prompt,
+        history=history,
+        record_thread=False,
+        user=body.user,
     )
     handle = await server.manager.start(request)
     completion = _Completion(handle, model=body.model)

@@ -23,17 +23,17 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
+from oxy.application.runtime import Runtime
 from oxy.errors import OxyError
-from oxy.execution.events import ErrorEvent, RunFinished, RunStarted, StepStarted
+from oxy.events.sinks import EventSink
+from oxy.events.types import ErrorEvent, RunFinished, RunStarted
+from oxy.execution.context import Caller
 from oxy.execution.run import new_run_id
-from oxy.execution.sinks import EventSink
-from oxy.models.messages import AssistantMessage, Message, UserMessage
-from oxy.runtime import Runtime
+from oxy.models.messages import Message, UserMessage
 from oxy.serve._catalog import Entry
 from oxy.serve._errors import ApiError
 from oxy.serve._handle import HandleSink, RunHandle
 from oxy.serve._settings import ServeSettings
-from oxy.serve._transcript import agent_messages
 from oxy.storage import AsyncStore, RunWrites, StoreSink, StoreWriter
 
 log = logging.getLogger("oxy.serve")
@@ -53,6 +53,8 @@ class RunRequest:
     """Earlier messages given by the caller (the OpenAI endpoint), used when there is no thread."""
     record_thread: bool = True
     background: bool = False
+    user: str | None = None
+    """Who asked, as the request names them (the OpenAI endpoint's `user`), for the run's caller."""
 
 
 class RunManager:
@@ -189,38 +191,35 @@ class RunManager:
         sink: HandleSink,
         writes: RunWrites,
     ) -> None:
-        from oxy.runner import run_agent_file
+        from oxy.application.runner import run_file
         from oxy.serve._task_outputs import TenantTaskOutputs
-        from oxy.workflows.run import run_workflow_file
 
         path = self.runtime.root / handle.target
+        caller = Caller(tenant=handle.tenant, user=request.user, thread_id=handle.thread_id)
         try:
-            if handle.kind == "agent":
-                result = await run_agent_file(
-                    path,
-                    runtime=self.runtime,
-                    prompt=request.prompt,
-                    history=history,
-                    sink=sink,
-                    run_id=handle.run_id,
-                )
-            else:
-                outputs = TenantTaskOutputs(self.store.sync, writes, tenant=handle.tenant)
-                result = await run_workflow_file(
-                    path,
-                    runtime=self.runtime,
-                    variables=request.variables,
-                    sink=sink,
-                    run_id=handle.run_id,
-                    store=outputs,
-                )
+            result = await run_file(
+                path,
+                runtime=self.runtime,
+                prompt=request.prompt,
+                history=history,
+                variables=request.variables,
+                sink=sink,
+                run_id=handle.run_id,
+                caller=caller,
+                task_outputs=(
+                    TenantTaskOutputs(self.store.sync, writes, tenant=handle.tenant)
+                    if handle.kind == "workflow"
+                    else None
+                ),
+            )
         except OxyError as exc:
             if not sink.engine_started:  # failed before it started (a bad file, bad variables)
                 await _fail_unstarted(sink, handle, exc)
                 return
             raise
-        if result.status == "ok" and handle.kind == "agent" and handle.thread_id is not None:
-            _append_answer(handle, result.output, writes)
+        if result.answer is not None and handle.thread_id is not None:
+            # The thread continues from what the agent returned, not from the order its events came in.
+            writes.add_messages(handle.thread_id, list(result.answer.new_messages))
 
     async def shutdown(self) -> None:
         """Cancel every run and wait until each has recorded how it ended."""
@@ -233,23 +232,10 @@ class RunManager:
 def _input(request: RunRequest, history: Sequence[Message]) -> Any:
     """The run's input, as the engine's `run_started` would carry it."""
     if request.entry.kind == "agent":
-        from oxy.agents.default import AgentRequest
+        from oxy.execution.agent_io import AgentRequest
 
         return AgentRequest(prompt=request.prompt or "", history=tuple(history))
     return dict(request.variables)
-
-
-def _append_answer(handle: RunHandle, output: Any, writes: RunWrites) -> None:
-    """Queue the run's new messages (assistant turns, tool results, the answer) for its thread."""
-    events = [p.event for p in handle.events]
-    step = next((e for e in events if isinstance(e, StepStarted) and len(e.source) == 1), None)
-    new = agent_messages(events, source=step.source) if step is not None else []
-    answer = "" if output is None else str(output)
-    last = new[-1] if new else None
-    if not (isinstance(last, AssistantMessage) and last.content == answer and not last.tool_calls):
-        new.append(AssistantMessage(content=answer))
-    assert handle.thread_id is not None
-    writes.add_messages(handle.thread_id, new)
 
 
 async def _record_abandoned(handle: RunHandle, sink: StoreSink) -> None:

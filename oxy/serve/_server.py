@@ -16,8 +16,8 @@ import anyio.to_thread
 from anyio.abc import TaskGroup
 from fastapi import Request
 
+from oxy.application.runtime import Runtime
 from oxy.errors import OxyError
-from oxy.runtime import Runtime
 from oxy.serve._auth import LOCAL, Authenticator, Principal
 from oxy.serve._catalog import Catalog
 from oxy.serve._errors import ApiError
@@ -33,7 +33,7 @@ T = TypeVar("T")
 def _load(settings: ServeSettings) -> tuple[Runtime, Catalog]:
     from oxy.config import load_project
 
-    runtime = Runtime.for_project(load_project(settings.project))
+    runtime = Runtime.for_project(load_project(settings.project), store_url=settings.database_url)
     return runtime, Catalog.scan(runtime.project)
 
 
@@ -86,7 +86,8 @@ class Server:
         if self._keys is not None:
             self._keys.close()
         if self._runtime is not None:
-            self._runtime.close()
+            with anyio.CancelScope(shield=True):
+                await self._runtime.aclose()
 
     def _started(self, value: T | None) -> T:
         if value is None:

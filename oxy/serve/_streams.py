@@ -46,7 +46,7 @@ async def stored_messages(
     store: AsyncStore, run_id: str, *, tenant: str, after: int = 0
 ) -> AsyncGenerator[bytes]:
     """Events from the store, polling until the run is no longer `running` (a run of another process)."""
-    from oxy.execution.events import event_to_json
+    from oxy.events.types import event_to_json
 
     last = after
     quiet = 0.0

@@ -16,7 +16,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy import URL
 
-from oxy.execution.events import Event
+from oxy.events.types import Event
 from oxy.models.messages import Message
 from oxy.storage._batch import Write
 from oxy.storage._records import (

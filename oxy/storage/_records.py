@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from oxy.execution.events import Event
+from oxy.events.types import Event
 from oxy.models.messages import AssistantMessage, Message, SystemMessage, ToolCall, ToolMessage, UserMessage
 
 LOCAL_TENANT = "local"

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from oxy.execution.events import Event, event_from_json, event_to_json
+from oxy.events.types import Event, event_from_json, event_to_json
 from oxy.storage._base import StoreBase
 from oxy.storage._errors import NotFound
 from oxy.storage._records import FAILED_STATES, FinalState, Run, RunEvent, RunKind, RunState, TaskOutput

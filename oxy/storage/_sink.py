@@ -6,7 +6,8 @@ import time
 
 import anyio
 
-from oxy.execution.events import (
+from oxy.events.sinks import EventSink
+from oxy.events.types import (
     ErrorEvent,
     Event,
     ReasoningDelta,
@@ -16,7 +17,6 @@ from oxy.execution.events import (
     event_to_dict,
     event_to_json,
 )
-from oxy.execution.sinks import EventSink
 from oxy.storage._async import AsyncStore
 from oxy.storage._records import RunKind
 from oxy.storage._store import Store

@@ -1,23 +1,24 @@
 """`type: agent` tools (and agent routes): the model asks another agent a question, gets its answer.
 
-The tool only knows how to ask (`AskAgent`); building the agent belongs to `oxy.agents`, which the
-registry reaches lazily (`oxy.agents.delegates`), so this layer never imports the agents above it.
+The tool only knows how to ask (`AskAgent`); building and running the agent belongs to the application
+layer, which hands the asker in (`ToolBuild.delegates`), so this layer never imports the agents above it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
 from oxy.execution.context import ExecutionContext
 from oxy.tools.base import FunctionTool, Tool
+from oxy.tools.registry import AskAgent, ToolBuild, tool_type
+
+if TYPE_CHECKING:
+    from oxy.config.tools import AgentTool
 
 __all__ = ["AskAgent", "agent_tool"]
 
-AskAgent = Callable[[ExecutionContext, str], Awaitable[str]]
-"""Run an agent (as a nested step of `ctx`) on a prompt and return its final answer."""
 
 PromptArgument = Annotated[
     str, Field(description="The question or task for the agent, in full: it sees nothing else.")
@@ -31,3 +32,10 @@ def agent_tool(*, name: str, description: str, ask: AskAgent) -> Tool:
         return await ask(ctx, prompt)
 
     return FunctionTool(ask_agent, name=name, description=description)
+
+
+@tool_type("agent")
+def _build(config: AgentTool, build: ToolBuild) -> Tool:
+    delegates = build.delegates
+    description = config.description or delegates.agent_description(config.agent_ref)
+    return agent_tool(name=config.name, description=description, ask=delegates.ask_agent(config.agent_ref))

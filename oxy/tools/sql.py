@@ -8,18 +8,21 @@ without running it.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import sqlglot
 from pydantic import Field
 from sqlglot.errors import ParseError, TokenError
 
+from oxy.databases.table import TableOutput
 from oxy.errors import ToolError
 from oxy.execution.context import ExecutionContext
-from oxy.runtime import runtime_of
+from oxy.execution.sql import ExecuteSql, SqlRequest
 from oxy.tools.base import FunctionTool, Tool
-from oxy.workflows.sql import ExecuteSql, SqlRequest
-from oxy.workflows.table import TableOutput
+from oxy.tools.registry import ToolBuild, tool_type
+
+if TYPE_CHECKING:
+    from oxy.config.tools import ExecuteSqlTool, ValidateSqlTool
 
 SqlArgument = Annotated[
     str, Field(description="One read-only SQL query (SELECT ... or WITH ... SELECT ...).")
@@ -55,7 +58,7 @@ def validate_sql_tool(
     """A tool that checks a query against `database` (parse + EXPLAIN) without running it."""
 
     async def validate_sql(ctx: ExecutionContext, sql: SqlArgument) -> str:
-        connector = runtime_of(ctx).databases.get(database)
+        connector = ctx.runtime.databases.get(database)
         try:
             sqlglot.parse(sql, read=connector.dialect)
         except (ParseError, TokenError) as exc:
@@ -70,6 +73,27 @@ def validate_sql_tool(
         name=name,
         description=description
         or f"Check that a SQL query is valid on the {dialect} database '{database}' without running it.",
+    )
+
+
+@tool_type("execute_sql")
+def _execute_sql(config: ExecuteSqlTool, build: ToolBuild) -> Tool:
+    return execute_sql_tool(
+        database=config.database,
+        dialect=build.runtime.database_config(config.database, file=build.file).dialect,
+        name=config.name,
+        description=config.description,
+        dry_run_limit=config.dry_run_limit,
+    )
+
+
+@tool_type("validate_sql")
+def _validate_sql(config: ValidateSqlTool, build: ToolBuild) -> Tool:
+    return validate_sql_tool(
+        database=config.database,
+        dialect=build.runtime.database_config(config.database, file=build.file).dialect,
+        name=config.name,
+        description=config.description,
     )
 
 

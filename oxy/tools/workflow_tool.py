@@ -2,24 +2,25 @@
 
 The arguments are the workflow's variables, described by the JSON Schemas the config gives
 (`variables:` on the tool, else the workflow's own). Running the workflow belongs to `oxy.workflows`,
-reached through the `RunWorkflow` callable the registry hands in.
+reached through the `RunWorkflow` callable the application layer hands in (`ToolBuild.delegates`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from oxy.databases.table import TableOutput
 from oxy.errors import ToolError
 from oxy.execution.context import ExecutionContext
 from oxy.tools.base import Tool
-from oxy.workflows.table import TableOutput
+from oxy.tools.registry import RunWorkflow, ToolBuild, tool_type
+
+if TYPE_CHECKING:
+    from oxy.config.tools import WorkflowTool
 
 __all__ = ["RunWorkflow", "WorkflowAsTool", "output_text"]
-
-RunWorkflow = Callable[[ExecutionContext, dict[str, Any]], Awaitable[Any]]
-"""Run a workflow (as a nested step of `ctx`) with these variables; returns the chosen task's output."""
 
 
 class WorkflowAsTool(Tool):
@@ -85,3 +86,15 @@ def output_text(value: Any, *, max_rows: int) -> str:
 
 def _has_default(schema: Any) -> bool:
     return isinstance(schema, dict) and "default" in schema
+
+
+@tool_type("workflow")
+def _build(config: WorkflowTool, build: ToolBuild) -> Tool:
+    delegates = build.delegates
+    ref = config.workflow_ref
+    return WorkflowAsTool(
+        name=config.name,
+        description=config.description or delegates.workflow_description(ref),
+        variables=config.variables if config.variables is not None else delegates.workflow_variables(ref),
+        run=delegates.run_workflow(ref, output_task=config.output_task_ref),
+    )

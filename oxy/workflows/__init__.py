@@ -1,12 +1,12 @@
 """Workflows: build a workflow file into an executable, run it, record it, resume it.
 
 ```python
-exe = build_workflow(project.workflow(ref), file=ref, runtime=runtime)
-result = await run_executable(exe, {"fruit": "apple"}, target=ref, services=runtime)
+exe = build_workflow(project.workflow(ref), file=ref, runtime=runtime, agents=agent_for)
+result = await run_executable(exe, {"fruit": "apple"}, target=ref, runtime=runtime)
 result.output["report"]  # each top-level task's output by name
 ```
 `run_workflow_file` runs one as a recorded run, which `retry=True` can resume. Names import on
-first use, so `oxy run query.sql` (which needs only `oxy.workflows.sql`) builds none of this.
+first use, so `oxy run query.sql` (which needs only `oxy.execution.sql`) builds none of this.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from oxy.databases.table import TableOutput
     from oxy.workflows._task import TaskFailed
     from oxy.workflows.builder import WorkflowExecutable, build_workflow
     from oxy.workflows.journal import Journal, RunRecord, StoreTaskOutputs, TaskOutputStore
     from oxy.workflows.outputs import ChartOutput, ConsistencyOutput, LoopOutput
     from oxy.workflows.run import run_workflow_file
-    from oxy.workflows.table import TableOutput
     from oxy.workflows.variables import resolve_variables
 
 __all__ = [
@@ -46,7 +46,7 @@ _MODULES = {
     "LoopOutput": "outputs",
     "RunRecord": "journal",
     "StoreTaskOutputs": "journal",
-    "TableOutput": "table",
+    "TableOutput": "oxy.databases.table",
     "TaskFailed": "_task",
     "TaskOutputStore": "journal",
     "WorkflowExecutable": "builder",
@@ -60,6 +60,7 @@ def __getattr__(name: str) -> Any:
     module = _MODULES.get(name)
     if module is None:
         raise AttributeError(f"module 'oxy.workflows' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"oxy.workflows.{module}"), name)
+    full = module if module.startswith("oxy.") else f"oxy.workflows.{module}"
+    value = getattr(importlib.import_module(full), name)
     globals()[name] = value
     return value

@@ -13,19 +13,21 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oxy.config._yaml import DataPath
 from oxy.config.workflow import TaskConfig
-from oxy.errors import ConfigError, OxyError, RunError
+from oxy.errors import ConfigError, NotSupported, OxyError, RunError
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable, fn, step
-from oxy.runtime import runtime_of
 from oxy.workflows._templating import Origins
 from oxy.workflows.files import export_output, read_cached, write_cached
 from oxy.workflows.journal import Journal
 
-__all__ = ["Task", "TaskCall", "TaskFailed", "TaskNode", "TaskOutcome", "TaskSequence"]
+if TYPE_CHECKING:
+    from oxy.workflows._registry import TaskBuilder
+
+__all__ = ["Task", "TaskCall", "TaskFailed", "TaskNode", "TaskOutcome", "TaskSequence", "UnsupportedTask"]
 
 
 class TaskFailed(RunError):
@@ -66,7 +68,9 @@ class Task(ABC):
     text_output = True
     """Whether the output is a string (a cached output is then read back as text)."""
 
-    def __init__(self, config: TaskConfig, *, file: str, origins: Origins, at: DataPath) -> None:
+    def __init__(
+        self, config: TaskConfig, *, builder: TaskBuilder, file: str, origins: Origins, at: DataPath
+    ) -> None:
         self.config = config
         self.name = config.name
         self.file = file
@@ -75,6 +79,20 @@ class Task(ABC):
 
     @abstractmethod
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome: ...
+
+
+class UnsupportedTask(Task):
+    """A task type no runner is registered for (`semantic_query`, `omni_query`, `looker_query`):
+    accepted in files, refused when run."""
+
+    async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
+        kind = getattr(self.config, "type", "unknown")
+        line = self.origins.of(self.at).line
+        where = f"{self.file}:{line}" if line is not None else self.file
+        raise NotSupported(
+            f"{where}: task {call.key!r} is a {kind} task, which this engine does not run yet; "
+            "use an execute_sql task with the equivalent SQL"
+        )
 
 
 class TaskNode(Executable[TaskCall, Any]):
@@ -138,7 +156,7 @@ class TaskNode(Executable[TaskCall, Any]):
         return self._path(ctx, cache.path, "cache", "path")
 
     def _path(self, ctx: ExecutionContext, template: str, *keys: str) -> Path:
-        runtime = runtime_of(ctx)
+        runtime = ctx.runtime
         origin = self.task.origins.of((*self.task.at, *keys))
         return runtime.project.path(runtime.renderer.render(template, ctx.variables, origin=origin))
 

@@ -9,53 +9,46 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oxy.config._yaml import DataPath
 from oxy.config.workflow import TaskConfig, WorkflowConfig
 from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable, fn, step
-from oxy.runtime import Runtime
-from oxy.workflows._task import Task, TaskCall, TaskNode, TaskSequence
+from oxy.execution.runtime import RuntimeHandle
+from oxy.workflows._registry import AgentFactory, WorkflowAgent, task_class
+from oxy.workflows._task import Task, TaskCall, TaskNode, TaskSequence, UnsupportedTask
 from oxy.workflows._templating import Origins
 from oxy.workflows.journal import Journal
 from oxy.workflows.variables import resolve_variables
-
-if TYPE_CHECKING:
-    from oxy.agents.default import DefaultAgent
 
 __all__ = ["Builder", "WorkflowExecutable", "build_workflow"]
 
 
 class Builder:
-    """Builds tasks of one runtime; shares the agents and sub-workflows it builds."""
+    """Builds tasks of one runtime (a `TaskBuilder`); shares the agents and sub-workflows it builds."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self._agents: dict[str, DefaultAgent] = {}
+    def __init__(self, runtime: RuntimeHandle, *, agents: AgentFactory) -> None:
+        self._runtime = runtime
+        self._agent_factory = agents
+        self._agents: dict[str, WorkflowAgent] = {}
         self._workflows: dict[str, WorkflowExecutable] = {}
 
-    def agent(self, ref: str, *, file: str) -> DefaultAgent:
-        from oxy.agents.default import DefaultAgent
-        from oxy.config.agent import DefaultAgentConfig
-        from oxy.errors import NotSupported
+    @property
+    def runtime(self) -> RuntimeHandle:
+        return self._runtime
 
-        project = self.runtime.project
-        rel = project.relative(ref)
+    def agent(self, ref: str, *, file: str) -> WorkflowAgent:
+        rel = self._runtime.project.relative(ref)
         if rel not in self._agents:
-            config = project.agent(ref)
-            if not isinstance(config, DefaultAgentConfig):
-                raise NotSupported(
-                    f"{file}: agent task: routing agent {rel!r} cannot run as a workflow task yet"
-                )
-            self._agents[rel] = DefaultAgent(config, file=rel, runtime=self.runtime)
+            self._agents[rel] = self._agent_factory(ref, file=file)
         return self._agents[rel]
 
     def workflow(self, ref: str) -> WorkflowExecutable:
-        rel = self.runtime.project.relative(ref)
+        rel = self._runtime.project.relative(ref)
         if rel not in self._workflows:
-            config = self.runtime.project.workflow(ref)
+            config = self._runtime.project.workflow(ref)
             self._workflows[rel] = WorkflowExecutable(config, file=rel, builder=self)
         return self._workflows[rel]
 
@@ -67,25 +60,8 @@ class Builder:
         )
 
     def task(self, config: TaskConfig, *, file: str, origins: Origins, at: DataPath) -> Task:
-        from oxy.config import workflow as w
-        from oxy.workflows import tasks
-
-        kwargs: dict[str, Any] = {"file": file, "origins": origins, "at": at}
-        if isinstance(config, w.ExecuteSqlTask):
-            return tasks.SqlTask(config, **kwargs)
-        if isinstance(config, w.AgentTask):
-            return tasks.AgentTaskRunner(config, builder=self, **kwargs)
-        if isinstance(config, w.FormatterTask):
-            return tasks.FormatterTaskRunner(config, **kwargs)
-        if isinstance(config, w.LoopSequentialTask):
-            return tasks.LoopTask(config, builder=self, **kwargs)
-        if isinstance(config, w.WorkflowTask):
-            return tasks.SubWorkflowTask(config, builder=self, **kwargs)
-        if isinstance(config, w.ConditionalTask):
-            return tasks.ConditionalTaskRunner(config, builder=self, **kwargs)
-        if isinstance(config, w.VisualizeTask):
-            return tasks.VisualizeTaskRunner(config, **kwargs)
-        return tasks.UnsupportedTask(config, **kwargs)
+        cls = task_class(config.type) or UnsupportedTask
+        return cls(config, builder=self, file=file, origins=origins, at=at)
 
 
 class WorkflowExecutable(Executable[dict[str, Any], dict[str, Any]]):
@@ -129,18 +105,24 @@ class WorkflowExecutable(Executable[dict[str, Any], dict[str, Any]]):
         return await self.tasks.execute(dataclasses.replace(ctx, variables=dict(variables)), inner)
 
 
-def _origins(runtime: Runtime, file: str) -> Origins:
+def _origins(runtime: RuntimeHandle, file: str) -> Origins:
     path = runtime.project.path(file)
     return Origins.load(path, file=file) if path.is_file() else Origins.unknown(file)
 
 
 def build_workflow(
-    config: WorkflowConfig, *, file: str, runtime: Runtime, journal: Journal | None = None
+    config: WorkflowConfig,
+    *,
+    file: str,
+    runtime: RuntimeHandle,
+    agents: AgentFactory,
+    journal: Journal | None = None,
 ) -> WorkflowExecutable:
     """The executable of a workflow file: input its variables (`{name: value}`), output each task's output.
 
     `file` is the workflow's path relative to the project root (errors and template lines name it).
-    Run it with `run_executable(exe, variables, target=file, services=runtime)`, or inside another
+    Run it with `run_executable(exe, variables, target=file, runtime=runtime)`, or inside another
     run's context (a workflow used as an agent's tool); its events carry `workflow › task › …` sources.
+    `agents(ref, file=)` builds the agent of an `agent` task (the application layer hands it in).
     """
-    return WorkflowExecutable(config, file=file, builder=Builder(runtime), journal=journal)
+    return WorkflowExecutable(config, file=file, builder=Builder(runtime, agents=agents), journal=journal)

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from oxy.databases.table import TableOutput
 from oxy.errors import ConfigError, NotSupported
 from oxy.workflows.codec import to_plain
 from oxy.workflows.files import atomic_write, atomic_write_text
-from oxy.workflows.table import TableOutput
 
 __all__ = ["CHART_FORMATS", "chart_spec", "save_chart"]
 

@@ -15,8 +15,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from oxy.databases.table import TableOutput
 from oxy.workflows.outputs import ChartOutput, ConsistencyOutput, LoopOutput
-from oxy.workflows.table import TableOutput
 
 __all__ = ["decode", "encode", "to_plain"]
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from oxy.databases.table import TableOutput
 from oxy.errors import ConfigError, NotSupported
 from oxy.workflows.codec import decode, encode, to_plain
-from oxy.workflows.table import TableOutput
 
 __all__ = ["atomic_write", "export_output", "read_cached", "write_cached"]
 

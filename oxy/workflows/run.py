@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from oxy.errors import ConfigError
+from oxy.events.sinks import EventSink
+from oxy.execution.context import Caller
 from oxy.execution.run import RunResult, new_run_id, run_executable
-from oxy.execution.sinks import EventSink
-from oxy.runtime import Runtime
+from oxy.execution.runtime import RuntimeHandle
+from oxy.workflows._registry import AgentFactory
 from oxy.workflows.builder import build_workflow
 from oxy.workflows.journal import Journal, RunRecord, StoreTaskOutputs, TaskOutputStore
 
@@ -26,13 +28,15 @@ __all__ = ["run_workflow_file"]
 async def run_workflow_file(
     path: Path | str,
     *,
-    runtime: Runtime,
+    runtime: RuntimeHandle,
+    agents: AgentFactory,
     variables: Mapping[str, Any] | None = None,
     sink: EventSink | None = None,
     run_id: str | None = None,
     retry: bool = False,
     retry_from: str | None = None,
     store: TaskOutputStore | None = None,
+    caller: Caller | None = None,
 ) -> RunResult[dict[str, Any]]:
     """Run the workflow at `path` (absolute, or relative to the project root); see the module doc."""
     if store is None:
@@ -40,20 +44,31 @@ async def run_workflow_file(
 
         with Store.open(project_root=runtime.root) as opened:
             return await _run(
-                path, runtime, variables, sink, run_id, retry, retry_from, StoreTaskOutputs(opened)
+                path,
+                runtime,
+                agents,
+                variables,
+                sink,
+                run_id,
+                retry,
+                retry_from,
+                StoreTaskOutputs(opened),
+                caller,
             )
-    return await _run(path, runtime, variables, sink, run_id, retry, retry_from, store)
+    return await _run(path, runtime, agents, variables, sink, run_id, retry, retry_from, store, caller)
 
 
 async def _run(
     path: Path | str,
-    runtime: Runtime,
+    runtime: RuntimeHandle,
+    agents: AgentFactory,
     variables: Mapping[str, Any] | None,
     sink: EventSink | None,
     run_id: str | None,
     retry: bool,
     retry_from: str | None,
     store: TaskOutputStore,
+    caller: Caller | None,
 ) -> RunResult[dict[str, Any]]:
     project = runtime.project
     rel = project.relative(path)
@@ -68,11 +83,11 @@ async def _run(
             replay = _before(replay, [task.name for task in config.tasks], retry_from, file=rel)
     run_id = run_id or new_run_id()
     journal = Journal(run_id=run_id, workflow=rel, store=store, replay=replay)
-    executable = build_workflow(config, file=rel, runtime=runtime, journal=journal)
+    executable = build_workflow(config, file=rel, runtime=runtime, agents=agents, journal=journal)
     store.begin(run_id, rel, variables=given)
     try:
         result = await run_executable(
-            executable, given, target=rel, sink=sink, services=runtime, run_id=run_id
+            executable, given, target=rel, sink=sink, runtime=runtime, caller=caller, run_id=run_id
         )
     except BaseException:
         store.mark(run_id, "cancelled")

@@ -9,13 +9,14 @@ import pytest
 
 from oxy.agents.react import ReactLoop
 from oxy.errors import LimitExceeded, ToolError
+from oxy.events.sinks import ListSink
+from oxy.events.types import ToolCallEvent, ToolResultEvent, UsageEvent
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import ToolCallEvent, ToolResultEvent, UsageEvent
 from oxy.execution.run import run_executable
-from oxy.execution.sinks import ListSink
 from oxy.models import SystemMessage, ToolMessage, UserMessage
 from oxy.testing import Drop, Fail, Reply, ScriptedModel, tool_call
 from oxy.tools.base import FunctionTool
+from oxy.tools.toolset import FunctionToolset
 
 pytestmark = pytest.mark.anyio
 
@@ -43,7 +44,7 @@ class Probe:
 
 
 def loop(model: ScriptedModel, *tools: FunctionTool, **options: object) -> ReactLoop:
-    return ReactLoop(model=model, tools=tools, agent_name="tester", **options)  # type: ignore[arg-type]
+    return ReactLoop(model=model, toolsets=[FunctionToolset(tools)], agent_name="tester", **options)  # type: ignore[arg-type]
 
 
 async def test_final_answer_without_tools_ends_the_loop() -> None:

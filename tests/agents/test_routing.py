@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 
 from oxy.agents.routing import RoutingAgent
+from oxy.application.runner import run_file
+from oxy.application.runtime import Runtime
+from oxy.application.wiring import build_agent
 from oxy.config import load_project
 from oxy.errors import DatabaseError
-from oxy.execution.events import (
+from oxy.events.sinks import ListSink
+from oxy.events.types import (
     Event,
     SqlEvent,
     StepStarted,
@@ -22,10 +26,7 @@ from oxy.execution.events import (
     ToolResultEvent,
 )
 from oxy.execution.run import RunResult
-from oxy.execution.sinks import ListSink
 from oxy.models import ToolMessage
-from oxy.runner import run_file
-from oxy.runtime import Runtime
 from oxy.testing import Reply, ScriptedModelServer, Turn, tool_call
 
 pytestmark = pytest.mark.anyio
@@ -134,7 +135,8 @@ async def test_routes_become_tools_named_after_files_and_skipped_routes_are_logg
         runtime = Runtime.for_project(load_project(project))
         config = runtime.project.agent("agents/router.agent.yml")
         assert config.type == "routing"
-        agent = RoutingAgent(config, file="agents/router.agent.yml", runtime=runtime)
+        agent = build_agent("agents/router.agent.yml", runtime=runtime)
+        assert isinstance(agent, RoutingAgent)
     definitions = {t.name: (t.description, dict(t.parameters())) for t in agent.tools}
     assert list(definitions) == ["analyst", "fruit_sales", "kiwi_report"]
     assert definitions["analyst"][0] == "Answers questions about fruit sales with SQL."

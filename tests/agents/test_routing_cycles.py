@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from oxy.agents.cycles import check_no_cycles, references
-from oxy.agents.delegates import build_agent
+from oxy.application.cycles import check_no_cycles, references
+from oxy.application.runtime import Runtime
+from oxy.application.wiring import build_agent
 from oxy.cli import cli
 from oxy.config import load_project
 from oxy.errors import ConfigError
-from oxy.runtime import Runtime
 
 CONFIG = """
 models:

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from oxy.execution.events import RunFinished, StepFinished, event_from_json
+from oxy.events.types import RunFinished, StepFinished, event_from_json
 from oxy.testing import Reply, ScriptedModelServer
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "projects" / "quickstart"

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from oxy.cli import cli
-from oxy.execution.events import RunFinished, SqlEvent, event_from_json
+from oxy.events.types import RunFinished, SqlEvent, event_from_json
 from oxy.testing import Reply, ScriptedModelServer, tool_call
 
 ORDERS = "id,product,price,order date\n1,Latte,3.5,2024-01-02\n2,Mocha,4.0,2024-01-03\n3,Tea,2.5,\n"

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from oxy.cli import cli
-from oxy.execution.events import (
+from oxy.events.types import (
     RunFinished,
     SqlEvent,
     ToolCallEvent,

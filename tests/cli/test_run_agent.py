@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from oxy.cli import cli
-from oxy.execution.events import (
+from oxy.events.types import (
     Event,
     RunFinished,
     SqlEvent,

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import URL
 
 from oxy.cli import cli
-from oxy.execution.events import RunFinished, RunStarted, SqlEvent, TableEvent, event_from_json
+from oxy.events.types import RunFinished, RunStarted, SqlEvent, TableEvent, event_from_json
 
 CONFIG = """\
 databases:

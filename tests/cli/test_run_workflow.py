@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from oxy.cli import cli
-from oxy.execution.events import (
+from oxy.events.types import (
     Event,
     RunFinished,
     StepFinished,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from dirty_equals import IsFloat
 
-from oxy.execution.events import (
+from oxy.events.types import (
     ChartEvent,
     ErrorEvent,
     Event,

@@ -6,11 +6,11 @@ import anyio
 import pytest
 
 from oxy.errors import LimitExceeded, RunCancelled, ToolError
+from oxy.events.sinks import ListSink
+from oxy.events.types import ErrorEvent, RunFinished, RunStarted, StepFinished, StepStarted, TextDelta
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import ErrorEvent, RunFinished, RunStarted, StepFinished, StepStarted, TextDelta
 from oxy.execution.executable import chain, concurrency, fallback, fn, map_input, retry, step, timeout
 from oxy.execution.run import run_executable
-from oxy.execution.sinks import ListSink
 
 pytestmark = pytest.mark.anyio
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from oxy.databases.table import TableOutput
 from oxy.errors import ConfigError
 from oxy.execution.templates import Renderer, TemplateOrigin
-from oxy.workflows.table import TableOutput
 
 
 def test_renders_plain_text_without_json_escaping_yaml_named_templates() -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from dirty_equals import IsStr
 
-from oxy.execution.events import event_from_json, event_to_json
+from oxy.events.types import event_from_json, event_to_json
 from oxy.models.messages import AssistantMessage, SystemMessage, ToolMessage, UserMessage
 from oxy.testing import Reply, ScriptedModelServer, tool_call
 

@@ -26,7 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from oxy.execution.events import (
+from oxy.events.types import (
     ChartEvent,
     ErrorEvent,
     Event,

@@ -10,8 +10,8 @@ import sys
 
 import anyio
 
+from oxy.events.types import TextDelta
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import TextDelta
 from oxy.execution.executable import fn, step
 from oxy.execution.run import run_executable
 from oxy.storage import LOCAL_TENANT, Store, StoreSink

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from oxy.execution.events import (
+from oxy.events.types import (
     ChartEvent,
     ErrorEvent,
     Event,

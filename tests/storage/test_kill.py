@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from oxy.execution.events import RunStarted, StepFinished, StepStarted, TextDelta
+from oxy.events.types import RunStarted, StepFinished, StepStarted, TextDelta
 from oxy.storage import Store
 
 SCRIPT = Path(__file__).with_name("killed_run.py")

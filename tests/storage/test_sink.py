@@ -8,11 +8,11 @@ import anyio
 import pytest
 
 from oxy.errors import ToolError
+from oxy.events.sinks import ListSink, TeeSink
+from oxy.events.types import Event, RunStarted, StepStarted, TextDelta
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import Event, RunStarted, StepStarted, TextDelta
 from oxy.execution.executable import fn, step
 from oxy.execution.run import run_executable
-from oxy.execution.sinks import ListSink, TeeSink
 from oxy.storage import AsyncStore, Store, StoreSink
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import anyio
 import pytest
 
-from oxy.execution.events import RunFinished, RunStarted, TextDelta
+from oxy.events.types import RunFinished, RunStarted, TextDelta
 from oxy.models.messages import AssistantMessage, UserMessage
 from oxy.storage import AsyncStore, NotFound, StoreError, StoreSink, StoreWriter
 

@@ -8,23 +8,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
-from oxy.agents.delegates import pick_output
-from oxy.agents.toolset import build_tools
+from oxy.application.runner import run_file
+from oxy.application.runtime import Runtime
+from oxy.application.toolsets import agent_toolsets
+from oxy.application.wiring import ProjectDelegates, pick_output
 from oxy.config import load_project
 from oxy.config.workflow import WorkflowConfig
+from oxy.databases.table import TableOutput
 from oxy.errors import ToolError
+from oxy.events.sinks import ListSink
+from oxy.events.types import Event, SqlEvent, StepStarted, TextDelta, ToolResultEvent
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import Event, SqlEvent, StepStarted, TextDelta, ToolResultEvent
 from oxy.execution.run import RunResult
-from oxy.execution.sinks import ListSink
 from oxy.models import ToolDefinition, ToolMessage
-from oxy.runner import run_file
-from oxy.runtime import Runtime
 from oxy.testing import Reply, ScriptedModelServer, tool_call
 from oxy.tools.workflow_tool import WorkflowAsTool, output_text
-from oxy.workflows.table import TableOutput
 
 pytestmark = pytest.mark.anyio
 
@@ -112,8 +113,13 @@ def test_tools_take_their_description_and_parameters_from_config_or_target(proje
     runtime = Runtime.for_project(load_project(project))
     config = runtime.project.agent("agents/manager.agent.yml")
     assert config.type == "default"
-    tools = build_tools(config.tools, runtime=runtime, file="agents/manager.agent.yml")
-    assert [t.definition() for t in tools] == [
+    toolsets = agent_toolsets(
+        config.tools, runtime=runtime, file="agents/manager.agent.yml", delegates=ProjectDelegates(runtime)
+    )
+    definitions = [
+        d for toolset in toolsets for d in anyio.run(toolset.get_tools, ExecutionContext(run_id="t"))
+    ]
+    assert definitions == [
         ToolDefinition(
             name="ask_analyst",
             description="Answers questions about fruit sales with SQL.",

@@ -10,13 +10,13 @@ from typing import Any
 import anyio
 import pytest
 
+from oxy.application.runner import run_file
+from oxy.application.runtime import Runtime
 from oxy.config import load_project
-from oxy.execution.events import Event
+from oxy.events.sinks import ListSink
+from oxy.events.types import Event
 from oxy.execution.run import RunResult
-from oxy.execution.sinks import ListSink
-from oxy.runtime import Runtime
 from oxy.testing import ScriptedModelServer
-from oxy.workflows import run_workflow_file
 
 SALES = """fruit,sales,day
 apple,325,2024-01-01
@@ -70,7 +70,7 @@ def write(root: Path, name: str, text: str) -> Path:
 
 
 class Run:
-    """One workflow run through `run_workflow_file`, with its events."""
+    """One workflow run through `run_file`, with its events."""
 
     def __init__(self, result: RunResult[dict[str, Any]], events: list[Event]) -> None:
         self.result = result
@@ -88,7 +88,7 @@ def run(root: Path, path: Path, **kwargs: Any) -> Run:
     sink = ListSink()
 
     async def main() -> RunResult[dict[str, Any]]:
-        return await run_workflow_file(path, runtime=runtime, sink=sink, **kwargs)
+        return await run_file(path, runtime=runtime, sink=sink, **kwargs)
 
     try:
         return Run(anyio.run(main), sink.events)

@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from oxy.execution.events import StepStarted
+from oxy.events.types import StepStarted
 from oxy.testing import Reply, ScriptedModelServer
 from oxy.workflows import TableOutput
 from oxy.workflows.files import atomic_write

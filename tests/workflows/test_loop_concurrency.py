@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from oxy.execution.events import Event, StepFinished, StepStarted
+from oxy.events.types import Event, StepFinished, StepStarted
 from oxy.testing import Reply, ScriptedModelServer, ScriptedRequest
 from tests.workflows.conftest import run, write
 

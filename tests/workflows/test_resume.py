@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from oxy.cli import cli
-from oxy.execution.events import Event, RunFinished, StepStarted, event_from_json
+from oxy.events.types import Event, RunFinished, StepStarted, event_from_json
 from oxy.storage import LOCAL_TENANT, Store
 from oxy.testing import Fail, Reply, ScriptedModelServer
 from oxy.workflows import StoreTaskOutputs

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from oxy.errors import ConfigError
-from oxy.execution.events import ChartEvent, SqlEvent, StepStarted
+from oxy.events.types import ChartEvent, SqlEvent, StepStarted
 from oxy.testing import Reply, ScriptedModelServer, ScriptedRequest
 from oxy.workflows import ConsistencyOutput, LoopOutput, TableOutput, TaskFailed
 from tests.workflows.conftest import run, write

@@ -11,25 +11,25 @@ from typing import TYPE_CHECKING, Any
 
 from oxy.config.workflow import ConditionalTask
 from oxy.execution.context import ExecutionContext
-from oxy.runtime import runtime_of
+from oxy.workflows._registry import TaskBuilder, task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome, TaskSequence
 from oxy.workflows._templating import Origins, exact_expression
 
 if TYPE_CHECKING:
     from oxy.config._yaml import DataPath
-    from oxy.workflows.builder import Builder
 
 _FALSE = ("", "false", "0", "none", "no", "null")
 
 
+@task_type("conditional")
 class ConditionalTaskRunner(Task):
     config: ConditionalTask
     text_output = False
 
     def __init__(
-        self, config: ConditionalTask, *, builder: Builder, file: str, origins: Origins, at: DataPath
+        self, config: ConditionalTask, *, builder: TaskBuilder, file: str, origins: Origins, at: DataPath
     ) -> None:
-        super().__init__(config, file=file, origins=origins, at=at)
+        super().__init__(config, builder=builder, file=file, origins=origins, at=at)
         self.branches: list[tuple[str, DataPath, TaskSequence]] = [
             (
                 condition.if_,
@@ -55,7 +55,7 @@ class ConditionalTaskRunner(Task):
         return TaskOutcome(output={})
 
     def _holds(self, ctx: ExecutionContext, expression: str, at: DataPath) -> bool:
-        renderer = runtime_of(ctx).renderer
+        renderer = ctx.runtime.renderer
         origin = self.origins.of(at)
         expr = exact_expression(expression)
         if expr is None and ("{{" in expression or "{%" in expression):

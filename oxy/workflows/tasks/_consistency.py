@@ -10,12 +10,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from oxy.events.types import UsageEvent
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import UsageEvent
 from oxy.execution.executable import Executable, concurrency, fn
 from oxy.models import messages as m
 from oxy.models.client import ModelClient
-from oxy.runtime import runtime_of
 from oxy.workflows.outputs import ConsistencyOutput
 
 DEFAULT_JUDGE_PROMPT = """You compare two answers to the same task.
@@ -63,7 +62,7 @@ async def most_consistent(
 async def _judge(
     ctx: ExecutionContext, judge: ModelClient, template: str, task: str, first: str, second: str
 ) -> bool:
-    renderer = runtime_of(ctx).renderer
+    renderer = ctx.runtime.renderer
     text = renderer.render(
         template, {"task_description": task, "submission_1": first, "submission_2": second}
     )

@@ -17,29 +17,29 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from oxy.config.workflow import LoopSequentialTask
+from oxy.databases.table import TableOutput
 from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import concurrency, fn, step
 from oxy.execution.groups import unwrap_group
-from oxy.runtime import runtime_of
+from oxy.workflows._registry import TaskBuilder, task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
 from oxy.workflows._templating import Origins, exact_expression, render_value
 from oxy.workflows.outputs import LoopOutput
-from oxy.workflows.table import TableOutput
 
 if TYPE_CHECKING:
     from oxy.config._yaml import DataPath
-    from oxy.workflows.builder import Builder
 
 
+@task_type("loop_sequential")
 class LoopTask(Task):
     config: LoopSequentialTask
     text_output = False
 
     def __init__(
-        self, config: LoopSequentialTask, *, builder: Builder, file: str, origins: Origins, at: DataPath
+        self, config: LoopSequentialTask, *, builder: TaskBuilder, file: str, origins: Origins, at: DataPath
     ) -> None:
-        super().__init__(config, file=file, origins=origins, at=at)
+        super().__init__(config, builder=builder, file=file, origins=origins, at=at)
         self.tasks = builder.sequence(config.tasks, file=file, origins=origins, at=(*at, "tasks"))
 
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
@@ -69,7 +69,7 @@ class LoopTask(Task):
         return {"value": value, **outputs}
 
     def _values(self, ctx: ExecutionContext) -> list[Any]:
-        renderer = runtime_of(ctx).renderer
+        renderer = ctx.runtime.renderer
         origin = self.origins.of((*self.at, "values"))
         raw = self.config.values
         if isinstance(raw, list):

@@ -5,15 +5,17 @@ from __future__ import annotations
 from oxy.config.workflow import ExecuteSqlTask
 from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
+from oxy.execution.runtime import RuntimeHandle
+from oxy.execution.sql import ExecuteSql, SqlRequest
 from oxy.execution.templates import TemplateOrigin
-from oxy.runtime import Runtime, runtime_of
+from oxy.workflows._registry import task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
 from oxy.workflows._templating import render_value
-from oxy.workflows.sql import ExecuteSql, SqlRequest
 
 _EXECUTE = ExecuteSql()
 
 
+@task_type("execute_sql")
 class SqlTask(Task):
     """The output is the result table; `{{ t }}`, `{{ t.col }}`, `{{ t.col[0] }}` in later templates."""
 
@@ -22,7 +24,7 @@ class SqlTask(Task):
 
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
         config = self.config
-        runtime = runtime_of(ctx)
+        runtime = ctx.runtime
         runtime.database_config(config.database, file=self.file)
         template, origin = self._template(runtime, ctx)
         variables = dict(ctx.variables)
@@ -42,7 +44,7 @@ class SqlTask(Task):
         table = await _EXECUTE.execute(ctx, request)
         return TaskOutcome(output=table, sql=sql)
 
-    def _template(self, runtime: Runtime, ctx: ExecutionContext) -> tuple[str, TemplateOrigin]:
+    def _template(self, runtime: RuntimeHandle, ctx: ExecutionContext) -> tuple[str, TemplateOrigin]:
         config = self.config
         if config.sql_query is not None:
             return config.sql_query, self.origins.of((*self.at, "sql_query"))

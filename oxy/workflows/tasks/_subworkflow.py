@@ -7,27 +7,27 @@ from typing import TYPE_CHECKING, Any
 from oxy.config.workflow import WorkflowTask
 from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
-from oxy.runtime import runtime_of
+from oxy.workflows._registry import TaskBuilder, task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
 from oxy.workflows._templating import Origins, render_value
 
 if TYPE_CHECKING:
     from oxy.config._yaml import DataPath
-    from oxy.workflows.builder import Builder
 
 
+@task_type("workflow")
 class SubWorkflowTask(Task):
     config: WorkflowTask
     text_output = False
 
     def __init__(
-        self, config: WorkflowTask, *, builder: Builder, file: str, origins: Origins, at: DataPath
+        self, config: WorkflowTask, *, builder: TaskBuilder, file: str, origins: Origins, at: DataPath
     ) -> None:
-        super().__init__(config, file=file, origins=origins, at=at)
+        super().__init__(config, builder=builder, file=file, origins=origins, at=at)
         self._builder = builder
 
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
-        runtime = runtime_of(ctx)
+        runtime = ctx.runtime
         origin = self.origins.of((*self.at, "variables"))
         given: dict[str, Any] = render_value(
             runtime.renderer, self.config.variables or {}, ctx.variables, origin=origin

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from oxy.config.workflow import VisualizeTask
+from oxy.databases.table import TableOutput
 from oxy.errors import ConfigError
+from oxy.events.types import ChartEvent
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import ChartEvent
-from oxy.runtime import runtime_of
+from oxy.workflows._registry import task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
 from oxy.workflows._templating import exact_expression
 from oxy.workflows.charts import chart_spec
 from oxy.workflows.outputs import ChartOutput
-from oxy.workflows.table import TableOutput
 
 
+@task_type("visualize")
 class VisualizeTaskRunner(Task):
     config: VisualizeTask
     text_output = False
@@ -25,7 +26,7 @@ class VisualizeTaskRunner(Task):
         table = self._table(ctx, call)
         title = config.title or config.prompt.strip() or None
         if title is not None:
-            title = runtime_of(ctx).renderer.render(
+            title = ctx.runtime.renderer.render(
                 title, ctx.variables, origin=self.origins.of((*self.at, "title"))
             )
         origin = self.origins.of(self.at)
@@ -49,7 +50,7 @@ class VisualizeTaskRunner(Task):
         else:
             expr = exact_expression(data) or data
             origin = self.origins.of((*self.at, "data"))
-            value = runtime_of(ctx).renderer.eval(expr, ctx.variables, origin=origin)
+            value = ctx.runtime.renderer.eval(expr, ctx.variables, origin=origin)
             what = repr(data)
         if not isinstance(value, TableOutput):
             line = self.origins.of(self.at).line

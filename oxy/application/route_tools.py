@@ -7,8 +7,13 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from oxy.agents.routes import AGENT_SUFFIX, WORKFLOW_SUFFIXES, Route
-from oxy.runtime import Runtime
+from oxy.config.sql_file import parse_sql_file
+from oxy.execution.runtime import RuntimeHandle
+from oxy.tools.agent_tool import agent_tool
 from oxy.tools.base import Tool
+from oxy.tools.registry import Delegates
+from oxy.tools.sql_file_tool import sql_file_description, sql_file_tool
+from oxy.tools.workflow_tool import WorkflowAsTool
 
 __all__ = ["route_tools", "tool_name"]
 
@@ -16,35 +21,21 @@ _INVALID = re.compile(r"[^A-Za-z0-9_]+")
 _MAX_NAME = 64
 
 
-def route_tools(routes: Sequence[Route], *, runtime: Runtime) -> list[Tool]:
-    from oxy.agents.delegates import (
-        agent_asker,
-        agent_description,
-        workflow_description,
-        workflow_runner,
-        workflow_variables,
-    )
-    from oxy.config.sql_file import parse_sql_file
-    from oxy.tools.agent_tool import agent_tool
-    from oxy.tools.sql_file_tool import sql_file_description, sql_file_tool
-    from oxy.tools.workflow_tool import WorkflowAsTool
-
+def route_tools(routes: Sequence[Route], *, runtime: RuntimeHandle, delegates: Delegates) -> list[Tool]:
     tools: list[Tool] = []
     taken: set[str] = set()
     for route in routes:
         name = tool_name(route.file, taken=taken)
         if route.kind == "agent":
-            description = agent_description(route.file, runtime=runtime)
-            tools.append(
-                agent_tool(name=name, description=description, ask=agent_asker(route.file, runtime=runtime))
-            )
+            description = delegates.agent_description(route.file)
+            tools.append(agent_tool(name=name, description=description, ask=delegates.ask_agent(route.file)))
         elif route.kind == "workflow":
             tools.append(
                 WorkflowAsTool(
                     name=name,
-                    description=workflow_description(route.file, runtime=runtime),
-                    variables=workflow_variables(route.file, runtime=runtime),
-                    run=workflow_runner(route.file, runtime=runtime),
+                    description=delegates.workflow_description(route.file),
+                    variables=delegates.workflow_variables(route.file),
+                    run=delegates.run_workflow(route.file),
                 )
             )
         else:

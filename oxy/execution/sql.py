@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from oxy.databases.table import TableOutput
+from oxy.events.types import SqlEvent, TableEvent
 from oxy.execution.context import ExecutionContext
-from oxy.execution.events import SqlEvent, TableEvent
 from oxy.execution.executable import Executable
 from oxy.execution.templates import TemplateOrigin
-from oxy.runtime import runtime_of
-from oxy.workflows.table import TableOutput
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,7 +31,7 @@ class ExecuteSql(Executable[SqlRequest, TableOutput]):
     """Render, run and report one SQL statement; the output is the result table."""
 
     async def execute(self, ctx: ExecutionContext, input: SqlRequest) -> TableOutput:
-        runtime = runtime_of(ctx)
+        runtime = ctx.runtime
         connector = runtime.databases.get(input.database)
         sql = input.sql
         if input.render:

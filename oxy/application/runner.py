@@ -1,26 +1,41 @@
-"""One way in for every entry point (CLI, HTTP, tests): run a project file and stream its events.
+"""One way in for every entry point (CLI, HTTP, MCP, tests, embedding): run a project file.
 
-`run_file` looks at what the file is (`.sql`, `*.agent.yml`, a workflow) and builds the matching
-executable; the run's events go to `sink`, its outcome comes back as a `RunResult`.
+`run_file` looks at what the file is (`.sql`, `*.agent.yml`, a workflow), builds the matching
+executable through the application's wiring, runs it with the caller in its context, streams its
+events to `sink`, and returns the whole run as a `RunResult`: its id, status, output and, for an
+agent, the full `AgentAnswer` (every message, tool call count and token usage) in `result.answer`.
+
+```python
+runtime = Runtime.for_project(load_project(root), tools=[lookup_order])
+result = await run_file(root / "agents/support.agent.yml", runtime=runtime, prompt="Where is order 7?")
+print(result.answer.text if result.answer else result.error)
+```
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from oxy.agents.default import DefaultAgent
+from oxy.application.runtime import Runtime
+from oxy.application.wiring import build_agent, workflow_task_agent
 from oxy.errors import ConfigError
-from oxy.execution.context import ExecutionContext
+from oxy.events.sinks import EventSink
+from oxy.execution.agent_io import AgentAnswer, AgentRequest
+from oxy.execution.context import Caller, ExecutionContext
 from oxy.execution.executable import fn, step
 from oxy.execution.run import RunResult, run_executable
-from oxy.execution.sinks import EventSink
 from oxy.execution.templates import TemplateOrigin
 from oxy.models.messages import Message
-from oxy.runtime import Runtime
 
 if TYPE_CHECKING:
     from oxy.config import AgentConfig, Project
+    from oxy.workflows.journal import TaskOutputStore
+
+__all__ = ["AGENT_SUFFIX", "WORKFLOW_SUFFIXES", "relative_name", "run_agent_file", "run_file", "run_sql_file"]
 
 WORKFLOW_SUFFIXES = (".workflow.yml", ".procedure.yml", ".automation.yml")
 AGENT_SUFFIX = ".agent.yml"
@@ -38,39 +53,62 @@ async def run_file(
     *,
     runtime: Runtime,
     prompt: str | None = None,
+    history: Sequence[Message] = (),
     variables: Mapping[str, Any] | None = None,
     database: str | None = None,
     model: str | None = None,
     sink: EventSink | None = None,
     run_id: str | None = None,
+    caller: Caller | None = None,
     retry: bool = False,
     retry_from: str | None = None,
+    task_outputs: TaskOutputStore | None = None,
 ) -> RunResult[Any]:
-    """Run the project file at `path`: a SQL file, an agent (with `prompt`) or a workflow.
+    """Run the project file at `path`: a SQL file, an agent (with `prompt`, after `history`) or a workflow.
 
     A workflow's `variables` are checked against its JSON Schemas; `retry` resumes its last failed
-    run and `retry_from` re-runs its last run from that task on (both ignored for other files).
+    run and `retry_from` re-runs its last run from that task on (both ignored for other files);
+    `task_outputs` records its tasks' outputs somewhere other than the project's run store.
     """
     name = path.name
     if name.endswith(".sql"):
         return await run_sql_file(
-            path, runtime=runtime, variables=variables, database=database, sink=sink, run_id=run_id
+            path,
+            runtime=runtime,
+            variables=variables,
+            database=database,
+            sink=sink,
+            run_id=run_id,
+            caller=caller,
         )
     if name.endswith(AGENT_SUFFIX):
         return await run_agent_file(
-            path, runtime=runtime, prompt=prompt, model=model, sink=sink, run_id=run_id
+            path,
+            runtime=runtime,
+            prompt=prompt,
+            history=history,
+            model=model,
+            sink=sink,
+            run_id=run_id,
+            caller=caller,
         )
     if name.endswith(WORKFLOW_SUFFIXES):
         from oxy.workflows.run import run_workflow_file
 
+        def agents(ref: str, *, file: str) -> DefaultAgent:
+            return workflow_task_agent(runtime, ref, file=file)
+
         return await run_workflow_file(
             path,
             runtime=runtime,
+            agents=agents,
             variables=variables,
             sink=sink,
             run_id=run_id,
             retry=retry,
             retry_from=retry_from,
+            store=task_outputs,
+            caller=caller,
         )
     raise ConfigError(
         "oxy run takes a .sql file, an *.agent.yml or a *.workflow.yml / *.procedure.yml / *.automation.yml file",
@@ -86,10 +124,11 @@ async def run_sql_file(
     database: str | None = None,
     sink: EventSink | None = None,
     run_id: str | None = None,
+    caller: Caller | None = None,
 ) -> RunResult[Any]:
     """Render and run a SQL file against `database`, its front matter's, or the project default."""
     from oxy.config import parse_sql_file
-    from oxy.workflows.sql import ExecuteSql, SqlRequest
+    from oxy.execution.sql import ExecuteSql, SqlRequest
 
     rel = relative_name(path, runtime.root)
     sql_file = parse_sql_file(path, file=rel)
@@ -103,7 +142,9 @@ async def run_sql_file(
         variables=dict(variables or {}),
         origin=TemplateOrigin(file=rel, line=body_line),
     )
-    return await run_executable(ExecuteSql(), request, target=rel, sink=sink, services=runtime, run_id=run_id)
+    return await run_executable(
+        ExecuteSql(), request, target=rel, sink=sink, runtime=runtime, caller=caller, run_id=run_id
+    )
 
 
 _AGENT_CONFIGS: dict[Path, tuple[Project, int, int, AgentConfig]] = {}
@@ -139,25 +180,24 @@ async def run_agent_file(
     history: Sequence[Message] = (),
     sink: EventSink | None = None,
     run_id: str | None = None,
+    caller: Caller | None = None,
 ) -> RunResult[Any]:
-    """Ask the agent at `path` a question; the run's output is its final answer."""
-    from oxy.agents.default import AgentRequest, DefaultAgent
-    from oxy.agents.routing import RoutingAgent
-    from oxy.config.agent import DefaultAgentConfig
-
+    """Ask the agent at `path` a question. The run's output (and its `run_finished` event) is the
+    answer's text; `result.answer` is the whole `AgentAnswer`."""
     rel = relative_name(path, runtime.root)
     if not prompt:
         raise ConfigError("an agent needs a question: oxy run " + rel + ' "your question"')
     config = _agent_config(path.resolve(), runtime.project)
-    agent: DefaultAgent | RoutingAgent
-    if isinstance(config, DefaultAgentConfig):
-        agent = DefaultAgent(config, file=rel, runtime=runtime, model_name=model)
-    else:
-        agent = RoutingAgent(config, file=rel, runtime=runtime, model_name=model)
+    agent = build_agent(rel, runtime=runtime, model_name=model, config=config)
+    answers: list[AgentAnswer] = []
 
     async def answer(ctx: ExecutionContext, request: AgentRequest) -> str:
-        return (await agent.execute(ctx, request)).text
+        answers.append(await agent.execute(ctx, request))
+        return answers[-1].text
 
     executable = step(fn(answer), name=agent.name, step_type="agent")
     request = AgentRequest(prompt=prompt, history=tuple(history))
-    return await run_executable(executable, request, target=rel, sink=sink, services=runtime, run_id=run_id)
+    result = await run_executable(
+        executable, request, target=rel, sink=sink, runtime=runtime, caller=caller, run_id=run_id
+    )
+    return dataclasses.replace(result, answer=answers[-1]) if answers and result.status == "ok" else result

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from oxy.execution.events import Event, event_to_json
+from oxy.events.types import Event, event_to_json
 
 
 class EventSink(ABC):

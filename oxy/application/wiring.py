@@ -1,0 +1,217 @@
+"""Wiring agents, workflows and tools together: the one place that knows all three.
+
+An agent's `agent` and `workflow` tools, a routing agent's routes and fallback, and a workflow's
+`agent` tasks each run another project file as a nested step. The layers below only take callables
+(`Delegates` for tools, an agent factory for workflows); this module builds what they call:
+
+- `build_agent(ref, runtime=)`: a `DefaultAgent` with its toolsets, or a `RoutingAgent` with its
+  route tools and fallback, on the runtime's model client.
+- `ProjectDelegates(runtime)`: asks agents and runs workflows for tools; each nested agent or
+  workflow is built on its first call (its config was checked for cycles when the outer one was built).
+- `build_project_workflow(...)`: a workflow whose `agent` tasks get agents from `build_agent`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from oxy.agents.default import DefaultAgent, agent_name_from_file
+from oxy.agents.routes import file_kind, resolve_routes
+from oxy.agents.routing import RoutingAgent
+from oxy.application.cycles import check_no_cycles
+from oxy.application.route_tools import route_tools
+from oxy.application.runtime import Runtime
+from oxy.application.toolsets import agent_toolsets
+from oxy.config.agent import DefaultAgentConfig, RoutingAgentConfig
+from oxy.config.workflow import WorkflowConfig
+from oxy.errors import NotSupported, ToolError
+from oxy.execution.agent_io import AgentAnswer, AgentRequest
+from oxy.execution.context import ExecutionContext
+from oxy.execution.executable import Executable, step
+from oxy.tools.registry import AskAgent, RunWorkflow
+from oxy.tools.workflow_tool import output_text
+from oxy.workflows.builder import WorkflowExecutable, build_workflow
+from oxy.workflows.journal import Journal
+
+__all__ = [
+    "ProjectDelegates",
+    "build_agent",
+    "build_project_workflow",
+    "pick_output",
+    "run_agent_step",
+    "workflow_task_agent",
+]
+
+Agent = DefaultAgent | RoutingAgent
+
+_QUESTION_VARIABLES = ("prompt", "question", "query", "input")
+
+
+def build_agent(
+    ref: str,
+    *,
+    runtime: Runtime,
+    model_name: str | None = None,
+    config: DefaultAgentConfig | RoutingAgentConfig | None = None,
+) -> Agent:
+    """The agent in file `ref` (project-relative): a `DefaultAgent` or, for `type: routing`, a `RoutingAgent`."""
+    project = runtime.project
+    file = project.relative(ref)
+    config = config if config is not None else project.agent(file)
+    model = runtime.model_client(model_name or config.model, file=file)
+    delegates = ProjectDelegates(runtime)
+    if isinstance(config, RoutingAgentConfig):
+        check_no_cycles(project, file)
+        routes, skipped = resolve_routes(config, project=project, file=file)
+        fallback = (
+            _fallback(project.relative(config.route_fallback), runtime=runtime)
+            if config.route_fallback is not None
+            else None
+        )
+        return RoutingAgent(
+            config,
+            file=file,
+            root=runtime.root,
+            model=model,
+            routes=route_tools(routes, runtime=runtime, delegates=delegates),
+            skipped=skipped,
+            fallback=fallback,
+        )
+    toolsets = agent_toolsets(config.tools, runtime=runtime, file=file, delegates=delegates)
+    return DefaultAgent(config, file=file, root=runtime.root, model=model, toolsets=toolsets)
+
+
+async def run_agent_step(ctx: ExecutionContext, agent: Agent, request: AgentRequest) -> AgentAnswer:
+    """Run `agent` as a nested step of `ctx` (`step_type="agent"`)."""
+    inner: Executable[AgentRequest, AgentAnswer] = agent
+    return await step(inner, name=agent.name, step_type="agent").execute(ctx, request)
+
+
+class ProjectDelegates:
+    """`oxy.tools.registry.Delegates` for one runtime: what agent and workflow tools call."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def ask_agent(self, ref: str) -> AskAgent:
+        runtime = self.runtime
+        built: list[Agent] = []
+
+        async def ask(ctx: ExecutionContext, prompt: str) -> str:
+            if not built:
+                built.append(build_agent(ref, runtime=runtime))
+            answer = await run_agent_step(ctx, built[0], AgentRequest(prompt=prompt))
+            return answer.text
+
+        return ask
+
+    def agent_description(self, ref: str) -> str:
+        """The agent's own `description`, or a sentence naming it."""
+        config = self.runtime.project.agent(ref)
+        name = config.name or agent_name_from_file(ref)
+        return config.description.strip() or f"Ask the {name} agent ({ref}) a question; it answers in text."
+
+    def run_workflow(self, ref: str, *, output_task: str | None = None) -> RunWorkflow:
+        runtime = self.runtime
+        file = runtime.project.relative(ref)
+        built: list[WorkflowExecutable] = []
+
+        async def run(ctx: ExecutionContext, variables: dict[str, Any]) -> Any:
+            config = runtime.project.workflow(file)
+            if not built:
+                built.append(build_project_workflow(config, file=file, runtime=runtime))
+            # The workflow runs as its own step (`step_type="workflow"`): `(outer, tool, workflow, task, ...)`.
+            outputs = await built[0].execute(ctx, variables)
+            return pick_output(outputs, config, output_task=output_task, file=file)
+
+        return run
+
+    def workflow_variables(self, ref: str) -> Mapping[str, Any]:
+        """The workflow's declared variables (JSON Schemas by name)."""
+        return dict(self.runtime.project.workflow(ref).variables or {})
+
+    def workflow_description(self, ref: str) -> str:
+        config = self.runtime.project.workflow(ref)
+        name = config.name or ref
+        return config.description.strip() or f"Run the {name} workflow ({ref}) and return its result."
+
+
+def build_project_workflow(
+    config: WorkflowConfig, *, file: str, runtime: Runtime, journal: Journal | None = None
+) -> WorkflowExecutable:
+    """`build_workflow` with this runtime's agents for its `agent` tasks."""
+
+    def agents(ref: str, *, file: str) -> DefaultAgent:
+        return workflow_task_agent(runtime, ref, file=file)
+
+    return build_workflow(config, file=file, runtime=runtime, agents=agents, journal=journal)
+
+
+def workflow_task_agent(runtime: Runtime, ref: str, *, file: str) -> DefaultAgent:
+    """The agent of a workflow's `agent` task (`file` is the workflow's): a default agent only."""
+    rel = runtime.project.relative(ref)
+    config = runtime.project.agent(ref)
+    if not isinstance(config, DefaultAgentConfig):
+        raise NotSupported(f"{file}: agent task: routing agent {rel!r} cannot run as a workflow task yet")
+    agent = build_agent(rel, runtime=runtime, config=config)
+    assert isinstance(agent, DefaultAgent)
+    return agent
+
+
+def pick_output(outputs: Any, config: WorkflowConfig, *, output_task: str | None, file: str) -> Any:
+    """`output_task`'s output, or the last task's."""
+    if not isinstance(outputs, Mapping):
+        return outputs
+    by_name: Mapping[str, Any] = outputs  # pyright: ignore[reportUnknownVariableType]
+    if output_task is not None:
+        if output_task not in by_name:
+            known = ", ".join(repr(k) for k in by_name) or "none"
+            raise ToolError(f"{file}: output_task_ref {output_task!r} is not a task that ran; tasks: {known}")
+        return by_name[output_task]
+    last = config.tasks[-1].name if config.tasks else None
+    if last is not None and last in by_name:
+        return by_name[last]
+    return list(by_name.values())[-1] if by_name else None
+
+
+def _fallback(ref: str, *, runtime: Runtime) -> Executable[AgentRequest, AgentAnswer]:
+    """A routing agent's `route_fallback` as an agent: an agent file, or a workflow given the question."""
+    if file_kind(ref) == "workflow":
+        return _WorkflowFallback(ref, runtime=runtime)
+    return _AgentFallback(ref, runtime=runtime)
+
+
+class _AgentFallback(Executable[AgentRequest, AgentAnswer]):
+    def __init__(self, ref: str, *, runtime: Runtime) -> None:
+        self._ref = ref
+        self._runtime = runtime
+        self._agent: Agent | None = None
+
+    async def execute(self, ctx: ExecutionContext, input: AgentRequest) -> AgentAnswer:
+        if self._agent is None:
+            self._agent = build_agent(self._ref, runtime=self._runtime)
+        return await run_agent_step(ctx, self._agent, input)
+
+
+class _WorkflowFallback(Executable[AgentRequest, AgentAnswer]):
+    """The workflow gets the question in its `prompt`/`question`/`query`/`input` variable, or its only one."""
+
+    def __init__(self, ref: str, *, runtime: Runtime) -> None:
+        delegates = ProjectDelegates(runtime)
+        self._declared = delegates.workflow_variables(ref)
+        self._run = delegates.run_workflow(ref)
+
+    async def execute(self, ctx: ExecutionContext, input: AgentRequest) -> AgentAnswer:
+        output = await self._run(ctx, _question_variables(self._declared, input.prompt))
+        text = output_text(output, max_rows=ctx.limits.model_rows)
+        return AgentAnswer(text=text, messages=(), tool_calls=0)
+
+
+def _question_variables(declared: Mapping[str, Any], question: str) -> dict[str, Any]:
+    for name in _QUESTION_VARIABLES:
+        if name in declared:
+            return {name: question}
+    if len(declared) == 1:
+        return {next(iter(declared)): question}
+    return {}
