@@ -9,8 +9,6 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-import anyio
-
 from oxy.agents.context import ContextView
 from oxy.agents.react import ReactLoop
 from oxy.config.agent import DefaultAgentConfig
@@ -78,13 +76,9 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
             "context": self._contexts,
             "tools": tools.descriptions(),
         }
-        render = functools.partial(
-            ctx.runtime.renderer.render, self.config.system_instructions, variables, origin=self._origin
+        return await ctx.runtime.renderer.arender(
+            self.config.system_instructions, variables, origin=self._origin
         )
-        if "databases" in self.config.system_instructions or "context" in self.config.system_instructions:
-            # Naming a database may connect to it and read its schema, a context reads files: off the loop.
-            return await anyio.to_thread.run_sync(render)
-        return render()
 
 
 def agent_name_from_file(file: str) -> str:

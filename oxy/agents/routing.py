@@ -15,14 +15,11 @@ are skipped with a logged warning, and listed in `RoutingAgent.skipped`.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import anyio
 
 from oxy.agents.context import ContextView
 from oxy.agents.default import agent_name_from_file
@@ -121,13 +118,7 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
             "tools": {tool.name: tool.description for tool in self.tools},
         }
         origin = TemplateOrigin(file=self.file, key="system_instructions")
-        render = functools.partial(
-            ctx.runtime.renderer.render, self.config.system_instructions, variables, origin=origin
-        )
-        if "databases" in self.config.system_instructions or "context" in self.config.system_instructions:
-            # Naming a database may connect to it and read its schema, a context reads files: off the loop.
-            return await anyio.to_thread.run_sync(render)
-        return render()
+        return await ctx.runtime.renderer.arender(self.config.system_instructions, variables, origin=origin)
 
     async def _turn(
         self,

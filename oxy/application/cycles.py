@@ -8,19 +8,10 @@ cache), so a cycle is a `ConfigError` naming it rather than a run that never end
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 from oxy.agents.routes import file_kind, resolve_routes
 from oxy.config.agent import RoutingAgentConfig
 from oxy.config.loader import Project
-from oxy.config.tools import AgentTool, WorkflowTool
-from oxy.config.workflow import (
-    AgentTask,
-    ConditionalTask,
-    LoopSequentialTask,
-    TaskConfig,
-    WorkflowTask,
-)
+from oxy.config.walk import walk_tasks
 from oxy.errors import ConfigError
 
 __all__ = ["check_no_cycles", "references"]
@@ -61,9 +52,10 @@ def references(project: Project, file: str) -> list[str]:
             refs = [route.file for route in routes if route.kind != "sql"]
             refs.extend([config.route_fallback] if config.route_fallback else [])
         else:
-            refs = [_tool_ref(tool) for tool in config.tools if isinstance(tool, AgentTool | WorkflowTool)]
+            refs = [ref.ref for tool in config.tools for ref in tool.file_refs()]
     elif kind == "workflow":
-        refs = list(_task_refs(project.workflow(file).tasks))
+        tasks = walk_tasks(project.workflow(file).tasks)
+        refs = [ref.ref for task, _ in tasks for ref in task.file_refs() if ref.kind != "sql"]
     else:
         return []
     return [
@@ -71,21 +63,3 @@ def references(project: Project, file: str) -> list[str]:
         for ref in dict.fromkeys(refs)
         if "{{" not in ref and "{%" not in ref and project.path(ref).is_file() and file_kind(ref) is not None
     ]
-
-
-def _tool_ref(tool: AgentTool | WorkflowTool) -> str:
-    return tool.agent_ref if isinstance(tool, AgentTool) else tool.workflow_ref
-
-
-def _task_refs(tasks: Sequence[TaskConfig]) -> Iterable[str]:
-    for task in tasks:
-        if isinstance(task, AgentTask):
-            yield task.agent_ref
-        elif isinstance(task, WorkflowTask):
-            yield task.src
-        elif isinstance(task, LoopSequentialTask):
-            yield from _task_refs(task.tasks)
-        elif isinstance(task, ConditionalTask):
-            for condition in task.conditions:
-                yield from _task_refs(condition.tasks)
-            yield from _task_refs(task.else_ or [])

@@ -47,6 +47,8 @@ __all__ = [
     "check_workflow",
 ]
 
+_FILE_KINDS = {"agent": FileKind.AGENT, "workflow": FileKind.WORKFLOW, "sql": FileKind.SQL}
+
 _KIND_SUFFIX = {
     FileKind.AGENT: "*.agent.yml",
     FileKind.WORKFLOW: "*.workflow.yml, *.procedure.yml or *.automation.yml",
@@ -246,29 +248,20 @@ def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: Known
 
 
 def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:
-    from oxy.config.tools import (
-        AgentTool,
-        ExecuteSqlTool,
-        PythonTool,
-        RetrievalTool,
-        ValidateSqlTool,
-        WorkflowTool,
-    )
+    from oxy.config.tools import ExecuteSqlTool, PythonTool, RetrievalTool, ValidateSqlTool
 
     check.unique("tool", ((t.name, ("tools", i)) for i, t in enumerate(agent.tools)))
     for i, tool in enumerate(agent.tools):
         at: DataPath = ("tools", i)
         if isinstance(tool, ExecuteSqlTool | ValidateSqlTool):
             check.database(tool.database, (*at, "database"))
-        elif isinstance(tool, WorkflowTool):
-            check.file("workflow_ref", tool.workflow_ref, (*at, "workflow_ref"), kinds=[FileKind.WORKFLOW])
-        elif isinstance(tool, AgentTool):
-            check.file("agent_ref", tool.agent_ref, (*at, "agent_ref"), kinds=[FileKind.AGENT])
         elif isinstance(tool, RetrievalTool):
             for j, pattern in enumerate(tool.src):
                 check.glob("retrieval src", pattern, (*at, "src", j))
         elif isinstance(tool, PythonTool):
             check.python_function(tool.function, (*at, "function"))
+        for ref in tool.file_refs():
+            check.file(ref.key, ref.ref, (*at, ref.key), kinds=[_FILE_KINDS[ref.kind]])
 
 
 def check_workflow(
@@ -290,33 +283,22 @@ def check_workflow(
 
 
 def _check_tasks(check: _Checker, tasks: Sequence[TaskConfig], at: DataPath, names: set[str]) -> None:
-    from oxy.config.workflow import (
-        AgentTask,
-        ConditionalTask,
-        ExecuteSqlTask,
-        LoopSequentialTask,
-        WorkflowTask,
-    )
+    from oxy.config.walk import walk_tasks
+    from oxy.config.workflow import ExecuteSqlTask
 
-    check.unique("task", ((task.name, (*at, i, "name")) for i, task in enumerate(tasks)))
-    for i, task in enumerate(tasks):
-        here: DataPath = (*at, i)
+    lists: list[tuple[DataPath, Sequence[TaskConfig]]] = [(at, tasks)]
+    for task, here in walk_tasks(tasks, at):
         names.add(task.name)
+        lists.extend(((*here, *below), children) for below, children in task.children())
         if isinstance(task, ExecuteSqlTask):
             check.database(task.database, (*here, "database"))
-            if task.sql_file is not None:
-                check.file("sql_file", task.sql_file, (*here, "sql_file"), kinds=[FileKind.SQL], warn=True)
-        elif isinstance(task, AgentTask):
-            check.file("agent_ref", task.agent_ref, (*here, "agent_ref"), kinds=[FileKind.AGENT])
-        elif isinstance(task, WorkflowTask):
-            check.file("src", task.src, (*here, "src"), kinds=[FileKind.WORKFLOW])
-        elif isinstance(task, LoopSequentialTask):
-            _check_tasks(check, task.tasks, (*here, "tasks"), names)
-        elif isinstance(task, ConditionalTask):
-            for j, condition in enumerate(task.conditions):
-                _check_tasks(check, condition.tasks, (*here, "conditions", j, "tasks"), names)
-            if task.else_ is not None:
-                _check_tasks(check, task.else_, (*here, "else"), names)
+        for ref in task.file_refs():
+            # A SQL file may be written at run time by an earlier task's export or cache: a warning.
+            check.file(
+                ref.key, ref.ref, (*here, ref.key), kinds=[_FILE_KINDS[ref.kind]], warn=ref.kind == "sql"
+            )
+    for where, listed in lists:
+        check.unique("task", ((task.name, (*where, i, "name")) for i, task in enumerate(listed)))
 
 
 def check_agent_test(

@@ -7,12 +7,14 @@ Oxy's data-app, Omni, Looker and dbt tools are accepted so Oxy projects load; bu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from oxy.config._base import StrictModel
 from oxy.config._common import RouteRetrievalConfig, StrList, Variables
+from oxy.config.walk import FileRef
 
 __all__ = [
     "AgentTool",
@@ -38,6 +40,10 @@ __all__ = [
 
 class _Tool(StrictModel):
     description: str | None = Field(default=None, description="What the model is told the tool does.")
+
+    def file_refs(self) -> Sequence[FileRef]:
+        """The project files this tool runs (agents, workflows)."""
+        return ()
 
 
 class ExecuteSqlTool(_Tool):
@@ -92,6 +98,9 @@ class WorkflowTool(_Tool):
         default=None, description="Arguments the model passes, as JSON Schemas."
     )
 
+    def file_refs(self) -> Sequence[FileRef]:
+        return (FileRef(key="workflow_ref", ref=self.workflow_ref, kind="workflow"),)
+
 
 class AgentTool(_Tool):
     """Ask another agent."""
@@ -100,6 +109,9 @@ class AgentTool(_Tool):
     name: str = "agent"
     agent_ref: str = Field(description="The agent file, relative to the project root.")
     variables: Variables | None = None
+
+    def file_refs(self) -> Sequence[FileRef]:
+        return (FileRef(key="agent_ref", ref=self.agent_ref, kind="agent"),)
 
 
 class PythonTool(_Tool):

@@ -6,13 +6,16 @@ Omni and Looker tasks are accepted so Oxy projects load; `oxy.workflows` says wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
 from oxy.config._base import StrictModel
 from oxy.config._common import RouteRetrievalConfig, Variables
+from oxy.config._yaml import DataPath
 from oxy.config.evals import EvalConfig
+from oxy.config.walk import FileRef
 
 __all__ = [
     "AgentTask",
@@ -54,6 +57,14 @@ class _Task(StrictModel):
         default="client", description="Oxy data apps only; ignored here."
     )
 
+    def children(self) -> Sequence[tuple[DataPath, Sequence[TaskConfig]]]:
+        """The task lists nested in this one, each with its path below the task (`("tasks",)`)."""
+        return ()
+
+    def file_refs(self) -> Sequence[FileRef]:
+        """The project files this task names (agents, workflows, SQL files)."""
+        return ()
+
 
 class _ExportingTask(_Task):
     export: TaskExport | None = None
@@ -69,6 +80,9 @@ class AgentTask(_ExportingTask):
     retry: int = Field(default=1, ge=0)
     consistency_run: int = Field(default=1, ge=1)
     consistency_prompt: str | None = None
+
+    def file_refs(self) -> Sequence[FileRef]:
+        return (FileRef(key="agent_ref", ref=self.agent_ref, kind="agent"),)
 
 
 class ExecuteSqlTask(_ExportingTask):
@@ -95,6 +109,9 @@ class ExecuteSqlTask(_ExportingTask):
             )
         return self
 
+    def file_refs(self) -> Sequence[FileRef]:
+        return (FileRef(key="sql_file", ref=self.sql_file, kind="sql"),) if self.sql_file is not None else ()
+
 
 class FormatterTask(_ExportingTask):
     """Render a template; the text is the task's output."""
@@ -111,6 +128,9 @@ class LoopSequentialTask(_Task):
     tasks: list[TaskConfig]
     concurrency: int = Field(default=1, ge=1)
 
+    def children(self) -> Sequence[tuple[DataPath, Sequence[TaskConfig]]]:
+        return ((("tasks",), self.tasks),)
+
 
 class WorkflowTask(_ExportingTask):
     """Run another workflow; its outputs are the task's output."""
@@ -118,6 +138,9 @@ class WorkflowTask(_ExportingTask):
     type: Literal["workflow"]
     src: str = Field(description="The workflow file, relative to the project root.")
     variables: dict[str, Any] | None = None
+
+    def file_refs(self) -> Sequence[FileRef]:
+        return (FileRef(key="src", ref=self.src, kind="workflow"),)
 
 
 class Condition(StrictModel):
@@ -131,6 +154,14 @@ class ConditionalTask(_Task):
     type: Literal["conditional"]
     conditions: list[Condition]
     else_: list[TaskConfig] | None = Field(default=None, alias="else")
+
+    def children(self) -> Sequence[tuple[DataPath, Sequence[TaskConfig]]]:
+        branches: list[tuple[DataPath, Sequence[TaskConfig]]] = [
+            (("conditions", i, "tasks"), c.tasks) for i, c in enumerate(self.conditions)
+        ]
+        if self.else_ is not None:
+            branches.append((("else",), self.else_))
+        return branches
 
 
 class VisualizeTask(_ExportingTask):

@@ -32,10 +32,12 @@ class ExecuteSql(Executable[SqlRequest, TableOutput]):
 
     async def execute(self, ctx: ExecutionContext, input: SqlRequest) -> TableOutput:
         runtime = ctx.runtime
-        connector = runtime.databases.get(input.database)
+        connector = await runtime.databases.aget(input.database)  # opening a DuckDB folder loads it
         sql = input.sql
         if input.render:
-            sql = runtime.renderer.render(sql, {**ctx.variables, **input.variables}, origin=input.origin)
+            sql = await runtime.renderer.arender(
+                sql, {**ctx.variables, **input.variables}, origin=input.origin
+            )
         await ctx.emit(
             SqlEvent(source=ctx.source, sql=sql, database=input.database, dialect=connector.dialect)
         )

@@ -9,11 +9,13 @@ item access is resolved when the template asks), so `{{ databases.local.tables }
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import minijinja
 
 from oxy.errors import ConfigError
@@ -71,6 +73,17 @@ class Renderer:
             return self._env.render_str(source, _name(origin), **context)
         except minijinja.TemplateError as exc:
             raise _config_error(exc, origin, known=context) from None
+
+    async def arender(
+        self, source: str, variables: Mapping[str, Any] | None = None, *, origin: TemplateOrigin | None = None
+    ) -> str:
+        """`render`, in a worker thread when the template may block: naming `databases` connects to one
+        and reads its schema, and `context` reads files. Everything else renders on the event loop."""
+        if "databases" in source or "context" in source:
+            return await anyio.to_thread.run_sync(
+                functools.partial(self.render, source, variables, origin=origin)
+            )
+        return self.render(source, variables, origin=origin)
 
     def eval(
         self,

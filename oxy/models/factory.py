@@ -1,5 +1,10 @@
 """`client_for(cfg)`: the client for one `models:` entry, built once per process.
 
+Clients are built by vendor: `@model_vendor("vllm", ...)` registers a builder, and `client_for` looks
+the config's `vendor` up (other packages register theirs through the `oxy.models` entry-point group).
+The built-in builders live here rather than beside their clients so that registering them imports no
+SDK: each imports its client module (openai, litellm, llama.cpp) only when a config needs it.
+
 Secrets are read from the environment here, by the names the config gives (`key_var`, header
 `env_var`s). A missing variable doesn't fail the build; the first request raises a `ModelError`
 naming it, so commands that never call the model still work without it.
@@ -8,7 +13,10 @@ naming it, so commands that never call the model still work without it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any, TypeVar
 
 from oxy.config.models import (
     AnthropicModelConfig,
@@ -26,7 +34,26 @@ from ._endpoints import Endpoint
 from .client import ModelClient
 from .retry import RetryPolicy
 
-__all__ = ["client_for"]
+__all__ = ["client_for", "model_vendor"]
+
+ConfigT = TypeVar("ConfigT")
+Builder = Callable[[Any, Path], ModelClient]
+_BUILDERS: dict[str, Builder] = {}
+_plugins_loaded = False
+
+
+def model_vendor(
+    *vendors: str,
+) -> Callable[[Callable[[ConfigT, Path], ModelClient]], Callable[[ConfigT, Path], ModelClient]]:
+    """Register the decorated `(config, project_root) -> ModelClient` as the builder for `vendors`."""
+
+    def register(builder: Callable[[ConfigT, Path], ModelClient]) -> Callable[[ConfigT, Path], ModelClient]:
+        for vendor in vendors:
+            _BUILDERS[vendor] = builder
+        return builder
+
+    return register
+
 
 _AZURE_API_VERSION = "2024-10-21"
 _clients: dict[tuple[object, ...], ModelClient] = {}
@@ -78,24 +105,45 @@ def _key(key_var: str | None, missing: list[str]) -> str | None:
 
 
 def _build(cfg: ModelConfig, project_root: Path) -> ModelClient:
-    if isinstance(cfg, OpenAIModelConfig | VLLMModelConfig | OllamaModelConfig):
-        return _openai_compatible(cfg)
-    if isinstance(cfg, LocalModelConfig):
-        from .local import LocalLlamaClient, resolve_model_path
+    builder = _BUILDERS.get(cfg.vendor)
+    if builder is None:
+        _load_plugins()
+        builder = _BUILDERS.get(cfg.vendor)
+    if builder is None:
+        from oxy.errors import NotSupported
 
-        return LocalLlamaClient(
-            name=cfg.name,
-            model_path=resolve_model_path(cfg.model_ref, project_root=project_root),
-            n_ctx=cfg.n_ctx,
-            n_threads=cfg.n_threads,
-            chat_format=cfg.chat_format,
-            seed=cfg.seed,
-            max_tokens=cfg.max_tokens,
-        )
-    return _litellm(cfg)
+        known = ", ".join(sorted(_BUILDERS))
+        raise NotSupported(f"model {cfg.name!r}: no client for vendor {cfg.vendor!r}; vendors: {known}")
+    return builder(cfg, project_root)
 
 
-def _openai_compatible(cfg: OpenAIModelConfig | VLLMModelConfig | OllamaModelConfig) -> ModelClient:
+def _load_plugins() -> None:
+    global _plugins_loaded
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        for entry in entry_points(group="oxy.models"):
+            entry.load()
+
+
+@model_vendor("local")
+def _local(cfg: LocalModelConfig, project_root: Path) -> ModelClient:
+    from .local import LocalLlamaClient, resolve_model_path
+
+    return LocalLlamaClient(
+        name=cfg.name,
+        model_path=resolve_model_path(cfg.model_ref, project_root=project_root),
+        n_ctx=cfg.n_ctx,
+        n_threads=cfg.n_threads,
+        chat_format=cfg.chat_format,
+        seed=cfg.seed,
+        max_tokens=cfg.max_tokens,
+    )
+
+
+@model_vendor("openai", "vllm", "ollama")
+def _openai_compatible(
+    cfg: OpenAIModelConfig | VLLMModelConfig | OllamaModelConfig, project_root: Path
+) -> ModelClient:
     from .openai_compatible import OpenAICompatibleClient
 
     missing: list[str] = []
@@ -133,7 +181,10 @@ def _openai_compatible(cfg: OpenAIModelConfig | VLLMModelConfig | OllamaModelCon
     )
 
 
-def _litellm(cfg: AnthropicModelConfig | GoogleModelConfig | LiteLLMModelConfig) -> ModelClient:
+@model_vendor("anthropic", "google", "litellm")
+def _litellm(
+    cfg: AnthropicModelConfig | GoogleModelConfig | LiteLLMModelConfig, project_root: Path
+) -> ModelClient:
     from .litellm_client import LiteLLMClient
 
     missing: list[str] = []

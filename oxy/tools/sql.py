@@ -58,7 +58,7 @@ def validate_sql_tool(
     """A tool that checks a query against `database` (parse + EXPLAIN) without running it."""
 
     async def validate_sql(ctx: ExecutionContext, sql: SqlArgument) -> str:
-        connector = ctx.runtime.databases.get(database)
+        connector = await ctx.runtime.databases.aget(database)
         try:
             sqlglot.parse(sql, read=connector.dialect)
         except (ParseError, TokenError) as exc:

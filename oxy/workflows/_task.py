@@ -118,7 +118,7 @@ class TaskNode(Executable[TaskCall, Any]):
             return output
         output = await self._step.execute(ctx, call)
         if journal is not None:
-            journal.record(call.key, output)
+            await journal.record(call.key, output)
         return output
 
     async def _shortcut(self, ctx: ExecutionContext, call: TaskCall, output: Any, *, step_type: str) -> None:
@@ -127,7 +127,7 @@ class TaskNode(Executable[TaskCall, Any]):
 
         await step(fn(give), name=self.name, step_type=step_type).execute(ctx, call)
         if call.journal is not None:
-            call.journal.record(call.key, output)
+            await call.journal.record(call.key, output)
 
     async def _body(self, ctx: ExecutionContext, call: TaskCall) -> Any:
         try:

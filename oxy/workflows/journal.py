@@ -7,9 +7,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
 
 from oxy.workflows.codec import decode, encode
 
@@ -118,6 +121,10 @@ class Journal:
             return True, decode(self._replay[task_path])
         return False, None
 
-    def record(self, task_path: str, output: Any) -> None:
+    async def record(self, task_path: str, output: Any) -> None:
+        """Commit a finished task's output, in a worker thread: a commit waits on the disk."""
         if self._store is not None:
-            self._store.record(self.run_id, self.workflow, task_path, encode(output))
+            record = functools.partial(
+                self._store.record, self.run_id, self.workflow, task_path, encode(output)
+            )
+            await anyio.to_thread.run_sync(record)

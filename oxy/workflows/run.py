@@ -9,9 +9,12 @@ one and those after it run. `retry_from="task"` re-runs the last run from that t
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import anyio
 
 from oxy.errors import ConfigError
 from oxy.events.sinks import EventSink
@@ -42,7 +45,9 @@ async def run_workflow_file(
     if store is None:
         from oxy.storage import Store
 
-        with Store.open(project_root=runtime.root) as opened:
+        # Opening the store may migrate it, and every store call below commits: all in worker threads.
+        opened = await anyio.to_thread.run_sync(functools.partial(Store.open, project_root=runtime.root))
+        try:
             return await _run(
                 path,
                 runtime,
@@ -55,6 +60,8 @@ async def run_workflow_file(
                 StoreTaskOutputs(opened),
                 caller,
             )
+        finally:
+            await anyio.to_thread.run_sync(opened.close)
     return await _run(path, runtime, agents, variables, sink, run_id, retry, retry_from, store, caller)
 
 
@@ -76,23 +83,26 @@ async def _run(
     given = dict(variables or {})
     replay: dict[str, Any] = {}
     if retry or retry_from is not None:
-        previous = _previous_run(store, rel, retry_from=retry_from)
+        previous = await anyio.to_thread.run_sync(
+            functools.partial(_previous_run, store, rel, retry_from=retry_from)
+        )
         given = {**previous.variables, **given}
-        replay = store.load(previous.run_id)
+        replay = await anyio.to_thread.run_sync(store.load, previous.run_id)
         if retry_from is not None:
             replay = _before(replay, [task.name for task in config.tasks], retry_from, file=rel)
     run_id = run_id or new_run_id()
     journal = Journal(run_id=run_id, workflow=rel, store=store, replay=replay)
     executable = build_workflow(config, file=rel, runtime=runtime, agents=agents, journal=journal)
-    store.begin(run_id, rel, variables=given)
+    await anyio.to_thread.run_sync(functools.partial(store.begin, run_id, rel, variables=given))
     try:
         result = await run_executable(
             executable, given, target=rel, sink=sink, runtime=runtime, caller=caller, run_id=run_id
         )
     except BaseException:
-        store.mark(run_id, "cancelled")
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(store.mark, run_id, "cancelled")
         raise
-    store.mark(run_id, result.status)
+    await anyio.to_thread.run_sync(store.mark, run_id, result.status)
     return result
 
 

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
-
 import anyio
 import pytest
 
-from oxy.errors import LimitExceeded, RunCancelled, ToolError
+from oxy.errors import RunCancelled, ToolError
 from oxy.events.sinks import ListSink
 from oxy.events.types import ErrorEvent, RunFinished, RunStarted, StepFinished, StepStarted, TextDelta
 from oxy.execution.context import ExecutionContext
-from oxy.execution.executable import chain, concurrency, fallback, fn, map_input, retry, step, timeout
+from oxy.execution.executable import concurrency, fn, retry, step
 from oxy.execution.run import run_executable
 
 pytestmark = pytest.mark.anyio
@@ -17,27 +15,6 @@ pytestmark = pytest.mark.anyio
 
 def ctx(sink: ListSink | None = None) -> ExecutionContext:
     return ExecutionContext(run_id="r", sink=sink or ListSink())
-
-
-async def test_map_transforms_input_and_context() -> None:
-    async def double(c: ExecutionContext, x: int) -> tuple[ExecutionContext, int]:
-        return c.child("inner"), x * 2
-
-    async def show(c: ExecutionContext, x: int) -> str:
-        return f"{c.source}:{x}"
-
-    assert await map_input(double, fn(show)).execute(ctx(), 21) == "('inner',):42"
-
-
-async def test_chain_folds_outputs_into_later_steps_variables() -> None:
-    async def first(c: ExecutionContext, v: dict[str, Any]) -> int:
-        return v["start"] + 1
-
-    async def second(c: ExecutionContext, v: dict[str, Any]) -> str:
-        return f"{c.variables['first']}/{v['first']}"
-
-    out = await chain([("first", fn(first)), ("second", fn(second))]).execute(ctx(), {"start": 1})
-    assert out == {"first": 2, "second": "2/2"}
 
 
 async def test_concurrency_bounds_in_flight_and_keeps_input_order() -> None:
@@ -70,25 +47,6 @@ async def test_retry_runs_again_until_success_and_gives_up_after_attempts() -> N
     calls = -10
     with pytest.raises(ToolError):
         await retry(fn(flaky), attempts=2).execute(ctx(), 7)
-
-
-async def test_timeout_raises_limit_exceeded_naming_what_timed_out() -> None:
-    async def slow(c: ExecutionContext, x: int) -> int:
-        await anyio.sleep(5)
-        return x
-
-    with pytest.raises(LimitExceeded, match=r"^slow step timed out after 0.05 s$"):
-        await timeout(fn(slow), 0.05, what="slow step").execute(ctx(), 1)
-
-
-async def test_fallback_runs_secondary_on_error() -> None:
-    async def broken(c: ExecutionContext, x: int) -> str:
-        raise ToolError("no")
-
-    async def backup(c: ExecutionContext, x: int) -> str:
-        return f"backup {x}"
-
-    assert await fallback(fn(broken), fn(backup)).execute(ctx(), 1) == "backup 1"
 
 
 async def test_step_emits_started_and_finished_with_child_source() -> None:

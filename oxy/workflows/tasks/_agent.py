@@ -53,7 +53,9 @@ class AgentTaskRunner(Task):
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
         config = self.config
         renderer = ctx.runtime.renderer
-        prompt = renderer.render(config.prompt, ctx.variables, origin=self.origins.of((*self.at, "prompt")))
+        prompt = await renderer.arender(
+            config.prompt, ctx.variables, origin=self.origins.of((*self.at, "prompt"))
+        )
         if config.variables:
             extra: dict[str, Any] = render_value(
                 renderer, config.variables, ctx.variables, origin=self.origins.of((*self.at, "variables"))

@@ -17,4 +17,4 @@ class FormatterTaskRunner(Task):
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
         renderer = ctx.runtime.renderer
         origin = self.origins.of((*self.at, "template"))
-        return TaskOutcome(output=renderer.render(self.config.template, ctx.variables, origin=origin))
+        return TaskOutcome(output=await renderer.arender(self.config.template, ctx.variables, origin=origin))

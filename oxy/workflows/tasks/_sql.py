@@ -36,10 +36,10 @@ class SqlTask(Task):
                 origin=self.origins.of((*self.at, "variables")),
             )
             variables.update(given)
-        sql = runtime.renderer.render(template, variables, origin=origin)
+        sql = await runtime.renderer.arender(template, variables, origin=origin)
         if config.variables and ("{{" in sql or "{%" in sql):
             # `sql_query: "{{ sql }}"` where the `sql` task wrote a query with `{{ grouping_value }}` in it.
-            sql = runtime.renderer.render(sql, variables, origin=origin)
+            sql = await runtime.renderer.arender(sql, variables, origin=origin)
         request = SqlRequest(sql=sql, database=config.database, origin=origin, render=False)
         table = await _EXECUTE.execute(ctx, request)
         return TaskOutcome(output=table, sql=sql)
