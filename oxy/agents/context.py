@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from oxy.config._paths import confine, confine_glob
 from oxy.config.agent import AgentContext, FileContext, SemanticModelContext
 from oxy.errors import ConfigError
 
@@ -45,9 +46,10 @@ class ContextView:
 
     def _files(self, context: FileContext) -> list[Path]:
         patterns = [context.src] if isinstance(context.src, str) else list(context.src)
+        what = f"context {context.name!r}: src"
         paths: list[Path] = []
         for pattern in patterns:
-            matched = sorted(p for p in self._root.glob(pattern) if p.is_file())
+            matched = confine_glob(self._root, pattern, what=what, file=self._file)
             if not matched:
                 raise ConfigError(
                     f"context {context.name!r}: src {pattern!r} matches no file under the project root",
@@ -57,7 +59,7 @@ class ContextView:
         return paths
 
     def _semantic_model(self, context: SemanticModelContext) -> Any:
-        path = self._root / context.src
+        path = confine(self._root, context.src, what=f"context {context.name!r}: src", file=self._file)
         try:
             return yaml.safe_load(path.read_text())
         except OSError:

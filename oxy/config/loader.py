@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from oxy.config._issues import ConfigErrors, unknown_name
 from oxy.config._parse import parse_agent, parse_agent_test, parse_config, parse_workflow
+from oxy.config._paths import confine, confine_glob
 from oxy.config._yaml import YamlDocument, load_yaml
 from oxy.config.project import ProjectConfig
 from oxy.config.refs import (
@@ -53,27 +54,31 @@ class Project:
         default_factory=dict[tuple[str, str], Any], repr=False, compare=False
     )
 
-    def path(self, ref: str | Path) -> Path:
-        """A path named in a project file (relative to the root), or an absolute one, as an absolute path."""
-        return self.root / ref
+    def path(
+        self, ref: str | Path, *, what: str = "path", file: str | None = None, line: int | None = None
+    ) -> Path:
+        """A path named in a project file (relative to the root, or absolute inside it), resolved.
+
+        It must lie inside the root, symbolic links followed: else a `ConfigError` naming `what` (and
+        `file`, `line` where the path was written).
+        """
+        return confine(self.root, ref, what=what, file=file, line=line)
 
     def relative(self, path: str | Path) -> str:
-        """`path` relative to the root, POSIX style, as errors name files; absolute when it lies outside."""
-        full = self.path(path).resolve()
-        try:
-            return full.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(full)
+        """`path` relative to the root, POSIX style, as errors name files (it must lie inside the root)."""
+        return self.path(path).relative_to(self.root.resolve()).as_posix()
 
     def glob(self, pattern: str) -> list[str]:
         """Files matching `pattern` (relative to the root), as sorted root-relative POSIX paths.
 
-        Hidden files and folders are left out, as `oxy validate` leaves them out.
+        Hidden files and folders are left out, as `oxy validate` leaves them out, and so are links that
+        lead outside the root.
         """
         found: list[str] = []
-        for path in self.root.glob(pattern.removeprefix("./")):
-            rel = path.relative_to(self.root).as_posix()
-            if path.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+        root = self.root.resolve()
+        for path in confine_glob(root, pattern, what="pattern", strict=False):
+            rel = path.relative_to(root).as_posix()
+            if not any(part.startswith(".") for part in rel.split("/")):
                 found.append(rel)
         return sorted(found)
 
@@ -179,7 +184,7 @@ def load_agent_test(path: str | Path, project: Project) -> AgentTestFile:
 
 
 def _read(path: str | Path, project: Project) -> YamlDocument:
-    return load_yaml(project.path(path), file=project.relative(path))
+    return load_yaml(project.path(path, what="file"), file=project.relative(path))
 
 
 def _raise_errors(found: Findings) -> None:

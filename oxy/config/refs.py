@@ -9,7 +9,9 @@ at is missing and only matters when that part runs). Warnings are:
 - an `execute_sql` task's `sql_file` that is missing: files may be written at run time by earlier
   tasks' `export:` or `cache:`, and the task fails with the same message if it is still missing then.
 
-Paths are relative to the project root; paths holding a template (`{{ ... }}`) are checked when run.
+Paths are relative to the project root and must stay inside it: one that leaves it (through `..`, an
+absolute path elsewhere or a symbolic link) is always an error. Paths holding a template (`{{ ... }}`) are checked
+when run.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from oxy.config._issues import unknown_name
 from oxy.config._kinds import FileKind, classify, walk_project
+from oxy.config._paths import confine, confine_glob
 from oxy.config._yaml import DataPath, YamlDocument
 from oxy.errors import ConfigError
 
@@ -110,10 +113,21 @@ class _Checker:
         if self.names is not None and name not in self.names.model_names:
             self.report(unknown_name("Model", name, self.names.model_names), path, warn=warn)
 
+    def inside(self, what: str, ref: str, path: DataPath) -> bool:
+        """Whether a static path stays inside the project folder; one that leaves it is always an error."""
+        if _templated(ref):
+            return True
+        try:
+            confine(self.root, ref, what=what)
+        except ConfigError as exc:
+            self.report(exc.message, path)
+            return False
+        return True
+
     def file(
         self, what: str, ref: str, path: DataPath, *, kinds: Sequence[FileKind] = (), warn: bool = False
     ) -> None:
-        if _templated(ref):
+        if _templated(ref) or not self.inside(what, ref, path):
             return
         target = self.root / ref
         if not target.is_file():
@@ -137,7 +151,12 @@ class _Checker:
     def glob(self, what: str, pattern: str, path: DataPath, *, warn: bool = False) -> None:
         if _templated(pattern):
             return
-        if not any(_glob(self.root, pattern)):
+        try:
+            matched = confine_glob(self.root, pattern, what=what)
+        except ConfigError as exc:
+            self.report(exc.message, path)
+            return
+        if not matched:
             self.report(
                 f"{what} {pattern!r} matches no file (globs are relative to the project root)",
                 path,
@@ -206,6 +225,7 @@ def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findin
     check = _Checker(root, config, doc)
     check.found = check_config_names(doc)
     _secret_vars(check, doc.data, ())
+    _check_database_paths(check, config)
     if config.defaults is not None:
         if config.defaults.database is not None:
             check.database(config.defaults.database, ("defaults", "database"))
@@ -218,6 +238,17 @@ def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findin
         for i, pattern in enumerate(config.mcp.tools):
             check.glob("mcp tool", pattern, ("mcp", "tools", i), warn=True)
     return check.found
+
+
+def _check_database_paths(check: _Checker, config: ProjectConfig) -> None:
+    from oxy.config.databases import DuckDBDatabase, SQLiteDatabase
+
+    for i, database in enumerate(config.databases):
+        if isinstance(database, DuckDBDatabase | SQLiteDatabase):
+            for key in ("dataset", "path"):
+                ref = getattr(database, key, None)
+                if isinstance(ref, str):
+                    check.inside(f"database {database.name!r}: {key}", ref, ("databases", i, key))
 
 
 def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: KnownNames | None) -> Findings:
@@ -290,6 +321,7 @@ def _check_tasks(check: _Checker, tasks: Sequence[TaskConfig], at: DataPath, nam
     for task, here in walk_tasks(tasks, at):
         names.add(task.name)
         lists.extend(((*here, *below), children) for below, children in task.children())
+        _check_task_paths(check, task, here)
         if isinstance(task, ExecuteSqlTask):
             check.database(task.database, (*here, "database"))
         for ref in task.file_refs():
@@ -299,6 +331,17 @@ def _check_tasks(check: _Checker, tasks: Sequence[TaskConfig], at: DataPath, nam
             )
     for where, listed in lists:
         check.unique("task", ((task.name, (*where, i, "name")) for i, task in enumerate(listed)))
+
+
+def _check_task_paths(check: _Checker, task: TaskConfig, here: DataPath) -> None:
+    """A static `cache.path` or `export.path` stays inside the project (a templated one is checked when run)."""
+    from oxy.config.workflow import TaskExport
+
+    if task.cache is not None:
+        check.inside("cache path", task.cache.path, (*here, "cache", "path"))
+    export = getattr(task, "export", None)
+    if isinstance(export, TaskExport):
+        check.inside("export path", export.path, (*here, "export", "path"))
 
 
 def check_agent_test(
@@ -326,13 +369,6 @@ def check_sql_file(sql: SqlFile, root: Path, config: KnownNames | None) -> Findi
 
 def _templated(ref: str) -> bool:
     return "{{" in ref or "{%" in ref
-
-
-def _glob(root: Path, pattern: str) -> Iterable[Path]:
-    pattern = pattern.removeprefix("./")
-    if not pattern or Path(pattern).is_absolute():
-        return [Path(pattern)] if Path(pattern).exists() else []
-    return root.glob(pattern)
 
 
 def _closest(ref: str, root: Path, kinds: Sequence[FileKind]) -> str:

@@ -34,18 +34,21 @@ def open_database(config: DatabaseConfig, *, project_root: Path) -> Connector:
         case DuckDBDatabase(dataset=str(dataset)):
             from oxy.databases._duckdb import DuckDBConnector
 
-            return DuckDBConnector.open_dataset(name=config.name, folder=project_root / dataset)
+            folder = _dataset_folder(project_root, dataset, name=config.name)
+            return DuckDBConnector.open_dataset(name=config.name, folder=folder)
         case DuckDBDatabase(path=str(path)):
             from oxy.databases._duckdb import DuckDBConnector
 
-            return DuckDBConnector.open_file(name=config.name, path=project_root / path)
+            return DuckDBConnector.open_file(
+                name=config.name, path=_confine(project_root, path, name=config.name, key="path")
+            )
         case DuckDBDatabase():
             raise NotSupported(
                 f"Database {config.name!r}: DuckLake (duckdb with 'data_path') is not supported yet; "
                 "point 'path' at a .duckdb file or 'dataset' at a folder of CSV/Parquet files."
             )
         case SQLiteDatabase(path=path):
-            return _open_sqlite(config.name, project_root / path)
+            return _open_sqlite(config.name, _confine(project_root, path, name=config.name, key="path"))
         case PostgresDatabase() | RedshiftDatabase() | AirhouseDatabase() | MySQLDatabase():
             from oxy.databases._sqlalchemy import SQLAlchemyConnector, create_read_only_engine
             from oxy.databases._urls import server_url
@@ -58,6 +61,23 @@ def open_database(config: DatabaseConfig, *, project_root: Path) -> Connector:
                 f"Database {config.name!r}: type {config.type!r} is not supported yet; "
                 "oxy runs duckdb, sqlite, postgres (also redshift, airhouse) and mysql databases."
             )
+
+
+def _confine(root: Path, ref: str, *, name: str, key: str) -> Path:
+    from oxy.config._paths import confine
+    from oxy.config.loader import CONFIG_FILE
+
+    return confine(root, ref, what=f"database {name!r}: {key}", file=CONFIG_FILE)
+
+
+def _dataset_folder(root: Path, dataset: str, *, name: str) -> Path:
+    """The folder, inside the project; so is every file in it (a link in it may not lead out either)."""
+    folder = _confine(root, dataset, name=name, key="dataset")
+    if folder.is_dir():
+        base = root.resolve()
+        for entry in folder.iterdir():
+            _confine(base, entry.relative_to(base).as_posix(), name=name, key="dataset file")
+    return folder
 
 
 def _open_sqlite(name: str, path: Path) -> Connector:

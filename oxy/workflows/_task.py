@@ -158,7 +158,9 @@ class TaskNode(Executable[TaskCall, Any]):
     def _path(self, ctx: ExecutionContext, template: str, *keys: str) -> Path:
         runtime = ctx.runtime
         origin = self.task.origins.of((*self.task.at, *keys))
-        return runtime.project.path(runtime.renderer.render(template, ctx.variables, origin=origin))
+        rendered = runtime.renderer.render(template, ctx.variables, origin=origin)
+        # The variables may come from a request: the path must stay inside the project.
+        return runtime.project.path(rendered, what=" ".join(keys), file=self.task.file, line=origin.line)
 
 
 class TaskSequence(Executable[TaskCall, dict[str, Any]]):

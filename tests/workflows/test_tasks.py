@@ -116,9 +116,12 @@ def test_consistency_run_picks_the_answer_most_others_agree_with(
     assert sorted(report.answers) == sorted(
         ["There are 40 users.", "There are 41 users.", "forty users", "There are 40 users."]
     )
-    # "There are 40 users." agrees with its twin and with "forty users": 2 of the 3 others.
-    assert (report.value, report.score) == ("There are 40 users.", 0.6667)
-    assert out["show"] == "There are 40 users. / 0.6667 / There are 40 users."
+    # "There are 40 users." agrees with its twin and with "forty users": 2 of the 3 others; "forty users"
+    # agrees with both: 2 of 3 too. The earliest run of the tie wins, and the four runs answer in
+    # whatever order their requests reach the server, so either may be the value.
+    assert report.score == 0.6667
+    assert report.value in ("There are 40 users.", "forty users")
+    assert out["show"] == f"{report.value} / 0.6667 / {report.value}"
 
 
 @pytest.mark.parametrize(

@@ -53,8 +53,8 @@ class SqlTask(Task):
 
         ref_origin = self.origins.of((*self.at, "sql_file"))
         ref = runtime.renderer.render(config.sql_file, ctx.variables, origin=ref_origin)
-        path = runtime.project.path(ref)
-        rel = runtime.project.relative(ref)
+        path = runtime.project.path(ref, what="sql_file", file=self.file, line=ref_origin.line)
+        rel = runtime.project.relative(path)
         if not path.is_file():
             raise ConfigError(
                 f"sql_file {ref!r} not found (paths are relative to the project root)",
