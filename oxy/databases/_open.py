@@ -1,9 +1,17 @@
-"""`open_database`: the connector for a config entry, or `NotSupported` saying what to do instead."""
+"""`open_database`: the connector for a config entry, or `NotSupported` saying what to do instead.
+
+Connectors are opened by the config's `type`: `@connector_type("duckdb")` registers an opener. The
+built-in openers live here rather than beside their connectors so that registering them imports no
+driver: each imports its connector module (DuckDB, SQLAlchemy) only when a database of its kind opens.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any, TypeVar
 
 from oxy.config.databases import (
     AirhouseDatabase,
@@ -20,9 +28,30 @@ from oxy.errors import DatabaseError, NotSupported
 # Each driver stack is imported when a database of its kind is opened: SQLAlchemy alone costs
 # ~0.2 s, DuckDB ~0.1 s, and a run touches only the databases its templates and tools name.
 
-__all__ = ["open_database"]
+__all__ = ["connector_type", "open_database"]
 
 _DRIVER_EXTRAS = {"postgres": ("psycopg", "postgres"), "mysql": ("pymysql", "mysql")}
+
+
+ConfigT = TypeVar("ConfigT")
+Opener = Callable[[Any, Path], Connector]
+_OPENERS: dict[str, Opener] = {}
+_plugins_loaded = False
+
+
+def connector_type(
+    *types: str,
+) -> Callable[[Callable[[ConfigT, Path], Connector]], Callable[[ConfigT, Path], Connector]]:
+    """Register the decorated `(config, project_root) -> Connector` as the opener of database `types`.
+
+    Other packages register theirs through the `oxy.databases` entry-point group."""
+
+    def register(opener: Callable[[ConfigT, Path], Connector]) -> Callable[[ConfigT, Path], Connector]:
+        for kind in types:
+            _OPENERS[kind] = opener
+        return opener
+
+    return register
 
 
 def open_database(config: DatabaseConfig, *, project_root: Path) -> Connector:
@@ -30,37 +59,59 @@ def open_database(config: DatabaseConfig, *, project_root: Path) -> Connector:
 
     DuckDB folders are loaded here (it may take a moment); server databases connect on first use.
     """
-    match config:
-        case DuckDBDatabase(dataset=str(dataset)):
-            from oxy.databases._duckdb import DuckDBConnector
+    opener = _OPENERS.get(config.type)
+    if opener is None and not _load_plugins():
+        opener = _OPENERS.get(config.type)
+    if opener is None:
+        known = ", ".join(sorted(_OPENERS))
+        raise NotSupported(
+            f"Database {config.name!r}: type {config.type!r} is not supported yet; oxy runs {known} databases."
+        )
+    return opener(config, project_root)
 
-            folder = _dataset_folder(project_root, dataset, name=config.name)
-            return DuckDBConnector.open_dataset(name=config.name, folder=folder)
-        case DuckDBDatabase(path=str(path)):
-            from oxy.databases._duckdb import DuckDBConnector
 
-            return DuckDBConnector.open_file(
-                name=config.name, path=_confine(project_root, path, name=config.name, key="path")
-            )
-        case DuckDBDatabase():
-            raise NotSupported(
-                f"Database {config.name!r}: DuckLake (duckdb with 'data_path') is not supported yet; "
-                "point 'path' at a .duckdb file or 'dataset' at a folder of CSV/Parquet files."
-            )
-        case SQLiteDatabase(path=path):
-            return _open_sqlite(config.name, _confine(project_root, path, name=config.name, key="path"))
-        case PostgresDatabase() | RedshiftDatabase() | AirhouseDatabase() | MySQLDatabase():
-            from oxy.databases._sqlalchemy import SQLAlchemyConnector, create_read_only_engine
-            from oxy.databases._urls import server_url
+def _load_plugins() -> bool:
+    """Load the `oxy.databases` entry points once; whether they were loaded before."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return True
+    _plugins_loaded = True
+    for entry in entry_points(group="oxy.databases"):
+        entry.load()
+    return False
 
-            _require_driver(config.name, "mysql" if isinstance(config, MySQLDatabase) else "postgres")
-            engine = create_read_only_engine(server_url(config))
-            return SQLAlchemyConnector(name=config.name, dialect=config.dialect, engine=engine)
-        case _:
-            raise NotSupported(
-                f"Database {config.name!r}: type {config.type!r} is not supported yet; "
-                "oxy runs duckdb, sqlite, postgres (also redshift, airhouse) and mysql databases."
-            )
+
+@connector_type("duckdb")
+def _duckdb(config: DuckDBDatabase, project_root: Path) -> Connector:
+    from oxy.databases._duckdb import DuckDBConnector
+
+    if config.dataset is not None:
+        folder = _dataset_folder(project_root, config.dataset, name=config.name)
+        return DuckDBConnector.open_dataset(name=config.name, folder=folder)
+    if config.path is not None:
+        path = _confine(project_root, config.path, name=config.name, key="path")
+        return DuckDBConnector.open_file(name=config.name, path=path)
+    raise NotSupported(
+        f"Database {config.name!r}: DuckLake (duckdb with 'data_path') is not supported yet; "
+        "point 'path' at a .duckdb file or 'dataset' at a folder of CSV/Parquet files."
+    )
+
+
+@connector_type("sqlite")
+def _sqlite(config: SQLiteDatabase, project_root: Path) -> Connector:
+    return _open_sqlite(config.name, _confine(project_root, config.path, name=config.name, key="path"))
+
+
+@connector_type("postgres", "redshift", "airhouse", "mysql")
+def _server(
+    config: PostgresDatabase | RedshiftDatabase | AirhouseDatabase | MySQLDatabase, project_root: Path
+) -> Connector:
+    from oxy.databases._sqlalchemy import SQLAlchemyConnector, create_read_only_engine
+    from oxy.databases._urls import server_url
+
+    _require_driver(config.name, "mysql" if isinstance(config, MySQLDatabase) else "postgres")
+    engine = create_read_only_engine(server_url(config))
+    return SQLAlchemyConnector(name=config.name, dialect=config.dialect, engine=engine)
 
 
 def _confine(root: Path, ref: str, *, name: str, key: str) -> Path:

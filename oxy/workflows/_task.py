@@ -9,6 +9,7 @@ by name in its template variables.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -150,10 +151,18 @@ class TaskNode(Executable[TaskCall, Any]):
         return outcome.output
 
     def _cache_path(self, ctx: ExecutionContext) -> Path | None:
+        """The declared cache file; for a run on a tenant's behalf (`oxy serve`), that tenant's own copy
+        under `.oxy/cache/<tenant digest>/`, so one tenant never reads another's cached output."""
         cache = self.task.config.cache
         if cache is None or not cache.enabled:
             return None
-        return self._path(ctx, cache.path, "cache", "path")
+        path = self._path(ctx, cache.path, "cache", "path")
+        tenant = ctx.caller.tenant
+        if tenant is None:
+            return path
+        root = ctx.runtime.root.resolve()
+        digest = hashlib.sha256(tenant.encode()).hexdigest()[:16]
+        return root / ".oxy" / "cache" / digest / path.relative_to(root)
 
     def _path(self, ctx: ExecutionContext, template: str, *keys: str) -> Path:
         runtime = ctx.runtime

@@ -103,6 +103,43 @@ def files_under(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
 
 
+TENANT_CACHE = """\
+variables:
+  who: {type: string}
+tasks:
+  - name: report
+    type: formatter
+    template: "Private report for {{ who }}"
+    cache: {enabled: true, path: "cache/report.txt"}
+"""
+
+
+def test_served_cache_entries_are_kept_per_tenant(project: Path) -> None:
+    """One tenant's cached output is never another's: served runs keep a copy per tenant."""
+    from oxy.execution.context import Caller
+
+    (project / "workflows" / "tenant.workflow.yml").write_text(TENANT_CACHE)
+    outputs = {}
+    for tenant in ("acme", "globex", "acme"):
+        result, _ = run(
+            project,
+            "workflows/tenant.workflow.yml",
+            variables={"who": tenant},
+            caller=Caller(tenant=tenant),
+        )
+        assert result.error is None, result.error
+        outputs.setdefault(tenant, []).append(result.output["report"])  # type: ignore[index]
+    assert outputs == {
+        "acme": ["Private report for acme", "Private report for acme"],  # the second from acme's cache
+        "globex": ["Private report for globex"],
+    }
+    assert not (project / "cache" / "report.txt").exists()
+    assert len(list((project / ".oxy" / "cache").glob("*/cache/report.txt"))) == 2
+    # A run on nobody's behalf (`oxy run`) uses the declared path.
+    result, _ = run(project, "workflows/tenant.workflow.yml", variables={"who": "me"})
+    assert (project / "cache" / "report.txt").read_text() == "Private report for me"
+
+
 # --- export and cache paths rendered from variables ---------------------------------------------------
 
 
