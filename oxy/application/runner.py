@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 from oxy.agents.default import DefaultAgent
 from oxy.application.runtime import Runtime
 from oxy.application.wiring import build_agent, workflow_task_agent
+from oxy.config import load_agent, parse_sql_file
 from oxy.errors import ConfigError
 from oxy.events.sinks import EventSink
 from oxy.execution.agent_io import AgentAnswer, AgentRequest
 from oxy.execution.context import Caller, ExecutionContext
 from oxy.execution.executable import fn, step
 from oxy.execution.run import RunResult, run_executable
+from oxy.execution.sql import ExecuteSql, SqlRequest
 from oxy.execution.templates import TemplateOrigin
 from oxy.models.messages import Message
 
@@ -93,7 +95,9 @@ async def run_file(
             caller=caller,
         )
     if name.endswith(WORKFLOW_SUFFIXES):
-        from oxy.workflows.run import run_workflow_file
+        from oxy.workflows.run import (
+            run_workflow_file,
+        )  # lazy: workflow machinery loads for workflow runs only
 
         def agents(ref: str, *, file: str) -> DefaultAgent:
             return workflow_task_agent(runtime, ref, file=file)
@@ -127,8 +131,6 @@ async def run_sql_file(
     caller: Caller | None = None,
 ) -> RunResult[Any]:
     """Render and run a SQL file against `database`, its front matter's, or the project default."""
-    from oxy.config import parse_sql_file
-    from oxy.execution.sql import ExecuteSql, SqlRequest
 
     rel = relative_name(path, runtime.root)
     sql_file = parse_sql_file(path, file=rel)
@@ -157,7 +159,6 @@ def _agent_config(path: Path, project: Project) -> AgentConfig:
     cost about as much as the rest of the request. An edited file (new mtime or size) is loaded
     afresh, so an edit still applies to the next run. Configs are frozen pydantic models.
     """
-    from oxy.config import load_agent
 
     try:
         stat = path.stat()

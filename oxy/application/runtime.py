@@ -16,8 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from oxy.databases import Databases
+from oxy.execution.global_context import global_context
 from oxy.execution.runtime import RuntimeHandle
 from oxy.execution.templates import Renderer
+from oxy.tools.python_tool import python_tool
 from oxy.tools.toolset import FunctionToolset, Toolset
 
 if TYPE_CHECKING:
@@ -45,9 +48,6 @@ class Runtime(RuntimeHandle):
         """The runtime of `project`. `models` replaces config.yml's clients by model name; `toolsets`
         and `tools` (Python functions, sync or async; signature and docstring become the schema) are
         offered to every default agent."""
-        from oxy.databases import Databases
-        from oxy.execution.global_context import global_context
-        from oxy.tools.python_tool import python_tool
 
         databases = Databases(project.config.databases, project_root=project.root)
         renderer = Renderer(globals=global_context(project, databases))

@@ -35,8 +35,10 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
-        from oxy.cli._errors import as_click_error
-        from oxy.errors import OxyError
+        from oxy.cli._errors import (
+            as_click_error,
+        )  # lazy: loaded when a command runs: `oxy --version` stays cheap
+        from oxy.errors import OxyError  # lazy: loaded when a command runs: `oxy --version` stays cheap
 
         try:
             return super().invoke(ctx)
@@ -57,6 +59,6 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
-    from oxy.cli._errors import run_cli
+    from oxy.cli._errors import run_cli  # lazy: loaded when a command runs: `oxy --version` stays cheap
 
     return run_cli(cli, argv)

@@ -13,6 +13,7 @@ from rich.status import Status
 from rich.syntax import Syntax
 from rich.table import Table
 
+from oxy.databases.table import TableOutput
 from oxy.events.sinks import EventSink
 from oxy.events.types import (
     ChartEvent,
@@ -30,6 +31,7 @@ from oxy.events.types import (
     ToolResultEvent,
     UsageEvent,
 )
+from oxy.workflows.outputs import ConsistencyOutput, LoopOutput
 
 MAX_TABLE_ROWS = 50
 PREVIEW_LINES = 12
@@ -173,7 +175,6 @@ class TerminalSink(EventSink):
 
     def _preview(self, output: Any) -> None:
         """A finished task's result: text (its first lines), a consistency score, a loop's size."""
-        from oxy.workflows.outputs import ConsistencyOutput, LoopOutput
 
         self._last_preview = None
         if isinstance(output, ConsistencyOutput):
@@ -196,7 +197,6 @@ class TerminalSink(EventSink):
 
     def _final_output(self, output: Any) -> None:
         """The last task's output, in full (unless it was just shown whole)."""
-        from oxy.databases.table import TableOutput
 
         if not isinstance(output, dict) or not output:
             return

@@ -17,7 +17,7 @@ _project = click.option(
 
 
 def _open(project_dir: Path | None) -> KeyStore:
-    from oxy.config import find_project_root
+    from oxy.config import find_project_root  # lazy: loaded when the command runs, not for --help
 
     return KeyStore.open(project_root=(project_dir or find_project_root(Path.cwd())).resolve())
 

@@ -20,7 +20,7 @@ import click
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 def make(directory: Path, source: Path, force: bool) -> None:
     """Create a project in DIRECTORY: config.yml, the data, its schema, agents, a workflow, a query."""
-    from oxy.make import make_project
+    from oxy.make import make_project  # lazy: loaded when the command runs, not for --help
 
     made = make_project(directory, source=source, force=force)
     click.echo(f"Created an oxy project in {directory} ({len(made.files)} files):")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -83,8 +84,8 @@ def run(
     chart_format: str,
 ) -> None:
     """Run FILE: a .sql file, an *.agent.yml (with PROMPT) or a workflow."""
-    from oxy.application.runner import run_file
-    from oxy.execution.context import Caller
+    from oxy.application.runner import run_file  # lazy: loaded when the command runs, not for --help
+    from oxy.execution.context import Caller  # lazy: loaded when the command runs, not for --help
 
     variables = parse_variables(var_pairs)
     if not file.exists():
@@ -96,11 +97,11 @@ def run(
     if output_format == "jsonl":
         sink = JsonlSink(sys.stdout)
     else:
-        from oxy.cli._terminal import TerminalSink
+        from oxy.cli._terminal import TerminalSink  # lazy: loaded when the command runs, not for --help
 
         sink = terminal = TerminalSink()
     if chart_dir is not None:
-        from oxy.cli._charts import ChartFileSink
+        from oxy.cli._charts import ChartFileSink  # lazy: loaded when the command runs, not for --help
 
         sink = ChartFileSink(sink, folder=chart_dir, suffix=chart_format)
 
@@ -121,7 +122,7 @@ def run(
         finally:
             await runtime.aclose()
             if "oxy.models" in sys.modules:  # close kept-alive model connections before the loop ends
-                from oxy.models import aclose_clients
+                from oxy.models import aclose_clients  # lazy: loaded when the command runs, not for --help
 
                 await aclose_clients()
 
@@ -136,7 +137,6 @@ def run(
 
 def _os_user() -> str | None:
     """Who runs the command, for the run's caller (`None` where the OS cannot say)."""
-    import getpass
 
     try:
         return getpass.getuser()

@@ -67,11 +67,14 @@ def serve(
     log_level: str,
 ) -> None:
     """Serve the project's agents and workflows: an HTTP API, OpenAI's chat API and a chat page."""
-    import uvicorn
+    import uvicorn  # lazy: loaded when the command runs, not for --help
 
-    from oxy.config import find_project_root
-    from oxy.serve._settings import SETTINGS_VAR, ServeSettings
-    from oxy.storage import KeyStore
+    from oxy.config import find_project_root  # lazy: loaded when the command runs, not for --help
+    from oxy.serve._settings import (
+        SETTINGS_VAR,
+        ServeSettings,
+    )  # lazy: loaded when the command runs, not for --help
+    from oxy.storage import KeyStore  # lazy: loaded when the command runs, not for --help
 
     root = (project_dir or find_project_root(Path.cwd())).resolve()
     settings = ServeSettings(

@@ -6,6 +6,7 @@ works without installing anything. Every way it can fail is a `ConfigError` that
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from collections.abc import Callable
@@ -45,7 +46,6 @@ def resolve_callable(
     for part in attr_path.split("."):
         if not hasattr(value, part):
             names = sorted(n for n in dir(value) if not n.startswith("_"))
-            import difflib
 
             close = difflib.get_close_matches(part, names, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

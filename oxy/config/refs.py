@@ -26,6 +26,7 @@ from oxy.config._issues import unknown_name
 from oxy.config._kinds import FileKind, classify, walk_project
 from oxy.config._paths import confine, confine_glob
 from oxy.config._yaml import DataPath, YamlDocument
+from oxy.config.walk import walk_tasks
 from oxy.errors import ConfigError
 
 # File models are imported where they are used: loading config.yml to run a `.sql` file builds no agent
@@ -141,7 +142,9 @@ class _Checker:
 
     def python_function(self, spec: str, path: DataPath) -> None:
         """`package.module:callable` imports from the project folder and names a callable."""
-        from oxy.config.python_refs import resolve_callable
+        from oxy.config.python_refs import (
+            resolve_callable,
+        )  # lazy: file models load when a file of their kind is checked
 
         try:
             resolve_callable(spec, root=self.root)
@@ -174,7 +177,7 @@ class _Checker:
                 first[name] = path
 
     def evals(self, tests: Sequence[EvalConfig]) -> None:
-        from oxy.config.evals import CustomEval
+        from oxy.config.evals import CustomEval  # lazy: file models load when a file of their kind is checked
 
         for i, test in enumerate(tests):
             if isinstance(test, CustomEval):
@@ -198,7 +201,9 @@ def check_config_names(doc: YamlDocument) -> Findings:
 
 def _secret_vars(check: _Checker, data: Any, path: DataPath) -> None:
     """Every `*_var` value is an environment variable's name; a pasted secret is reported, never echoed."""
-    from oxy.config.secrets import is_env_var_name
+    from oxy.config.secrets import (
+        is_env_var_name,
+    )  # lazy: file models load when a file of their kind is checked
 
     if isinstance(data, dict):
         for key, value in data.items():
@@ -241,7 +246,10 @@ def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findin
 
 
 def _check_database_paths(check: _Checker, config: ProjectConfig) -> None:
-    from oxy.config.databases import DuckDBDatabase, SQLiteDatabase
+    from oxy.config.databases import (
+        DuckDBDatabase,
+        SQLiteDatabase,
+    )  # lazy: file models load when a file of their kind is checked
 
     for i, database in enumerate(config.databases):
         if isinstance(database, DuckDBDatabase | SQLiteDatabase):
@@ -253,7 +261,10 @@ def _check_database_paths(check: _Checker, config: ProjectConfig) -> None:
 
 def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: KnownNames | None) -> Findings:
     """The model, databases, files and globs an agent names."""
-    from oxy.config.agent import DefaultAgentConfig, FileContext
+    from oxy.config.agent import (
+        DefaultAgentConfig,
+        FileContext,
+    )  # lazy: file models load when a file of their kind is checked
 
     check = _Checker(root, config, doc)
     check.model(agent.model, ("model",))
@@ -279,7 +290,12 @@ def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: Known
 
 
 def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:
-    from oxy.config.tools import ExecuteSqlTool, PythonTool, RetrievalTool, ValidateSqlTool
+    from oxy.config.tools import (
+        ExecuteSqlTool,
+        PythonTool,
+        RetrievalTool,
+        ValidateSqlTool,
+    )  # lazy: file models load when a file of their kind is checked
 
     check.unique("tool", ((t.name, ("tools", i)) for i, t in enumerate(agent.tools)))
     for i, tool in enumerate(agent.tools):
@@ -314,8 +330,9 @@ def check_workflow(
 
 
 def _check_tasks(check: _Checker, tasks: Sequence[TaskConfig], at: DataPath, names: set[str]) -> None:
-    from oxy.config.walk import walk_tasks
-    from oxy.config.workflow import ExecuteSqlTask
+    from oxy.config.workflow import (
+        ExecuteSqlTask,
+    )  # lazy: file models load when a file of their kind is checked
 
     lists: list[tuple[DataPath, Sequence[TaskConfig]]] = [(at, tasks)]
     for task, here in walk_tasks(tasks, at):
@@ -335,7 +352,7 @@ def _check_tasks(check: _Checker, tasks: Sequence[TaskConfig], at: DataPath, nam
 
 def _check_task_paths(check: _Checker, task: TaskConfig, here: DataPath) -> None:
     """A static `cache.path` or `export.path` stays inside the project (a templated one is checked when run)."""
-    from oxy.config.workflow import TaskExport
+    from oxy.config.workflow import TaskExport  # lazy: file models load when a file of their kind is checked
 
     if task.cache is not None:
         check.inside("cache path", task.cache.path, (*here, "cache", "path"))
@@ -348,7 +365,9 @@ def check_agent_test(
     test: AgentTestFile, doc: YamlDocument, root: Path, config: KnownNames | None
 ) -> Findings:
     """The target agent (inferred from the file name when unset) and the judge model."""
-    from oxy.config.agent_test import default_target
+    from oxy.config.agent_test import (
+        default_target,
+    )  # lazy: file models load when a file of their kind is checked
 
     check = _Checker(root, config, doc)
     target = test.target if test.target is not None else default_target(doc.file)

@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
+from oxy.config._paths import confine
 from oxy.config.databases import (
     AirhouseDatabase,
     DatabaseConfig,
@@ -22,6 +23,7 @@ from oxy.config.databases import (
     RedshiftDatabase,
     SQLiteDatabase,
 )
+from oxy.config.loader import CONFIG_FILE
 from oxy.databases._connector import Connector
 from oxy.errors import DatabaseError, NotSupported
 
@@ -83,7 +85,9 @@ def _load_plugins() -> bool:
 
 @connector_type("duckdb")
 def _duckdb(config: DuckDBDatabase, project_root: Path) -> Connector:
-    from oxy.databases._duckdb import DuckDBConnector
+    from oxy.databases._duckdb import (
+        DuckDBConnector,
+    )  # lazy: a driver stack loads when a database of its kind opens
 
     if config.dataset is not None:
         folder = _dataset_folder(project_root, config.dataset, name=config.name)
@@ -106,8 +110,11 @@ def _sqlite(config: SQLiteDatabase, project_root: Path) -> Connector:
 def _server(
     config: PostgresDatabase | RedshiftDatabase | AirhouseDatabase | MySQLDatabase, project_root: Path
 ) -> Connector:
-    from oxy.databases._sqlalchemy import SQLAlchemyConnector, create_read_only_engine
-    from oxy.databases._urls import server_url
+    from oxy.databases._sqlalchemy import (
+        SQLAlchemyConnector,
+        create_read_only_engine,
+    )  # lazy: a driver stack loads when a database of its kind opens
+    from oxy.databases._urls import server_url  # lazy: a driver stack loads when a database of its kind opens
 
     _require_driver(config.name, "mysql" if isinstance(config, MySQLDatabase) else "postgres")
     engine = create_read_only_engine(server_url(config))
@@ -115,8 +122,6 @@ def _server(
 
 
 def _confine(root: Path, ref: str, *, name: str, key: str) -> Path:
-    from oxy.config._paths import confine
-    from oxy.config.loader import CONFIG_FILE
 
     return confine(root, ref, what=f"database {name!r}: {key}", file=CONFIG_FILE)
 
@@ -132,8 +137,11 @@ def _dataset_folder(root: Path, dataset: str, *, name: str) -> Path:
 
 
 def _open_sqlite(name: str, path: Path) -> Connector:
-    from oxy.databases._sqlalchemy import SQLAlchemyConnector, create_read_only_engine
-    from oxy.databases._urls import sqlite_url
+    from oxy.databases._sqlalchemy import (
+        SQLAlchemyConnector,
+        create_read_only_engine,
+    )  # lazy: a driver stack loads when a database of its kind opens
+    from oxy.databases._urls import sqlite_url  # lazy: a driver stack loads when a database of its kind opens
 
     if not path.is_file():
         raise DatabaseError(f"{name} (sqlite): no database file at {str(path)!r}.")

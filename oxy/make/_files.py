@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from oxy.config.schema_export import render_schemas
 from oxy.make._sources import Table
 
 __all__ = [
@@ -52,7 +53,6 @@ _SEMANTIC_SCHEMA: dict[str, Any] = {
 
 def schema_files() -> dict[str, str]:
     """`schemas/<kind>.json`, generated from the models oxy loads the files with (always in sync)."""
-    from oxy.config.schema_export import render_schemas
 
     files = {f"{SCHEMA_DIR}/{name}": text for name, text in render_schemas().items()}
     files[f"{SCHEMA_DIR}/semantic-model.json"] = json.dumps(_SEMANTIC_SCHEMA, indent=2) + "\n"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oxy.databases import Connector
+from oxy.config.databases import DuckDBDatabase
+from oxy.databases import Connector, open_database
 from oxy.errors import ConfigError
 
 __all__ = ["DATA_SUFFIXES", "Column", "Staged", "Table", "stage"]
@@ -56,8 +58,6 @@ class Staged:
 
 def stage(source: Path, *, database: str) -> Staged:
     """Look at `source` (a data file, a folder of them, or a `.duckdb` file) and describe its tables."""
-    from oxy.config.databases import DuckDBDatabase
-    from oxy.databases import open_database
 
     source = source.resolve()
     if not source.exists():
@@ -99,9 +99,8 @@ def _data_files(source: Path) -> list[Path]:
 
 def _describe_files(files: list[Path], *, database: str) -> list[Table]:
     """Load the files as the project's dataset will (one table per file stem) and describe them."""
-    import tempfile
 
-    from oxy.databases._duckdb import DuckDBConnector
+    from oxy.databases._duckdb import DuckDBConnector  # lazy: DuckDB loads only to read a .duckdb source
 
     with tempfile.TemporaryDirectory(prefix="oxy-make-") as folder:
         for file in files:

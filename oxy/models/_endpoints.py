@@ -50,7 +50,7 @@ def current_loop() -> object:
 
 
 def _build(endpoint: Endpoint) -> AsyncOpenAI:
-    import openai
+    import openai  # lazy: the openai SDK loads when a client first connects
 
     headers = dict(endpoint.headers) or None
     if endpoint.azure_api_version is not None:

@@ -29,6 +29,7 @@ from oxy.config.models import (
     OpenAIModelConfig,
     VLLMModelConfig,
 )
+from oxy.errors import NotSupported
 
 from ._endpoints import Endpoint
 from .client import ModelClient
@@ -110,8 +111,6 @@ def _build(cfg: ModelConfig, project_root: Path) -> ModelClient:
         _load_plugins()
         builder = _BUILDERS.get(cfg.vendor)
     if builder is None:
-        from oxy.errors import NotSupported
-
         known = ", ".join(sorted(_BUILDERS))
         raise NotSupported(f"model {cfg.name!r}: no client for vendor {cfg.vendor!r}; vendors: {known}")
     return builder(cfg, project_root)
@@ -127,7 +126,10 @@ def _load_plugins() -> None:
 
 @model_vendor("local")
 def _local(cfg: LocalModelConfig, project_root: Path) -> ModelClient:
-    from .local import LocalLlamaClient, resolve_model_path
+    from .local import (
+        LocalLlamaClient,
+        resolve_model_path,
+    )  # lazy: a client's SDK loads when a model of its vendor is used
 
     return LocalLlamaClient(
         name=cfg.name,
@@ -144,7 +146,9 @@ def _local(cfg: LocalModelConfig, project_root: Path) -> ModelClient:
 def _openai_compatible(
     cfg: OpenAIModelConfig | VLLMModelConfig | OllamaModelConfig, project_root: Path
 ) -> ModelClient:
-    from .openai_compatible import OpenAICompatibleClient
+    from .openai_compatible import (
+        OpenAICompatibleClient,
+    )  # lazy: a client's SDK loads when a model of its vendor is used
 
     missing: list[str] = []
     azure_version = azure_deployment = None
@@ -185,7 +189,7 @@ def _openai_compatible(
 def _litellm(
     cfg: AnthropicModelConfig | GoogleModelConfig | LiteLLMModelConfig, project_root: Path
 ) -> ModelClient:
-    from .litellm_client import LiteLLMClient
+    from .litellm_client import LiteLLMClient  # lazy: a client's SDK loads when a model of its vendor is used
 
     missing: list[str] = []
     model = cfg.model_ref

@@ -208,7 +208,7 @@ class LocalLlamaClient(ModelClient):
         tools: Sequence[ToolDefinition] = (),
         settings: ModelSettings = DEFAULT_SETTINGS,
     ) -> ModelResponse:
-        from openai.types.chat import ChatCompletion
+        from openai.types.chat import ChatCompletion  # lazy: the openai SDK types load only when converting
 
         options = self._options(messages, tools, settings)
         loaded = await self._model()
@@ -226,7 +226,9 @@ class LocalLlamaClient(ModelClient):
         tools: Sequence[ToolDefinition] = (),
         settings: ModelSettings = DEFAULT_SETTINGS,
     ) -> AsyncGenerator[ModelDelta, None]:
-        from openai.types.chat import ChatCompletionChunk
+        from openai.types.chat import (
+            ChatCompletionChunk,
+        )  # lazy: the openai SDK types load only when converting
 
         options = self._options(messages, tools, settings)
         if (

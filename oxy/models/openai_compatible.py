@@ -74,7 +74,7 @@ class OpenAICompatibleClient(RetryingClient):
     # body we already built to the wire format.
 
     async def complete(self, body: dict[str, Any]) -> Any:
-        from openai.types.chat import ChatCompletion
+        from openai.types.chat import ChatCompletion  # lazy: the openai SDK loads when the client is used
 
         payload, options = _split_extra_body(body)
         return await self._openai().post(
@@ -83,8 +83,11 @@ class OpenAICompatibleClient(RetryingClient):
 
     @asynccontextmanager
     async def open_stream(self, body: dict[str, Any]) -> AsyncGenerator[AsyncIterable[Any], None]:
-        from openai import AsyncStream
-        from openai.types.chat import ChatCompletion, ChatCompletionChunk
+        from openai import AsyncStream  # lazy: the openai SDK loads when the client is used
+        from openai.types.chat import (
+            ChatCompletion,
+            ChatCompletionChunk,
+        )  # lazy: the openai SDK loads when the client is used
 
         payload, options = _split_extra_body(body)
         chunks = await self._openai().post(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import JSONResponse, Response
 
+from oxy.events.types import event_to_json
 from oxy.serve._auth import Principal
 from oxy.serve._catalog import Entry
 from oxy.serve._errors import ApiError
@@ -166,7 +167,6 @@ async def run_events(
     if follow:
         return EventStream(stored_messages(store, run_id, tenant=principal.tenant, after=after))
     stored = await store.events(run_id, tenant=principal.tenant, after=after)
-    from oxy.events.types import event_to_json
 
     return Response(
         "[" + ",".join(event_to_json(e.event) for e in stored) + "]", media_type="application/json"

@@ -23,10 +23,12 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
+from oxy.application.runner import run_file
 from oxy.application.runtime import Runtime
 from oxy.errors import OxyError
 from oxy.events.sinks import EventSink
 from oxy.events.types import ErrorEvent, RunFinished, RunStarted
+from oxy.execution.agent_io import AgentRequest
 from oxy.execution.context import Caller
 from oxy.execution.run import new_run_id
 from oxy.models.messages import Message, UserMessage
@@ -34,6 +36,7 @@ from oxy.serve._catalog import Entry
 from oxy.serve._errors import ApiError
 from oxy.serve._handle import HandleSink, RunHandle
 from oxy.serve._settings import ServeSettings
+from oxy.serve._task_outputs import TenantTaskOutputs
 from oxy.storage import AsyncStore, RunWrites, StoreSink, StoreWriter
 
 log = logging.getLogger("oxy.serve")
@@ -191,8 +194,6 @@ class RunManager:
         sink: HandleSink,
         writes: RunWrites,
     ) -> None:
-        from oxy.application.runner import run_file
-        from oxy.serve._task_outputs import TenantTaskOutputs
 
         path = self.runtime.root / handle.target
         caller = Caller(tenant=handle.tenant, user=request.user, thread_id=handle.thread_id)
@@ -232,8 +233,6 @@ class RunManager:
 def _input(request: RunRequest, history: Sequence[Message]) -> Any:
     """The run's input, as the engine's `run_started` would carry it."""
     if request.entry.kind == "agent":
-        from oxy.execution.agent_io import AgentRequest
-
         return AgentRequest(prompt=request.prompt or "", history=tuple(history))
     return dict(request.variables)
 

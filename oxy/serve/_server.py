@@ -7,7 +7,6 @@ One `Runtime` per project per process (config.yml read once), one run store, one
 from __future__ import annotations
 
 import logging
-import sys
 from functools import partial
 from typing import TypeVar
 
@@ -17,7 +16,9 @@ from anyio.abc import TaskGroup
 from fastapi import Request
 
 from oxy.application.runtime import Runtime
+from oxy.config import load_project
 from oxy.errors import OxyError
+from oxy.models import aclose_clients
 from oxy.serve._auth import LOCAL, Authenticator, Principal
 from oxy.serve._catalog import Catalog
 from oxy.serve._errors import ApiError
@@ -31,7 +32,6 @@ T = TypeVar("T")
 
 
 def _load(settings: ServeSettings) -> tuple[Runtime, Catalog]:
-    from oxy.config import load_project
 
     runtime = Runtime.for_project(load_project(settings.project), store_url=settings.database_url)
     return runtime, Catalog.scan(runtime.project)
@@ -77,10 +77,7 @@ class Server:
         if self._writer is not None:
             with anyio.CancelScope(shield=True):
                 await self._writer.aclose()
-        if "oxy.models" in sys.modules:
-            from oxy.models import aclose_clients
-
-            await aclose_clients()
+        await aclose_clients()
         if self._store is not None:
             await self._store.close()
         if self._keys is not None:

@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 
 import anyio
 
+from oxy.events.types import event_to_json
 from oxy.serve._handle import RunHandle
 from oxy.serve._sse import PING, EventStream, sse_message
 from oxy.storage import AsyncStore
@@ -46,7 +47,6 @@ async def stored_messages(
     store: AsyncStore, run_id: str, *, tenant: str, after: int = 0
 ) -> AsyncGenerator[bytes]:
     """Events from the store, polling until the run is no longer `running` (a run of another process)."""
-    from oxy.events.types import event_to_json
 
     last = after
     quiet = 0.0

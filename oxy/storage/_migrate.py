@@ -25,8 +25,8 @@ def upgrade(connection: sa.Connection) -> None:
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     if current_revision(connection) == HEAD:
         return
-    from alembic import command
-    from alembic.config import Config
+    from alembic import command  # lazy: alembic loads only when the schema is checked
+    from alembic.config import Config  # lazy: alembic loads only when the schema is checked
 
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from oxy.config.sql_file import SqlFile
 from oxy.execution.context import ExecutionContext
+from oxy.execution.sql import ExecuteSql, SqlRequest
 from oxy.execution.templates import TemplateOrigin
 from oxy.tools.base import FunctionTool, Tool
 from oxy.tools.sql import table_for_model
@@ -15,7 +16,6 @@ __all__ = ["sql_file_description", "sql_file_tool"]
 
 def sql_file_tool(sql_file: SqlFile, *, name: str, file: str, database: str, description: str) -> Tool:
     """Run the query in `sql_file` (rendered against the run's variables) on `database`."""
-    from oxy.execution.sql import ExecuteSql, SqlRequest
 
     text = sql_file.path.read_text(encoding="utf-8")
     origin = TemplateOrigin(file=file, line=text[: len(text) - len(sql_file.sql)].count("\n") + 1)

@@ -16,6 +16,7 @@ from oxy.errors import ToolError
 from oxy.execution.context import ExecutionContext
 from oxy.tools.base import Tool
 from oxy.tools.registry import RunWorkflow, ToolBuild, tool_type
+from oxy.tools.sql import table_for_model
 
 if TYPE_CHECKING:
     from oxy.config.tools import WorkflowTool
@@ -66,7 +67,6 @@ class WorkflowAsTool(Tool):
 
 def output_text(value: Any, *, max_rows: int) -> str:
     """A task's output as the model reads it: a table as markdown, text as is, the rest as JSON."""
-    from oxy.tools.sql import table_for_model
 
     if isinstance(value, TableOutput):
         return table_for_model(value, max_rows=max_rows)

@@ -88,7 +88,7 @@ def _cell(value: Any) -> Any:
 
 def _docx(text: str, out: IO[bytes]) -> None:
     try:
-        import docx
+        import docx  # lazy: python-docx loads only for a docx export
     except ImportError:  # pragma: no cover - python-docx is a dependency
         raise NotSupported("docx export needs python-docx: pip install python-docx") from None
     document = docx.Document()

@@ -60,7 +60,7 @@ class StoreTaskOutputs:
     finished; a run whose process died is marked `interrupted` the next time the store opens."""
 
     def __init__(self, store: Store, *, tenant: str | None = None) -> None:
-        from oxy.storage import LOCAL_TENANT
+        from oxy.storage import LOCAL_TENANT  # lazy: SQLAlchemy loads only for runs that record
 
         self.store = store
         self.tenant = tenant or LOCAL_TENANT

@@ -43,7 +43,7 @@ async def run_workflow_file(
 ) -> RunResult[dict[str, Any]]:
     """Run the workflow at `path` (absolute, or relative to the project root); see the module doc."""
     if store is None:
-        from oxy.storage import Store
+        from oxy.storage import Store  # lazy: SQLAlchemy loads only for runs that record
 
         # Opening the store may migrate it, and every store call below commits: all in worker threads.
         opened = await anyio.to_thread.run_sync(functools.partial(Store.open, project_root=runtime.root))

@@ -15,6 +15,7 @@ from oxy.execution.executable import Executable, fn, retry, step
 from oxy.workflows._registry import TaskBuilder, WorkflowAgent, task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
 from oxy.workflows._templating import Origins, render_value
+from oxy.workflows.tasks._consistency import most_consistent
 
 if TYPE_CHECKING:
     from oxy.config._yaml import DataPath
@@ -64,7 +65,6 @@ class AgentTaskRunner(Task):
         ask = self._asker()
         if config.consistency_run <= 1:
             return TaskOutcome(output=await ask.execute(ctx, prompt))
-        from oxy.workflows.tasks._consistency import most_consistent
 
         agent = self.agent()
         judge_prompt = config.consistency_prompt or ctx.runtime.project.workflow(self.file).consistency_prompt

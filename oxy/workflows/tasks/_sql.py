@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from oxy.config import parse_sql_file
 from oxy.config.workflow import ExecuteSqlTask
 from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
@@ -49,7 +50,6 @@ class SqlTask(Task):
         if config.sql_query is not None:
             return config.sql_query, self.origins.of((*self.at, "sql_query"))
         assert config.sql_file is not None  # the config model requires one of the two
-        from oxy.config import parse_sql_file
 
         ref_origin = self.origins.of((*self.at, "sql_file"))
         ref = runtime.renderer.render(config.sql_file, ctx.variables, origin=ref_origin)
