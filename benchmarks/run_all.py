@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["cold_start", "engine_overhead", "serve_load"]
+BENCHMARKS = ["cold_start", "engine_overhead", "serve_load", "stop_times"]
 
 
 def main() -> int:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 import anyio.to_thread
 
+from oxy.databases._interrupt import Statement, Statements
 from oxy.databases._readonly import ensure_read_only
 from oxy.databases._types import QueryResult, TableInfo, to_json_value
 
 __all__ = ["Connector"]
+
+T = TypeVar("T")
 
 
 class Connector(ABC):
@@ -28,6 +31,7 @@ class Connector(ABC):
         self.name = name
         self.dialect = dialect
         """The sqlglot dialect name, e.g. `duckdb`, `postgres`, `sqlite`, `mysql`."""
+        self._statements = Statements()
 
     @property
     def label(self) -> str:
@@ -38,24 +42,32 @@ class Connector(ABC):
     def tables(self) -> list[TableInfo]:
         """Every user table and view, each with a `CREATE TABLE` DDL line for prompts."""
 
-    def query(self, sql: str, *, limit: int | None = None) -> QueryResult:
-        """Run one read-only statement; fetch at most `limit` rows (`truncated` says if there were more)."""
+    def query(self, sql: str, *, limit: int | None = None, statement: Statement | None = None) -> QueryResult:
+        """Run one read-only statement; fetch at most `limit` rows (`truncated` says if there were more).
+
+        `statement.cancel()`, from another thread, interrupts it in the database."""
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be 0 or more, not {limit!r}")
         ensure_read_only(sql, dialect=self.dialect)
-        return self._fetch(sql, limit=limit)
+        with self._statements.running(statement) as running:
+            return self._fetch(sql, limit=limit, statement=running)
 
-    def explain(self, sql: str) -> str:
+    def explain(self, sql: str, *, statement: Statement | None = None) -> str:
         """The database's plan for `sql`, without running it: a cheap check that the query is valid."""
         ensure_read_only(sql, dialect=self.dialect)
-        return self._explain(sql)
+        with self._statements.running(statement) as running:
+            return self._explain(sql, statement=running)
+
+    def interrupt_all(self, *, wait_s: float = 5.0) -> bool:
+        """Interrupt every statement running on this connector and wait for their threads (closing does)."""
+        return self._statements.cancel_all(wait_s=wait_s)
 
     @abstractmethod
     def close(self) -> None:
         """Release connections and files; the connector is not used afterwards."""
 
-    def _fetch(self, sql: str, *, limit: int | None) -> QueryResult:
-        columns, rows, truncated = self._run(sql, limit=limit)
+    def _fetch(self, sql: str, *, limit: int | None, statement: Statement | None = None) -> QueryResult:
+        columns, rows, truncated = self._run(sql, limit=limit, statement=statement or Statement())
         return QueryResult(
             columns=columns,
             rows=tuple(tuple(to_json_value(value) for value in row) for row in rows),
@@ -64,23 +76,30 @@ class Connector(ABC):
 
     @abstractmethod
     def _run(
-        self, sql: str, *, limit: int | None
+        self, sql: str, *, limit: int | None, statement: Statement
     ) -> tuple[tuple[str, ...], Sequence[Sequence[object]], bool]:
         """Run `sql` (already checked to be one read): its column names, at most `limit` rows as the
-        driver returns them (fetch `limit + 1` to see truncation), and whether rows were cut."""
+        driver returns them (fetch `limit + 1` to see truncation), and whether rows were cut.
+        `statement.attach(...)` how to interrupt it once the driver runs it."""
 
     @abstractmethod
-    def _explain(self, sql: str) -> str:
+    def _explain(self, sql: str, *, statement: Statement) -> str:
         """Run the dialect's EXPLAIN (never EXPLAIN ANALYZE) of `sql` and return the plan as text."""
 
     async def atables(self) -> list[TableInfo]:
         return await anyio.to_thread.run_sync(self.tables)
 
     async def aquery(self, sql: str, *, limit: int | None = None) -> QueryResult:
-        return await anyio.to_thread.run_sync(functools.partial(self.query, sql, limit=limit))
+        """`query` in a worker thread. Cancelled, it returns at once and interrupts the statement in the
+        database (the thread ends as soon as the driver gives up); the caller sees the cancellation."""
+        statement = Statement()
+        return await _interruptible(
+            functools.partial(self.query, sql, limit=limit, statement=statement), statement
+        )
 
     async def aexplain(self, sql: str) -> str:
-        return await anyio.to_thread.run_sync(self.explain, sql)
+        statement = Statement()
+        return await _interruptible(functools.partial(self.explain, sql, statement=statement), statement)
 
     async def aclose(self) -> None:
         await anyio.to_thread.run_sync(self.close)
@@ -95,3 +114,12 @@ class Connector(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"
+
+
+async def _interruptible(call: Callable[[], T], statement: Statement) -> T:
+    try:
+        return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        with anyio.CancelScope(shield=True):  # a cancel request may open a connection: not on the loop
+            await anyio.to_thread.run_sync(statement.cancel)
+        raise

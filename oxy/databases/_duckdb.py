@@ -16,8 +16,9 @@ from pathlib import Path
 import duckdb
 
 from oxy.databases._connector import Connector
+from oxy.databases._interrupt import Statement
 from oxy.databases._types import Column, TableInfo, create_table_ddl
-from oxy.errors import DatabaseError
+from oxy.errors import DatabaseError, RunCancelled
 
 __all__ = ["DuckDBConnector"]
 
@@ -111,19 +112,25 @@ class DuckDBConnector(Connector):
             for (schema, table), columns in grouped.items()
         ]
 
-    def _explain(self, sql: str) -> str:
-        _, rows, _ = self._run(f"EXPLAIN {sql}", limit=None)
+    def _explain(self, sql: str, *, statement: Statement) -> str:
+        _, rows, _ = self._run(f"EXPLAIN {sql}", limit=None, statement=statement)
         return "\n".join(str(row[-1]) for row in rows)
 
-    def _run(self, sql: str, *, limit: int | None) -> tuple[tuple[str, ...], list[tuple[object, ...]], bool]:
+    def _run(
+        self, sql: str, *, limit: int | None, statement: Statement | None = None
+    ) -> tuple[tuple[str, ...], list[tuple[object, ...]], bool]:
         with self._lock:
             if self._connection is None:
                 raise DatabaseError(f"{self.label}: the connection is closed.")
             cursor = self._connection.cursor()
         try:
+            if statement is not None:
+                statement.attach(cursor.interrupt)
             cursor.execute(sql)
             columns = tuple(str(item[0]) for item in cursor.description or ())
             rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit + 1)
+        except duckdb.InterruptException:
+            raise RunCancelled(f"{self.label}: the query was interrupted.") from None
         except duckdb.Error as error:
             raise DatabaseError(f"{self.label}: {error}") from error
         finally:
@@ -132,6 +139,9 @@ class DuckDBConnector(Connector):
         return columns, rows[:limit] if truncated else rows, truncated
 
     def close(self) -> None:
+        # A query still running (its run was cancelled) is interrupted first: closing a busy
+        # connection fails, and would leave the dataset's temporary folder behind.
+        self.interrupt_all()
         with self._lock:
             connection, self._connection = self._connection, None
         if connection is not None:

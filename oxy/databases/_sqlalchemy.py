@@ -7,6 +7,7 @@ sessions default to read-only transactions and each transaction is started `READ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy
@@ -15,9 +16,10 @@ from sqlalchemy.engine.reflection import Inspector, ObjectKind
 from sqlalchemy.exc import CompileError, DBAPIError, SQLAlchemyError
 
 from oxy.databases._connector import Connector
+from oxy.databases._interrupt import Statement
 from oxy.databases._readonly import is_plain_query
 from oxy.databases._types import Column, TableInfo, create_table_ddl
-from oxy.errors import DatabaseError
+from oxy.errors import DatabaseError, RunCancelled
 
 __all__ = ["SQLAlchemyConnector", "create_read_only_engine"]
 
@@ -92,17 +94,20 @@ class SQLAlchemyConnector(Connector):
         except CompileError:  # SQLite columns declared without a type
             return ""
 
-    def _explain(self, sql: str) -> str:
-        columns, rows, _ = self._run(f"{self._explain_prefix} {sql}", limit=None)
+    def _explain(self, sql: str, *, statement: Statement) -> str:
+        columns, rows, _ = self._run(f"{self._explain_prefix} {sql}", limit=None, statement=statement)
         if len(columns) == 1 or self._backend == "sqlite":
             return "\n".join(str(row[-1]) for row in rows)
         return "\n".join(
             "  ".join(f"{name}={value}" for name, value in zip(columns, row, strict=True)) for row in rows
         )
 
-    def _run(self, sql: str, *, limit: int | None) -> tuple[tuple[str, ...], list[tuple[Any, ...]], bool]:
+    def _run(
+        self, sql: str, *, limit: int | None, statement: Statement
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]], bool]:
         try:
             with self._engine.connect() as connection:
+                statement.attach(self._interrupter(connection))
                 # `no_parameters`: hand the SQL to the driver untouched (`%` and `:name` are not placeholders).
                 connection = connection.execution_options(
                     no_parameters=True, stream_results=self._streams(sql, limit=limit)
@@ -114,10 +119,29 @@ class SQLAlchemyConnector(Connector):
                 fetched = result.fetchall() if limit is None else result.fetchmany(limit + 1)
                 result.close()
         except SQLAlchemyError as error:
+            if statement.cancelled:
+                raise RunCancelled(f"{self.label}: the query was interrupted.") from None
             raise self._error(error) from error
         rows = [tuple(row) for row in fetched]
         truncated = limit is not None and len(rows) > limit
         return columns, rows[:limit] if truncated else rows, truncated
+
+    def _interrupter(self, connection: sqlalchemy.Connection) -> Callable[[], None]:
+        """How to stop the statement this connection runs, from another thread: SQLite's
+        `interrupt()`, PostgreSQL's cancel request, MySQL's `KILL QUERY` from a second connection."""
+        raw: Any = connection.connection.driver_connection
+        if self._backend == "mysql":
+            thread_id = int(raw.thread_id())
+            engine = self._engine
+
+            def kill() -> None:
+                with engine.connect() as other:
+                    other.exec_driver_sql(f"KILL QUERY {thread_id}")
+
+            return kill
+        if self._backend == "postgresql":
+            return raw.cancel
+        return raw.interrupt
 
     def _streams(self, sql: str, *, limit: int | None) -> bool:
         """Stream from the server when only the first rows are wanted, so the rest are never sent.
@@ -134,4 +158,5 @@ class SQLAlchemyConnector(Connector):
         return DatabaseError(f"{self.label}: {message.strip()}")
 
     def close(self) -> None:
+        self.interrupt_all()
         self._engine.dispose()

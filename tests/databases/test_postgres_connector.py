@@ -172,3 +172,13 @@ def test_wrong_password_is_reported_without_the_password(
         pg.query("SELECT 1")
     assert "password authentication failed" in str(error.value)
     assert "not-the-password" not in str(error.value)
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_query_is_cancelled_on_the_server(pg: Connector) -> None:
+    started = anyio.current_time()
+    with anyio.move_on_after(0.5):
+        await pg.aquery("select count(*) from generate_series(1, 2000000000) a")
+    assert pg.interrupt_all(wait_s=10)  # the server cancelled it: the worker thread ended
+    assert anyio.current_time() - started < 10
+    assert pg.query("select 1 as one").rows == ((1,),)  # the pooled connection still works
