@@ -65,8 +65,8 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
 
     async def open(self, ctx: ExecutionContext, stack: AsyncExitStack) -> RunTools:
         """Enter the toolsets for this run (left when `stack` closes) and resolve their tools."""
-        await open_toolsets(ctx, self.toolsets, stack)
-        return await RunTools.resolve(ctx, self.toolsets, file=self._file)
+        toolsets = await open_toolsets(ctx, self.toolsets, stack)
+        return await RunTools.resolve(ctx, toolsets, file=self._file)
 
     async def run(self, ctx: ExecutionContext, input: Sequence[m.Message], *, tools: RunTools) -> AgentAnswer:
         messages = list(input)

@@ -95,9 +95,8 @@ async def run_file(
             caller=caller,
         )
     if name.endswith(WORKFLOW_SUFFIXES):
-        from oxy.workflows.run import (
-            run_workflow_file,
-        )  # lazy: workflow machinery loads for workflow runs only
+        # lazy: workflow machinery loads for workflow runs only
+        from oxy.workflows.run import run_workflow_file
 
         def agents(ref: str, *, file: str) -> DefaultAgent:
             return workflow_task_agent(runtime, ref, file=file)

@@ -198,12 +198,13 @@ class _WorkflowFallback(Executable[AgentRequest, AgentAnswer]):
     """The workflow gets the question in its `prompt`/`question`/`query`/`input` variable, or its only one."""
 
     def __init__(self, ref: str, *, runtime: Runtime) -> None:
-        delegates = ProjectDelegates(runtime)
-        self._declared = delegates.workflow_variables(ref)
-        self._run = delegates.run_workflow(ref)
+        self._ref = ref
+        self._delegates = ProjectDelegates(runtime)
+        self._run = self._delegates.run_workflow(ref)  # loads the workflow on its first call
 
     async def execute(self, ctx: ExecutionContext, input: AgentRequest) -> AgentAnswer:
-        output = await self._run(ctx, _question_variables(self._declared, input.prompt))
+        declared = self._delegates.workflow_variables(self._ref)
+        output = await self._run(ctx, _question_variables(declared, input.prompt))
         text = output_text(output, max_rows=ctx.limits.model_rows)
         return AgentAnswer(text=text, messages=(), tool_calls=0)
 

@@ -35,9 +35,8 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
-        from oxy.cli._errors import (
-            as_click_error,
-        )  # lazy: loaded when a command runs: `oxy --version` stays cheap
+        # lazy: loaded when a command runs: `oxy --version` stays cheap
+        from oxy.cli._errors import as_click_error
         from oxy.errors import OxyError  # lazy: loaded when a command runs: `oxy --version` stays cheap
 
         try:

@@ -23,9 +23,8 @@ class ChartFileSink(EventSink):
 
     async def emit(self, event: Event) -> None:
         if isinstance(event, ChartEvent):
-            from oxy.workflows.charts import (
-                save_chart,
-            )  # lazy: chart rendering loads only when a chart is written
+            # lazy: chart rendering loads only when a chart is written
+            from oxy.workflows.charts import save_chart
 
             path = self._folder / f"{self._name(event)}.{self._suffix}"
             save_chart(event.spec, path)

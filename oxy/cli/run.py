@@ -107,24 +107,25 @@ def run(
 
     async def main() -> Any:
         try:
-            return await run_file(
-                file,
-                runtime=runtime,
-                prompt=prompt,
-                variables=variables,
-                database=database,
-                model=model,
-                sink=sink,
-                retry=retry,
-                retry_from=retry_from,
-                caller=Caller(user=_os_user()),
-            )
+            async with runtime:  # closes what the run kept open, the databases and the store
+                return await run_file(
+                    file,
+                    runtime=runtime,
+                    prompt=prompt,
+                    variables=variables,
+                    database=database,
+                    model=model,
+                    sink=sink,
+                    retry=retry,
+                    retry_from=retry_from,
+                    caller=Caller(user=_os_user()),
+                )
         finally:
-            await runtime.aclose()
             if "oxy.models" in sys.modules:  # close kept-alive model connections before the loop ends
                 from oxy.models import aclose_clients  # lazy: loaded when the command runs, not for --help
 
-                await aclose_clients()
+                with anyio.CancelScope(shield=True):
+                    await aclose_clients()
 
     try:
         result = anyio.run(main)

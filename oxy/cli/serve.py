@@ -70,10 +70,9 @@ def serve(
     import uvicorn  # lazy: loaded when the command runs, not for --help
 
     from oxy.config import find_project_root  # lazy: loaded when the command runs, not for --help
-    from oxy.serve._settings import (
-        SETTINGS_VAR,
-        ServeSettings,
-    )  # lazy: loaded when the command runs, not for --help
+
+    # lazy: loaded when the command runs, not for --help
+    from oxy.serve._settings import SETTINGS_VAR, ServeSettings
     from oxy.storage import KeyStore  # lazy: loaded when the command runs, not for --help
 
     root = (project_dir or find_project_root(Path.cwd())).resolve()

@@ -55,7 +55,7 @@ def resolve_callable(
         value = getattr(value, part)
     if not callable(value):
         raise ConfigError(
-            f"function {spec!r} names a {type(value).__name__} value, not a function; name a callable",
+            f"function {spec!r} names a value of type {type(value).__name__}, not a function; name a callable",
             file=file,
             line=line,
         )

@@ -26,6 +26,8 @@ from oxy.config._issues import unknown_name
 from oxy.config._kinds import FileKind, classify, walk_project
 from oxy.config._paths import confine, confine_glob
 from oxy.config._yaml import DataPath, YamlDocument
+from oxy.config.python_refs import resolve_callable
+from oxy.config.secrets import is_env_var_name
 from oxy.config.walk import walk_tasks
 from oxy.errors import ConfigError
 
@@ -142,10 +144,6 @@ class _Checker:
 
     def python_function(self, spec: str, path: DataPath) -> None:
         """`package.module:callable` imports from the project folder and names a callable."""
-        from oxy.config.python_refs import (
-            resolve_callable,
-        )  # lazy: file models load when a file of their kind is checked
-
         try:
             resolve_callable(spec, root=self.root)
         except ConfigError as exc:
@@ -201,10 +199,6 @@ def check_config_names(doc: YamlDocument) -> Findings:
 
 def _secret_vars(check: _Checker, data: Any, path: DataPath) -> None:
     """Every `*_var` value is an environment variable's name; a pasted secret is reported, never echoed."""
-    from oxy.config.secrets import (
-        is_env_var_name,
-    )  # lazy: file models load when a file of their kind is checked
-
     if isinstance(data, dict):
         for key, value in data.items():
             if (
@@ -246,10 +240,8 @@ def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findin
 
 
 def _check_database_paths(check: _Checker, config: ProjectConfig) -> None:
-    from oxy.config.databases import (
-        DuckDBDatabase,
-        SQLiteDatabase,
-    )  # lazy: file models load when a file of their kind is checked
+    # lazy: file models load when a file of their kind is checked
+    from oxy.config.databases import DuckDBDatabase, SQLiteDatabase
 
     for i, database in enumerate(config.databases):
         if isinstance(database, DuckDBDatabase | SQLiteDatabase):
@@ -261,10 +253,8 @@ def _check_database_paths(check: _Checker, config: ProjectConfig) -> None:
 
 def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: KnownNames | None) -> Findings:
     """The model, databases, files and globs an agent names."""
-    from oxy.config.agent import (
-        DefaultAgentConfig,
-        FileContext,
-    )  # lazy: file models load when a file of their kind is checked
+    # lazy: file models load when a file of their kind is checked
+    from oxy.config.agent import DefaultAgentConfig, FileContext
 
     check = _Checker(root, config, doc)
     check.model(agent.model, ("model",))
@@ -290,12 +280,8 @@ def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: Known
 
 
 def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:
-    from oxy.config.tools import (
-        ExecuteSqlTool,
-        PythonTool,
-        RetrievalTool,
-        ValidateSqlTool,
-    )  # lazy: file models load when a file of their kind is checked
+    # lazy: file models load when a file of their kind is checked
+    from oxy.config.tools import ExecuteSqlTool, PythonTool, RetrievalTool, ValidateSqlTool
 
     check.unique("tool", ((t.name, ("tools", i)) for i, t in enumerate(agent.tools)))
     for i, tool in enumerate(agent.tools):
@@ -330,9 +316,8 @@ def check_workflow(
 
 
 def _check_tasks(check: _Checker, tasks: Sequence[TaskConfig], at: DataPath, names: set[str]) -> None:
-    from oxy.config.workflow import (
-        ExecuteSqlTask,
-    )  # lazy: file models load when a file of their kind is checked
+    # lazy: file models load when a file of their kind is checked
+    from oxy.config.workflow import ExecuteSqlTask
 
     lists: list[tuple[DataPath, Sequence[TaskConfig]]] = [(at, tasks)]
     for task, here in walk_tasks(tasks, at):
@@ -365,9 +350,8 @@ def check_agent_test(
     test: AgentTestFile, doc: YamlDocument, root: Path, config: KnownNames | None
 ) -> Findings:
     """The target agent (inferred from the file name when unset) and the judge model."""
-    from oxy.config.agent_test import (
-        default_target,
-    )  # lazy: file models load when a file of their kind is checked
+    # lazy: file models load when a file of their kind is checked
+    from oxy.config.agent_test import default_target
 
     check = _Checker(root, config, doc)
     target = test.target if test.target is not None else default_target(doc.file)

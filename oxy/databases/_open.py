@@ -85,9 +85,8 @@ def _load_plugins() -> bool:
 
 @connector_type("duckdb")
 def _duckdb(config: DuckDBDatabase, project_root: Path) -> Connector:
-    from oxy.databases._duckdb import (
-        DuckDBConnector,
-    )  # lazy: a driver stack loads when a database of its kind opens
+    # lazy: a driver stack loads when a database of its kind opens
+    from oxy.databases._duckdb import DuckDBConnector
 
     if config.dataset is not None:
         folder = _dataset_folder(project_root, config.dataset, name=config.name)
@@ -110,10 +109,8 @@ def _sqlite(config: SQLiteDatabase, project_root: Path) -> Connector:
 def _server(
     config: PostgresDatabase | RedshiftDatabase | AirhouseDatabase | MySQLDatabase, project_root: Path
 ) -> Connector:
-    from oxy.databases._sqlalchemy import (
-        SQLAlchemyConnector,
-        create_read_only_engine,
-    )  # lazy: a driver stack loads when a database of its kind opens
+    # lazy: a driver stack loads when a database of its kind opens
+    from oxy.databases._sqlalchemy import SQLAlchemyConnector, create_read_only_engine
     from oxy.databases._urls import server_url  # lazy: a driver stack loads when a database of its kind opens
 
     _require_driver(config.name, "mysql" if isinstance(config, MySQLDatabase) else "postgres")
@@ -137,10 +134,8 @@ def _dataset_folder(root: Path, dataset: str, *, name: str) -> Path:
 
 
 def _open_sqlite(name: str, path: Path) -> Connector:
-    from oxy.databases._sqlalchemy import (
-        SQLAlchemyConnector,
-        create_read_only_engine,
-    )  # lazy: a driver stack loads when a database of its kind opens
+    # lazy: a driver stack loads when a database of its kind opens
+    from oxy.databases._sqlalchemy import SQLAlchemyConnector, create_read_only_engine
     from oxy.databases._urls import sqlite_url  # lazy: a driver stack loads when a database of its kind opens
 
     if not path.is_file():

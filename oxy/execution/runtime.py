@@ -9,13 +9,15 @@ it through `ctx.runtime`, typed, without importing anything above the execution 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from collections.abc import Hashable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import anyio
+import anyio.abc
 
 from oxy.errors import ConfigError
 from oxy.execution.templates import Renderer
@@ -45,10 +47,10 @@ class RuntimeHandle:
     store_url: str | None = None
     """The run store's URL; `None` means `$OXY_DATABASE_URL`, then `<root>/.oxy/oxy.db`."""
     _store: Store | None = field(default=None, repr=False)
+    _owns_store: bool = field(default=True, repr=False)
     _store_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _kept: dict[int, Any] = field(default_factory=dict[int, Any], repr=False)
-    _kept_stack: AsyncExitStack = field(default_factory=AsyncExitStack, repr=False)
-    _kept_lock: anyio.Lock = field(default_factory=anyio.Lock, repr=False)
+    _kept: dict[Hashable, Any] = field(default_factory=dict[Hashable, Any], repr=False)
+    _holder: _Holder | None = field(default=None, repr=False)
 
     @property
     def root(self) -> Path:
@@ -105,28 +107,88 @@ class RuntimeHandle:
                 self._store = Store.open(self.store_url, project_root=self.root)
             return self._store
 
-    async def keep_open(self, resource: AbstractAsyncContextManager[T]) -> T:
-        """Enter `resource` once for the life of this runtime (later calls return the same value);
-        `aclose()` leaves it. For connections too costly to open per run: MCP servers, language servers."""
-        key = id(resource)
-        async with self._kept_lock:
+    @property
+    def is_open(self) -> bool:
+        """Whether the runtime was entered (`async with runtime:`), so it can hold resources for the process."""
+        return self._holder is not None
+
+    async def __aenter__(self) -> Self:
+        """Start the task that holds process-lifetime resources until `aclose()`."""
+        if self._holder is None:
+            self._holder = _Holder()
+            await self._holder.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def keep_open(self, resource: AbstractAsyncContextManager[T], *, key: Hashable | None = None) -> T:
+        """Enter `resource` once for the life of this runtime and return what it gave (a later call with
+        the same `key`, default the object itself, returns that too); `aclose()` leaves it. For
+        connections too costly to open per run: MCP servers, language servers.
+
+        The resource is entered and left in the runtime's own task, never in a run's: one that holds a
+        task group outlives the run that first asked for it. The runtime must be open (`async with`)."""
+        holder = self._holder
+        if holder is None:
+            raise RuntimeError("keep_open needs an open runtime: `async with runtime:` around its runs")
+        key = id(resource) if key is None else key
+        async with holder.lock:
             if key not in self._kept:
-                self._kept[key] = await self._kept_stack.enter_async_context(resource)
+                self._kept[key] = await holder.hold(resource)
             return self._kept[key]
 
     async def aclose(self) -> None:
-        """Close what `keep_open` opened (last opened, first closed), then the databases and the store."""
+        """Leave what `keep_open` entered, then close the databases and the store. Call it from the task
+        that entered the runtime."""
+        holder, self._holder = self._holder, None
         try:
-            async with self._kept_lock:
+            if holder is not None:
                 self._kept.clear()
-                await self._kept_stack.aclose()
+                await holder.stop()  # its task group exits here, in the task that entered the runtime
         finally:
-            await anyio.to_thread.run_sync(self.close)
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self.close)
+
+    def use_store(self, store: Store) -> None:
+        """Share a store the caller opened (and will close), rather than opening one."""
+        with self._store_lock:
+            self._store, self._owns_store = store, False
 
     def close(self) -> None:
         """Close the databases and the run store (blocking)."""
         self.databases.close_all()
         with self._store_lock:
             store, self._store = self._store, None
-        if store is not None:
+            owned, self._owns_store = self._owns_store, True
+        if store is not None and owned:
             store.close()
+
+
+class _Holder:
+    """A task group of its own that enters resources and keeps them entered until `stop()`."""
+
+    def __init__(self) -> None:
+        self.lock = anyio.Lock()
+        self._closing = anyio.Event()
+        self._group = anyio.create_task_group()
+
+    async def start(self) -> None:
+        await self._group.__aenter__()
+
+    async def hold(self, resource: AbstractAsyncContextManager[T]) -> T:
+        closing = self._closing
+
+        async def keep(*, task_status: anyio.abc.TaskStatus[T]) -> None:
+            async with resource as value:
+                task_status.started(value)
+                await closing.wait()
+
+        value: T = await self._group.start(keep)
+        return value
+
+    async def stop(self) -> None:
+        self._closing.set()
+        await self._group.__aexit__(None, None, None)

@@ -85,6 +85,20 @@ class Renderer:
             )
         return self.render(source, variables, origin=origin)
 
+    async def aeval(
+        self,
+        expression: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        origin: TemplateOrigin | None = None,
+    ) -> Any:
+        """`eval`, in a worker thread when the expression may block (see `arender`)."""
+        if _may_block(expression):
+            return await anyio.to_thread.run_sync(
+                functools.partial(self.eval, expression, variables, origin=origin)
+            )
+        return self.eval(expression, variables, origin=origin)
+
     def eval(
         self,
         expression: str,
@@ -98,6 +112,22 @@ class Renderer:
             return self._env.eval_expr(expression, **context)
         except minijinja.TemplateError as exc:
             raise _config_error(exc, origin, known=context) from None
+
+
+def _may_block(template: str) -> bool:
+    """Whether rendering may wait on I/O: `databases.*` connects and reads schemas, `context.*` reads files."""
+    return "databases" in template or "context" in template
+
+
+def may_block(value: Any) -> bool:
+    """`_may_block` over every string in a value (lists and dicts too)."""
+    if isinstance(value, str):
+        return _may_block(value)
+    if isinstance(value, list | tuple):
+        return any(may_block(v) for v in value)  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, dict):
+        return any(may_block(v) for v in value.values())  # pyright: ignore[reportUnknownVariableType]
+    return False
 
 
 def _suggestion(path: str, known: Mapping[str, Any]) -> str:

@@ -126,10 +126,8 @@ def _load_plugins() -> None:
 
 @model_vendor("local")
 def _local(cfg: LocalModelConfig, project_root: Path) -> ModelClient:
-    from .local import (
-        LocalLlamaClient,
-        resolve_model_path,
-    )  # lazy: a client's SDK loads when a model of its vendor is used
+    # lazy: a client's SDK loads when a model of its vendor is used
+    from .local import LocalLlamaClient, resolve_model_path
 
     return LocalLlamaClient(
         name=cfg.name,
@@ -146,9 +144,8 @@ def _local(cfg: LocalModelConfig, project_root: Path) -> ModelClient:
 def _openai_compatible(
     cfg: OpenAIModelConfig | VLLMModelConfig | OllamaModelConfig, project_root: Path
 ) -> ModelClient:
-    from .openai_compatible import (
-        OpenAICompatibleClient,
-    )  # lazy: a client's SDK loads when a model of its vendor is used
+    # lazy: a client's SDK loads when a model of its vendor is used
+    from .openai_compatible import OpenAICompatibleClient
 
     missing: list[str] = []
     azure_version = azure_deployment = None

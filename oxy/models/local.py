@@ -226,9 +226,8 @@ class LocalLlamaClient(ModelClient):
         tools: Sequence[ToolDefinition] = (),
         settings: ModelSettings = DEFAULT_SETTINGS,
     ) -> AsyncGenerator[ModelDelta, None]:
-        from openai.types.chat import (
-            ChatCompletionChunk,
-        )  # lazy: the openai SDK types load only when converting
+        # lazy: the openai SDK types load only when converting
+        from openai.types.chat import ChatCompletionChunk
 
         options = self._options(messages, tools, settings)
         if (

@@ -84,10 +84,9 @@ class OpenAICompatibleClient(RetryingClient):
     @asynccontextmanager
     async def open_stream(self, body: dict[str, Any]) -> AsyncGenerator[AsyncIterable[Any], None]:
         from openai import AsyncStream  # lazy: the openai SDK loads when the client is used
-        from openai.types.chat import (
-            ChatCompletion,
-            ChatCompletionChunk,
-        )  # lazy: the openai SDK loads when the client is used
+
+        # lazy: the openai SDK loads when the client is used
+        from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
         payload, options = _split_extra_body(body)
         chunks = await self._openai().post(

@@ -86,6 +86,7 @@ async def run_agent(name: str, body: AgentRunBody, server: ServerDep, principal:
         prompt=body.prompt,
         thread_id=body.thread_id,
         background=body.background,
+        user=body.user,
     )
     handle = await server.manager.start(request)
     return await _respond(server, handle, stream=body.stream, background=body.background)
@@ -97,7 +98,11 @@ async def run_workflow(
 ) -> Response:
     entry: Entry = server.catalog.workflow(name)
     request = RunRequest(
-        tenant=principal.tenant, entry=entry, variables=body.variables, background=body.background
+        tenant=principal.tenant,
+        entry=entry,
+        variables=body.variables,
+        background=body.background,
+        user=body.user,
     )
     handle = await server.manager.start(request)
     return await _respond(server, handle, stream=body.stream, background=body.background)

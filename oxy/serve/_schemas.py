@@ -19,12 +19,16 @@ class AgentRunBody(_Body):
     thread_id: str | None = Field(default=None, description="Continue this thread; omit to start one.")
     stream: bool = Field(default=True, description="Stream events as server-sent events.")
     background: bool = Field(default=False, description="Answer 202 at once; the run goes on.")
+    user: str | None = Field(
+        default=None, max_length=256, description="Who asks, within the key's tenant; tools see it."
+    )
 
 
 class WorkflowRunBody(_Body):
     variables: dict[str, Any] = Field(default_factory=dict[str, Any])
     stream: bool = True
     background: bool = False
+    user: str | None = Field(default=None, max_length=256)
 
 
 class AgentInfo(BaseModel):

@@ -33,7 +33,7 @@ T = TypeVar("T")
 
 def _load(settings: ServeSettings) -> tuple[Runtime, Catalog]:
 
-    runtime = Runtime.for_project(load_project(settings.project), store_url=settings.database_url)
+    runtime = Runtime.for_project(load_project(settings.project))
     return runtime, Catalog.scan(runtime.project)
 
 
@@ -61,6 +61,8 @@ class Server:
         except BaseException:
             runtime.close()
             raise
+        runtime.use_store(store.sync)  # tools reach the server's store through ctx.runtime
+        await runtime.__aenter__()  # holds process-lifetime toolsets until stop()
         self._runtime, self._catalog, self._store, self._keys = runtime, catalog, store, keys
         self._auth = Authenticator(keys, ttl_s=settings.key_cache_s)
         self._writer = writer = StoreWriter(store)
@@ -77,14 +79,14 @@ class Server:
         if self._writer is not None:
             with anyio.CancelScope(shield=True):
                 await self._writer.aclose()
+        if self._runtime is not None:
+            # Not under a shield scope: the runtime's own task group exits here, as it was entered.
+            await self._runtime.aclose()
         await aclose_clients()
         if self._store is not None:
             await self._store.close()
         if self._keys is not None:
             self._keys.close()
-        if self._runtime is not None:
-            with anyio.CancelScope(shield=True):
-                await self._runtime.aclose()
 
     def _started(self, value: T | None) -> T:
         if value is None:

@@ -14,10 +14,12 @@ into a toolset; `RunTools` is what one run resolved: every tool of every toolset
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Literal, Self
+
+import anyio
 
 from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
@@ -33,7 +35,14 @@ class Toolset(ABC):
     """Tools for a run, and how to call them. Override `__aenter__`/`__aexit__` to hold a resource."""
 
     lifetime: Lifetime = "run"
-    """`run`: entered and left around each run; `process`: opened once, closed by `Runtime.aclose()`."""
+    """`run`: entered and left around each run; `process`: opened once, closed by `Runtime.aclose()`
+    (in a runtime that is not open, `async with runtime:`, a process-lifetime toolset is run-lifetime)."""
+
+    @property
+    def identity(self) -> Hashable:
+        """What makes two toolsets the same connection: a process-lifetime toolset built again for each
+        run (from YAML) is opened once per identity. By default, the object itself."""
+        return id(self)
 
     @abstractmethod
     async def get_tools(self, ctx: ExecutionContext) -> Sequence[ToolDefinition]:
@@ -111,10 +120,28 @@ class RunTools:
         return await toolset.call_tool(ctx, name, arguments)
 
 
-async def open_toolsets(ctx: ExecutionContext, toolsets: Sequence[Toolset], stack: AsyncExitStack) -> None:
-    """Enter each toolset for this run on `stack`; a process-lifetime one is opened once by the runtime."""
+async def open_toolsets(
+    ctx: ExecutionContext, toolsets: Sequence[Toolset], stack: AsyncExitStack
+) -> list[Toolset]:
+    """Enter each toolset for this run (left when `stack` closes, even when the run is cancelled); a
+    process-lifetime one is opened once by the runtime. Returns the toolsets to use: for a
+    process-lifetime one, the instance the runtime holds for its identity."""
+    opened: list[Toolset] = []
     for toolset in toolsets:
-        if toolset.lifetime == "process" and ctx.handle is not None:
-            await ctx.runtime.keep_open(toolset)
+        if toolset.lifetime == "process" and ctx.handle is not None and ctx.runtime.is_open:
+            opened.append(await ctx.runtime.keep_open(toolset, key=toolset.identity))
         else:
-            await stack.enter_async_context(toolset)
+            await toolset.__aenter__()
+            stack.push_async_exit(_shielded_exit(toolset))
+            opened.append(toolset)
+    return opened
+
+
+def _shielded_exit(toolset: Toolset) -> Callable[..., Awaitable[None]]:
+    async def exit(
+        exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with anyio.CancelScope(shield=True):  # a cancelled run still closes what it opened
+            await toolset.__aexit__(exc_type, exc, tb)
+
+    return exit

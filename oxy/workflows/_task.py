@@ -9,12 +9,15 @@ by name in its template variables.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from oxy.config._yaml import DataPath
 from oxy.config.workflow import TaskConfig
@@ -112,9 +115,11 @@ class TaskNode(Executable[TaskCall, Any]):
             if replayed:
                 await self._shortcut(ctx, call, output, step_type="task_replayed")
                 return output
-        cache = self._cache_path(ctx)
+        cache = await self._cache_path(ctx)
         if cache is not None and cache.is_file():
-            output = read_cached(cache, text=self.task.text_output)
+            output = await anyio.to_thread.run_sync(
+                functools.partial(read_cached, cache, text=self.task.text_output)
+            )
             await self._shortcut(ctx, call, output, step_type="task_cached")
             return output
         output = await self._step.execute(ctx, call)
@@ -137,26 +142,29 @@ class TaskNode(Executable[TaskCall, Any]):
             raise
         except OxyError as exc:
             raise TaskFailed(f"task {call.key!r} failed: {exc}", task_path=call.key) from exc
-        cache = self._cache_path(ctx)
+        cache = await self._cache_path(ctx)
         if cache is not None:
-            write_cached(cache, outcome.output)
+            await anyio.to_thread.run_sync(write_cached, cache, outcome.output)  # writes and fsyncs a file
         export = getattr(self.task.config, "export", None)
         if export is not None:
-            path = self._path(ctx, export.path, "export", "path")
+            path = await self._path(ctx, export.path, "export", "path")
             try:
-                export_output(outcome.output, path, export.format, sql=outcome.sql, task=call.key)
+                write = functools.partial(
+                    export_output, outcome.output, path, export.format, sql=outcome.sql, task=call.key
+                )
+                await anyio.to_thread.run_sync(write)  # writes and fsyncs a file
             except ConfigError as exc:
                 line = self.task.origins.of((*self.task.at, "export")).line
                 raise ConfigError(exc.message, file=self.task.file, line=line) from None
         return outcome.output
 
-    def _cache_path(self, ctx: ExecutionContext) -> Path | None:
+    async def _cache_path(self, ctx: ExecutionContext) -> Path | None:
         """The declared cache file; for a run on a tenant's behalf (`oxy serve`), that tenant's own copy
         under `.oxy/cache/<tenant digest>/`, so one tenant never reads another's cached output."""
         cache = self.task.config.cache
         if cache is None or not cache.enabled:
             return None
-        path = self._path(ctx, cache.path, "cache", "path")
+        path = await self._path(ctx, cache.path, "cache", "path")
         tenant = ctx.caller.tenant
         if tenant is None:
             return path
@@ -164,10 +172,10 @@ class TaskNode(Executable[TaskCall, Any]):
         digest = hashlib.sha256(tenant.encode()).hexdigest()[:16]
         return root / ".oxy" / "cache" / digest / path.relative_to(root)
 
-    def _path(self, ctx: ExecutionContext, template: str, *keys: str) -> Path:
+    async def _path(self, ctx: ExecutionContext, template: str, *keys: str) -> Path:
         runtime = ctx.runtime
         origin = self.task.origins.of((*self.task.at, *keys))
-        rendered = runtime.renderer.render(template, ctx.variables, origin=origin)
+        rendered = await runtime.renderer.arender(template, ctx.variables, origin=origin)
         # The variables may come from a request: the path must stay inside the project.
         return runtime.project.path(rendered, what=" ".join(keys), file=self.task.file, line=origin.line)
 

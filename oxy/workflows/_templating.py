@@ -7,15 +7,18 @@ to text. Errors name the workflow file and the line the template is on.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from oxy.config._yaml import DataPath, YamlDocument, format_path, load_yaml
-from oxy.execution.templates import Renderer, TemplateOrigin
+import anyio
 
-__all__ = ["Origins", "exact_expression", "render_value"]
+from oxy.config._yaml import DataPath, YamlDocument, format_path, load_yaml
+from oxy.execution.templates import Renderer, TemplateOrigin, may_block
+
+__all__ = ["Origins", "arender_value", "exact_expression", "render_value"]
 
 _EXACT = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.DOTALL)
 _BLOCK = re.compile(r"^[|>][+-]?\d*\s*(#.*)?$")
@@ -41,6 +44,16 @@ def render_value(
     if isinstance(value, dict):
         return {k: render_value(renderer, v, variables, origin=origin) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
     return value
+
+
+async def arender_value(
+    renderer: Renderer, value: Any, variables: Mapping[str, Any], *, origin: TemplateOrigin | None
+) -> Any:
+    """`render_value`, in a worker thread when a template in it may block (names `databases` or `context`)."""
+    if may_block(value):
+        render = functools.partial(render_value, renderer, value, variables, origin=origin)
+        return await anyio.to_thread.run_sync(render)
+    return render_value(renderer, value, variables, origin=origin)
 
 
 class Origins:

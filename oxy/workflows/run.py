@@ -50,23 +50,36 @@ async def run_workflow_file(
         try:
             return await _run(
                 path,
-                runtime,
-                agents,
-                variables,
-                sink,
-                run_id,
-                retry,
-                retry_from,
-                StoreTaskOutputs(opened),
-                caller,
+                runtime=runtime,
+                agents=agents,
+                variables=variables,
+                sink=sink,
+                run_id=run_id,
+                retry=retry,
+                retry_from=retry_from,
+                store=StoreTaskOutputs(opened),
+                caller=caller,
             )
         finally:
-            await anyio.to_thread.run_sync(opened.close)
-    return await _run(path, runtime, agents, variables, sink, run_id, retry, retry_from, store, caller)
+            with anyio.CancelScope(shield=True):  # a cancelled run still closes its store
+                await anyio.to_thread.run_sync(opened.close)
+    return await _run(
+        path,
+        runtime=runtime,
+        agents=agents,
+        variables=variables,
+        sink=sink,
+        run_id=run_id,
+        retry=retry,
+        retry_from=retry_from,
+        store=store,
+        caller=caller,
+    )
 
 
 async def _run(
     path: Path | str,
+    *,
     runtime: RuntimeHandle,
     agents: AgentFactory,
     variables: Mapping[str, Any] | None,

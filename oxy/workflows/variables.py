@@ -57,10 +57,9 @@ def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:
 
 def _check(name: str, value: Any, schema: Mapping[str, Any], *, file: str) -> None:
     from jsonschema import Draft7Validator  # lazy: jsonschema loads only when a workflow declares variables
-    from jsonschema.exceptions import (
-        SchemaError,
-        best_match,
-    )  # lazy: jsonschema loads only when a workflow declares variables
+
+    # lazy: jsonschema loads only when a workflow declares variables
+    from jsonschema.exceptions import SchemaError, best_match
 
     try:
         Draft7Validator.check_schema(schema)

@@ -53,7 +53,7 @@ async def test_tools_see_the_caller_and_the_run_store(
         assert model.requests[1].messages[-1].content == (
             f"tenant=local user=None thread={run['thread_id']} store=Store"
         )
-        body = {"model": "who", "messages": [{"role": "user", "content": "Who?"}], "user": "ada"}
+        body = {"model": "who", "messages": [{"role": "user", "content": "Who?"}], "user": "ada"}  # type: ignore[dict-item]
         completion = await client.post("/v1/chat/completions", json=body)
         assert completion.status_code == 200, completion.text
         assert model.requests[3].messages[-1].content == "tenant=local user=ada thread=None store=Store"

@@ -117,7 +117,7 @@ def test_python_functions_declared_in_yaml_are_tools(
     [
         ("no_such_module:f", "function 'no_such_module:f': no module named 'no_such_module'"),
         ("{module}:stok", "has no attribute 'stok'; did you mean 'stock'?"),
-        ("{module}:NOT_CALLABLE", "names a int value, not a function; name a callable"),
+        ("{module}:NOT_CALLABLE", "names a value of type int, not a function; name a callable"),
     ],
 )
 def test_validate_names_the_file_and_line_of_a_bad_function(

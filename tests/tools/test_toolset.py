@@ -64,15 +64,20 @@ def project(tmp_path: Path) -> Path:
 
 
 def _two_runs(project: Path, toolset: Counter) -> Runtime:
+    """Two runs, each in a task of its own (as `oxy serve` runs them), in an open runtime."""
     model = ScriptedModel([Reply(tool_calls=[tool_call("count", {})]), Reply(text="Three.")] * 2)
     runtime = Runtime.for_project(load_project(project), models={"smollm2": model}, toolsets=[toolset])
 
+    async def one() -> None:
+        result = await run_file(project / "agents/analyst.agent.yml", runtime=runtime, prompt="How many?")
+        assert result.output == "Three.", result.error
+
     async def main() -> None:
-        for _ in range(2):
-            result = await run_file(project / "agents/analyst.agent.yml", runtime=runtime, prompt="How many?")
-            assert result.output == "Three.", result.error
-        toolset.log.append("runs done")
-        await runtime.aclose()
+        async with runtime:
+            for _ in range(2):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(one)
+            toolset.log.append("runs done")
 
     anyio.run(main)
     return runtime
@@ -96,6 +101,73 @@ def test_a_process_lifetime_toolset_is_opened_once_and_closed_by_aclose(project:
         "runs done",
         "close",
     ]
+
+
+class Connection(Counter):
+    """A process-lifetime toolset built anew for every run (as a YAML tool type's builder does) whose
+    connection holds a task group: it must be entered and left in the runtime's task."""
+
+    opened: list[Connection] = []
+
+    def __init__(self) -> None:
+        super().__init__(lifetime="process")
+
+    @property
+    def identity(self) -> object:
+        return "the-connection"
+
+    async def __aenter__(self) -> Self:
+        self._group = anyio.create_task_group()
+        await self._group.__aenter__()
+        Connection.opened.append(self)
+        return await super().__aenter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await super().__aexit__(exc_type, exc, tb)
+        await self._group.__aexit__(exc_type, exc, tb)
+
+
+def test_a_process_toolset_built_per_run_is_opened_once_per_identity(project: Path) -> None:
+    Connection.opened.clear()
+    built: list[Connection] = []
+
+    async def main() -> None:
+        model = ScriptedModel([Reply(tool_calls=[tool_call("count", {})]), Reply(text="Three.")] * 3)
+        async with Runtime.for_project(load_project(project), models={"smollm2": model}) as runtime:
+            for _ in range(3):
+                toolset = Connection()
+                built.append(toolset)
+                runtime.toolsets = (toolset,)  # what a builder does for each run
+
+                async def one() -> None:
+                    result = await run_file(
+                        project / "agents/analyst.agent.yml", runtime=runtime, prompt="Count"
+                    )
+                    assert result.output == "Three.", result.error
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(one)
+            assert [c.open for c in Connection.opened] == [1]
+
+    anyio.run(main)
+    assert Connection.opened == built[:1]
+    assert built[0].log == ["open", *["tools:None", "call:count"] * 3, "close"]
+    assert [c.log for c in built[1:]] == [[], []]  # never opened: the runtime's instance answered
+
+
+def test_a_cancelled_run_leaves_its_toolsets(project: Path) -> None:
+    toolset = Counter()
+    model = ScriptedModel([Reply(text="late", delay=30)])
+    runtime = Runtime.for_project(load_project(project), models={"smollm2": model}, toolsets=[toolset])
+
+    async def main() -> None:
+        with anyio.move_on_after(0.3):
+            await run_file(project / "agents/analyst.agent.yml", runtime=runtime, prompt="Hi")
+
+    anyio.run(main)
+    assert (toolset.open, toolset.log) == (0, ["open", "tools:None", "close"])
 
 
 def test_a_toolset_is_left_when_the_run_fails(project: Path) -> None:

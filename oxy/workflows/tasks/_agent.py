@@ -14,7 +14,7 @@ from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable, fn, retry, step
 from oxy.workflows._registry import TaskBuilder, WorkflowAgent, task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
-from oxy.workflows._templating import Origins, render_value
+from oxy.workflows._templating import Origins, arender_value
 from oxy.workflows.tasks._consistency import most_consistent
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class AgentTaskRunner(Task):
             config.prompt, ctx.variables, origin=self.origins.of((*self.at, "prompt"))
         )
         if config.variables:
-            extra: dict[str, Any] = render_value(
+            extra: dict[str, Any] = await arender_value(
                 renderer, config.variables, ctx.variables, origin=self.origins.of((*self.at, "variables"))
             )
             ctx = ctx.with_variables(extra)

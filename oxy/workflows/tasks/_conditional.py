@@ -48,20 +48,22 @@ class ConditionalTaskRunner(Task):
 
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
         for expression, at, tasks in self.branches:
-            if self._holds(ctx, expression, at):
+            if await self._holds(ctx, expression, at):
                 return TaskOutcome(output=await tasks.execute(ctx, call))
         if self.otherwise is not None:
             return TaskOutcome(output=await self.otherwise.execute(ctx, call))
         return TaskOutcome(output={})
 
-    def _holds(self, ctx: ExecutionContext, expression: str, at: DataPath) -> bool:
+    async def _holds(self, ctx: ExecutionContext, expression: str, at: DataPath) -> bool:
         renderer = ctx.runtime.renderer
         origin = self.origins.of(at)
         expr = exact_expression(expression)
         if expr is None and ("{{" in expression or "{%" in expression):
-            text = renderer.render(expression, ctx.variables, origin=origin)
+            text = await renderer.arender(expression, ctx.variables, origin=origin)
             return text.strip().lower() not in _FALSE
-        value: Any = renderer.eval(expr if expr is not None else expression, ctx.variables, origin=origin)
+        value: Any = await renderer.aeval(
+            expr if expr is not None else expression, ctx.variables, origin=origin
+        )
         if isinstance(value, str):
             return value.strip().lower() not in _FALSE
         return bool(value)

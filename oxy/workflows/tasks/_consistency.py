@@ -63,7 +63,7 @@ async def _judge(
     ctx: ExecutionContext, judge: ModelClient, template: str, task: str, first: str, second: str
 ) -> bool:
     renderer = ctx.runtime.renderer
-    text = renderer.render(
+    text = await renderer.arender(
         template, {"task_description": task, "submission_1": first, "submission_2": second}
     )
     messages: Sequence[m.Message] = [m.UserMessage(content=text)]

@@ -24,7 +24,7 @@ from oxy.execution.executable import concurrency, fn, step
 from oxy.execution.groups import unwrap_group
 from oxy.workflows._registry import TaskBuilder, task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
-from oxy.workflows._templating import Origins, exact_expression, render_value
+from oxy.workflows._templating import Origins, arender_value, exact_expression
 from oxy.workflows.outputs import LoopOutput
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class LoopTask(Task):
         self.tasks = builder.sequence(config.tasks, file=file, origins=origins, at=(*at, "tasks"))
 
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
-        items = list(enumerate(self._values(ctx)))
+        items = list(enumerate(await self._values(ctx)))
 
         async def iterate(ctx: ExecutionContext, item: tuple[int, Any]) -> dict[str, Any]:
             return await self._iterate(ctx, call, item)
@@ -68,18 +68,18 @@ class LoopTask(Task):
         outputs = await self.tasks.execute(ctx.with_variables(names), inner)
         return {"value": value, **outputs}
 
-    def _values(self, ctx: ExecutionContext) -> list[Any]:
+    async def _values(self, ctx: ExecutionContext) -> list[Any]:
         renderer = ctx.runtime.renderer
         origin = self.origins.of((*self.at, "values"))
         raw = self.config.values
         if isinstance(raw, list):
-            return list(render_value(renderer, raw, ctx.variables, origin=origin))
+            return list(await arender_value(renderer, raw, ctx.variables, origin=origin))
         expr = exact_expression(raw)
         value: Any
         if expr is not None:
-            value = renderer.eval(expr, ctx.variables, origin=origin)
+            value = await renderer.aeval(expr, ctx.variables, origin=origin)
         else:
-            value = _parse_list(renderer.render(raw, ctx.variables, origin=origin))
+            value = _parse_list(await renderer.arender(raw, ctx.variables, origin=origin))
         if isinstance(value, TableOutput):
             return value.column(value.columns[0]) if len(value.columns) == 1 else value.records()
         if isinstance(value, LoopOutput):

@@ -11,7 +11,7 @@ from oxy.execution.sql import ExecuteSql, SqlRequest
 from oxy.execution.templates import TemplateOrigin
 from oxy.workflows._registry import task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
-from oxy.workflows._templating import render_value
+from oxy.workflows._templating import arender_value
 
 _EXECUTE = ExecuteSql()
 
@@ -27,10 +27,10 @@ class SqlTask(Task):
         config = self.config
         runtime = ctx.runtime
         runtime.database_config(config.database, file=self.file)
-        template, origin = self._template(runtime, ctx)
+        template, origin = await self._template(runtime, ctx)
         variables = dict(ctx.variables)
         if config.variables:
-            given = render_value(
+            given = await arender_value(
                 runtime.renderer,
                 config.variables,
                 ctx.variables,
@@ -45,14 +45,14 @@ class SqlTask(Task):
         table = await _EXECUTE.execute(ctx, request)
         return TaskOutcome(output=table, sql=sql)
 
-    def _template(self, runtime: RuntimeHandle, ctx: ExecutionContext) -> tuple[str, TemplateOrigin]:
+    async def _template(self, runtime: RuntimeHandle, ctx: ExecutionContext) -> tuple[str, TemplateOrigin]:
         config = self.config
         if config.sql_query is not None:
             return config.sql_query, self.origins.of((*self.at, "sql_query"))
         assert config.sql_file is not None  # the config model requires one of the two
 
         ref_origin = self.origins.of((*self.at, "sql_file"))
-        ref = runtime.renderer.render(config.sql_file, ctx.variables, origin=ref_origin)
+        ref = await runtime.renderer.arender(config.sql_file, ctx.variables, origin=ref_origin)
         path = runtime.project.path(ref, what="sql_file", file=self.file, line=ref_origin.line)
         rel = runtime.project.relative(path)
         if not path.is_file():

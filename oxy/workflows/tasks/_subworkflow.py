@@ -9,7 +9,7 @@ from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
 from oxy.workflows._registry import TaskBuilder, task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
-from oxy.workflows._templating import Origins, render_value
+from oxy.workflows._templating import Origins, arender_value
 
 if TYPE_CHECKING:
     from oxy.config._yaml import DataPath
@@ -29,7 +29,7 @@ class SubWorkflowTask(Task):
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
         runtime = ctx.runtime
         origin = self.origins.of((*self.at, "variables"))
-        given: dict[str, Any] = render_value(
+        given: dict[str, Any] = await arender_value(
             runtime.renderer, self.config.variables or {}, ctx.variables, origin=origin
         )
         workflow = self._builder.workflow(self.config.src)

@@ -23,10 +23,10 @@ class VisualizeTaskRunner(Task):
 
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
         config = self.config
-        table = self._table(ctx, call)
+        table = await self._table(ctx, call)
         title = config.title or config.prompt.strip() or None
         if title is not None:
-            title = ctx.runtime.renderer.render(
+            title = await ctx.runtime.renderer.arender(
                 title, ctx.variables, origin=self.origins.of((*self.at, "title"))
             )
         origin = self.origins.of(self.at)
@@ -41,7 +41,7 @@ class VisualizeTaskRunner(Task):
         await ctx.emit(ChartEvent(source=ctx.source, spec=spec, title=title))
         return TaskOutcome(output=ChartOutput(spec=spec, title=title))
 
-    def _table(self, ctx: ExecutionContext, call: TaskCall) -> TableOutput:
+    async def _table(self, ctx: ExecutionContext, call: TaskCall) -> TableOutput:
         data = self.config.data
         value: Any
         if data is None:
@@ -50,7 +50,7 @@ class VisualizeTaskRunner(Task):
         else:
             expr = exact_expression(data) or data
             origin = self.origins.of((*self.at, "data"))
-            value = ctx.runtime.renderer.eval(expr, ctx.variables, origin=origin)
+            value = await ctx.runtime.renderer.aeval(expr, ctx.variables, origin=origin)
             what = repr(data)
         if not isinstance(value, TableOutput):
             line = self.origins.of(self.at).line
