@@ -48,7 +48,7 @@ async def _served(project: Path, how: str) -> float:
     app = create_app(ServeSettings(project=project, run_timeout_s=TIMEOUT_S if how == "timeout" else 600))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=120) as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=120) as client:
             if how == "timeout":
                 started = time.monotonic()
                 await client.post("/api/workflows/slow/runs", json={"stream": False})

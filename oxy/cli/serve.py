@@ -50,6 +50,13 @@ from oxy.cli._errors import fail
     "--rate-burst", default=40, show_default=True, type=click.IntRange(1), help="Burst per API key."
 )
 @click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests for this host name when no API keys exist (repeatable).",
+)
+@click.option(
     "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"])
 )
 def serve(
@@ -64,6 +71,7 @@ def serve(
     max_body: int,
     rate_limit: float,
     rate_burst: int,
+    allowed_hosts: tuple[str, ...],
     log_level: str,
 ) -> None:
     """Serve the project's agents and workflows: an HTTP API, OpenAI's chat API and a chat page."""
@@ -88,6 +96,7 @@ def serve(
         max_body_bytes=max_body,
         rate_per_s=rate_limit,
         rate_burst=rate_burst,
+        allowed_hosts=allowed_hosts,
     )
     with KeyStore.open(project_root=root) as keys:
         has_keys = keys.configured()

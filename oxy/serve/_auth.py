@@ -1,7 +1,9 @@
 """Who is asking: API keys checked on every protected request, each key's tenant, its rate limit.
 
 With no key ever created the server is in local mode: every request is the `local` tenant (and
-`oxy serve` binds only to loopback unless `--insecure`). Once a key exists, every route but
+`oxy serve` binds only to loopback unless `--insecure`), and only requests naming a loopback host
+(`localhost`, `127.0.0.1`, `[::1]`, or one given with `--allowed-host`) are answered: a web page
+whose name an attacker rebinds to 127.0.0.1 sends its own name in `Host:` and gets 403 (DNS rebinding). Once a key exists, every route but
 `/health` and the static chat page needs `Authorization: Bearer <key>`, even after every key is
 revoked (revoking the last key locks the server rather than opening it). Lookups are cached for
 `ttl_s` seconds, so a revoked key stops working within that time.
@@ -22,6 +24,7 @@ from oxy.serve._limits import RateLimiter
 from oxy.storage import LOCAL_TENANT, KeyStore
 
 PROTECTED_PREFIXES = ("/api/", "/v1/", "/ready", "/openapi.json", "/docs", "/redoc")
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,12 +70,31 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
+def _host(scope: Scope) -> str:
+    """The host name the request was sent to (`Host:` without its port), lower case."""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1").strip().lower()
+            if host.startswith("["):  # [::1]:3000
+                return host[1 : host.find("]")] if "]" in host else host
+            return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    server = scope.get("server")
+    return str(server[0]).lower() if server else ""
+
+
 class AuthGuard:
     """Sets `scope["state"]["principal"]`; answers 401 and 429 itself, as JSON."""
 
-    def __init__(self, app: ASGIApp, *, guards: Callable[[], tuple[Authenticator, RateLimiter]]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        guards: Callable[[], tuple[Authenticator, RateLimiter]],
+        allowed_hosts: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self._guards = guards
+        self._hosts = LOOPBACK_HOSTS | {h.lower() for h in allowed_hosts}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,7 +103,18 @@ class AuthGuard:
         path: str = scope["path"]
         principal = LOCAL
         auth, limiter = self._guards()
-        if path.startswith(PROTECTED_PREFIXES) and await auth.required():
+        required = await auth.required()
+        if not required:
+            host = _host(scope)
+            if host not in self._hosts and not host.endswith(".localhost"):
+                message = (
+                    f"Host {host!r} is not allowed: with no API keys, oxy serve answers only requests for "
+                    "localhost, 127.0.0.1 or [::1]; pass --allowed-host NAME to serve another name, or "
+                    "create an API key (oxy keys create)."
+                )
+                await error_response(403, message)(scope, receive, send)
+                return
+        if path.startswith(PROTECTED_PREFIXES) and required:
             token = _bearer(scope)
             found = None if token is None else await auth.principal(token)
             if found is None:

@@ -39,6 +39,8 @@ class ServeSettings:
     """How long a checked API key is trusted before it is looked up again (a revoked key's grace)."""
     database_url: str | None = None
     """The run store; `None` means `$OXY_DATABASE_URL`, else `<project>/.oxy/oxy.db`."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names answered without API keys besides loopback ones (DNS rebinding guard)."""
 
     def to_json(self) -> str:
         values: dict[str, Any] = asdict(self)
@@ -49,6 +51,7 @@ class ServeSettings:
     def from_json(cls, text: str) -> ServeSettings:
         values: dict[str, Any] = json.loads(text)
         values["project"] = Path(values["project"])
+        values["allowed_hosts"] = tuple(values.get("allowed_hosts", ()))
         return cls(**values)
 
     @property

@@ -46,7 +46,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
     )
     app.state.oxy = server
     install_error_handlers(app)
-    app.add_middleware(AuthGuard, guards=server.guards)
+    hosts = {*settings.allowed_hosts, *([] if settings.host in ("0.0.0.0", "::") else [settings.host])}
+    app.add_middleware(AuthGuard, guards=server.guards, allowed_hosts=frozenset(hosts))
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 
     @app.get("/health")

@@ -79,7 +79,7 @@ async def test_run_timeout_and_cancel_stop_a_served_query(project: Path) -> None
     app = create_app(ServeSettings(project=project, run_timeout_s=1.0))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://oxy.test", timeout=30) as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=30) as client:
             started = time.monotonic()
             timed = await client.post("/api/workflows/slow/runs", json={"stream": False})
             assert time.monotonic() - started < 10
