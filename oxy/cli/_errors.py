@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import sys
 from typing import Any, NoReturn
 
@@ -43,6 +45,13 @@ def fail(error: OxyError | str) -> NoReturn:
     raise as_click_error(error)
 
 
+def _ignore_further_interrupts() -> None:
+    """The run is already stopping: another Ctrl-C during the exit (closing a model, joining threads)
+    would print a raw `KeyboardInterrupt` traceback instead of one line."""
+    with contextlib.suppress(ValueError):  # not the main thread: nothing to ignore
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_cli(command: click.Command, argv: list[str] | None) -> Any:
     """Run the click command, mapping every failure to one line on stderr and an exit code."""
     try:
@@ -52,10 +61,8 @@ def run_cli(command: click.Command, argv: list[str] | None) -> Any:
     except click.ClickException as exc:
         exc.show()
         raise SystemExit(exc.exit_code) from None
-    except click.Abort:
-        click.echo("Cancelled.", err=True)
-        raise SystemExit(EXIT_INTERRUPTED) from None
-    except KeyboardInterrupt:
+    except (click.Abort, KeyboardInterrupt):
+        _ignore_further_interrupts()
         click.echo("Cancelled.", err=True)
         raise SystemExit(EXIT_INTERRUPTED) from None
     except OxyError as exc:

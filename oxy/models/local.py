@@ -251,10 +251,11 @@ class LocalLlamaClient(ModelClient):
                 )
             except (ValueError, RuntimeError) as exc:
                 raise self._error(exc) from exc
+            stream = _ThreadedStream(chunks)
             try:
                 while True:
                     try:
-                        raw = await anyio.to_thread.run_sync(next, chunks, None)
+                        raw = await anyio.to_thread.run_sync(stream.next)
                     except (ValueError, RuntimeError) as exc:
                         raise self._error(exc) from exc
                     if raw is None:
@@ -263,13 +264,35 @@ class LocalLlamaClient(ModelClient):
                         pieces += 1
                         yield delta
             finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    with anyio.CancelScope(shield=True):
-                        await anyio.to_thread.run_sync(close)
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(stream.close)
             # Streamed chunks carry no usage: one chunk is one token, the rest of the context the prompt.
             acc.usage = Usage(input_tokens=max(0, loaded.llama.n_tokens - pieces), output_tokens=pieces)
         yield ResponseDone(acc.response())
+
+
+class _ThreadedStream:
+    """llama.cpp's chunk generator, stepped and closed from worker threads, never both at once.
+
+    Ctrl-C cancels the asyncio task directly, so the task can stop waiting while a worker thread is
+    still inside `next()` (computing a token); closing the generator then would fail with "generator
+    already executing". `close()` waits for that step to finish (one token), then closes."""
+
+    def __init__(self, chunks: Iterator[dict[str, Any]]) -> None:
+        self._chunks = chunks
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def next(self) -> dict[str, Any] | None:
+        with self._lock:
+            return None if self._closed else next(self._chunks, None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()
 
 
 def _replay(response: ModelResponse) -> list[ModelDelta]:
