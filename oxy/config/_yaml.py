@@ -92,6 +92,7 @@ def parse_yaml(text: str, *, file: str) -> YamlDocument:
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(file=file, data=None)
+        _check_expansion(node, file=file)
         doc = YamlDocument(file=file, data=loader.construct_document(node))
         _index(node, (), doc, set())
         return doc
@@ -101,6 +102,46 @@ def parse_yaml(text: str, *, file: str) -> YamlDocument:
         raise ConfigError(f"invalid YAML: {exc}", file=file) from None
     finally:
         loader.dispose()
+
+
+MAX_EXPANDED_NODES = 100_000
+"""Nodes a document may hold once its aliases are expanded: a 'billion laughs' document of nested
+aliases is tiny to parse but expands (in JSON, an API response, a template) to gigabytes."""
+
+
+def _check_expansion(root: yaml.Node, *, file: str) -> None:
+    """Refuse a document whose aliases expand past `MAX_EXPANDED_NODES` (counted without expanding)."""
+    sizes: dict[int, int] = {}
+    order: list[yaml.Node] = []
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # children before parents, each node once: an alias is a shared node
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in sizes:
+            continue
+        sizes[id(node)] = 0
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    for node in order:
+        total = 1 + sum(sizes.get(id(child), 0) for child in _children(node))
+        sizes[id(node)] = total
+        if total > MAX_EXPANDED_NODES:
+            raise ConfigError(
+                f"the document expands to more than {MAX_EXPANDED_NODES:,} values through its aliases "
+                "(`*name`); write the values out, or use fewer nested aliases",
+                file=file,
+                line=node.start_mark.line + 1,
+            )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:

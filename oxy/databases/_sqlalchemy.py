@@ -7,6 +7,7 @@ sessions default to read-only transactions and each transaction is started `READ
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +40,17 @@ def create_read_only_engine(url: URL) -> Engine:
     elif backend == "mysql":
         connect_args = {"init_command": "SET SESSION TRANSACTION READ ONLY", "connect_timeout": 10}
         options = {"pool_pre_ping": True, "pool_recycle": 3600}
-    return sqlalchemy.create_engine(url, connect_args=connect_args, **options)
+    engine = sqlalchemy.create_engine(url, connect_args=connect_args, **options)
+    if backend == "sqlite":
+        sqlalchemy.event.listen(engine, "connect", _lock_down_sqlite)
+    return engine
+
+
+def _lock_down_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """Read-only at the driver too, should a statement get past the gate: no database may be attached
+    (ATTACH would create a file) and `query_only` refuses every write."""
+    dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    dbapi_connection.execute("PRAGMA query_only = ON")
 
 
 class SQLAlchemyConnector(Connector):

@@ -157,7 +157,7 @@ async def run_events(
     server: ServerDep,
     principal: PrincipalDep,
     follow: bool = False,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> Response:
     handle = server.manager.get(run_id, tenant=principal.tenant)
     if handle is not None:

@@ -107,6 +107,9 @@ class RunManager:
         if entry.error is not None:
             raise ApiError(422, f"{entry.kind.capitalize()} {entry.name!r} does not load: {entry.error}")
         if request.thread_id is not None and request.thread_id in self._busy_threads:
+            # Another tenant's thread reads exactly like a missing one: 404, never 409.
+            if await self.store.get_thread(request.thread_id, tenant=request.tenant) is None:
+                raise ApiError(404, f"There is no thread {request.thread_id!r}.")
             raise ApiError(409, f"Thread {request.thread_id!r} already has a run going; wait for it to end.")
         self._admitted += 1
         try:

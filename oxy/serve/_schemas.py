@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oxy.storage import Run, Thread, ThreadMessage
 
@@ -24,11 +24,29 @@ class AgentRunBody(_Body):
     )
 
 
+MAX_VARIABLE_DEPTH = 32
+
+
 class WorkflowRunBody(_Body):
     variables: dict[str, Any] = Field(default_factory=dict[str, Any])
     stream: bool = True
     background: bool = False
     user: str | None = Field(default=None, max_length=256)
+
+    @field_validator("variables")
+    @classmethod
+    def _not_too_deep(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Values nested past `MAX_VARIABLE_DEPTH` levels are refused (422), before anything recurses."""
+        stack: list[tuple[Any, int]] = [(value, 1)]
+        while stack:
+            item, depth = stack.pop()
+            if depth > MAX_VARIABLE_DEPTH:
+                raise ValueError(f"variables nest deeper than {MAX_VARIABLE_DEPTH} levels")
+            if isinstance(item, dict):
+                stack.extend((v, depth + 1) for v in item.values())  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+            elif isinstance(item, list):
+                stack.extend((v, depth + 1) for v in item)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        return value
 
 
 class AgentInfo(BaseModel):

@@ -42,11 +42,16 @@ def database_url(url: str | URL | None, *, project_root: Path | None) -> URL:
             f"no run store to open: pass a database URL, set {DATABASE_URL_VAR} or a project root"
         )
     state = project_root / STATE_DIR
-    state.mkdir(parents=True, exist_ok=True)
+    state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    state.chmod(0o700)  # runs, threads and keys are nobody else's to read
     ignore = state / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# oxy's local state (runs, threads); not for version control\n*\n")
-    return URL.create("sqlite+pysqlite", database=str(state / SQLITE_FILE))
+    database = state / SQLITE_FILE
+    # Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    database.chmod(0o600)
+    return URL.create("sqlite+pysqlite", database=str(database))
 
 
 def _json_dumps(value: Any) -> str:

@@ -119,3 +119,17 @@ def test_path_with_spaces_and_question_mark(tmp_path: Path) -> None:
     connection.close()
     with open_sqlite(path) as app:
         assert app.query("SELECT count(*) FROM t").rows == ((0,),)
+
+
+def test_attach_is_refused_at_the_driver_and_creates_no_file(sqlite_file: Path) -> None:
+    """Past the SQL gate, ATTACH would create a file beside the database: the connection refuses it."""
+    app = open_sqlite(sqlite_file)
+    target = sqlite_file.parent / "created.db"
+    try:
+        with pytest.raises(DatabaseError, match="too many attached databases"):
+            app._fetch(f"ATTACH '{target}' AS other", limit=None)  # pyright: ignore[reportPrivateUsage]
+        with pytest.raises(DatabaseError, match="readonly database"):
+            app._fetch("PRAGMA user_version = 7", limit=None)  # pyright: ignore[reportPrivateUsage]
+    finally:
+        app.close()
+    assert not target.exists()

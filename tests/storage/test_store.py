@@ -206,3 +206,18 @@ def test_a_store_heartbeats_while_open(tmp_path: Path) -> None:
             assert other.mark_interrupted() == 0
     with sqlite3.connect(tmp_path / "oxy.db") as connection:
         assert connection.execute("SELECT count(*) FROM owners").fetchone() == (0,)
+
+
+def test_the_local_store_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    import stat
+
+    from oxy.storage import Store
+
+    with Store.open(project_root=tmp_path) as store:
+        store.create_run(tenant="local", target="a.workflow.yml", kind="workflow")
+        state = tmp_path / ".oxy"
+        modes = {
+            p.name: stat.S_IMODE(p.stat().st_mode) for p in state.iterdir() if p.name.startswith("oxy.db")
+        }
+        assert stat.S_IMODE(state.stat().st_mode) == 0o700
+        assert modes and set(modes.values()) == {0o600}, modes  # the database and its -wal/-shm files
