@@ -27,7 +27,7 @@ from oxy.config._kinds import FileKind, classify, walk_project
 from oxy.config._paths import confine, confine_glob
 from oxy.config._yaml import DataPath, YamlDocument
 from oxy.config.python_refs import resolve_callable
-from oxy.config.secrets import is_env_var_name
+from oxy.config.secrets import is_env_var_name, redact_url, url_secrets
 from oxy.config.walk import walk_tasks
 from oxy.errors import ConfigError
 
@@ -219,11 +219,25 @@ def _secret_vars(check: _Checker, data: Any, path: DataPath) -> None:
             _secret_vars(check, item, (*path, i))
 
 
+def _url_credentials(check: _Checker, config: ProjectConfig) -> None:
+    """An `api_url` with a password or a key in it: it works, but the secret sits in a file (warned)."""
+    for i, model in enumerate(config.models):
+        url = getattr(model, "api_url", None)
+        if isinstance(url, str) and url_secrets(url):
+            check.report(
+                f"api_url {redact_url(url)!r} holds a credential; oxy keeps it out of messages, but it is in "
+                "this file: put the key in an environment variable and name it with key_var (or headers)",
+                ("models", i, "api_url"),
+                warn=True,
+            )
+
+
 def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findings:
     """Unique database and model names; defaults, A2A and MCP entries that point somewhere real."""
     check = _Checker(root, config, doc)
     check.found = check_config_names(doc)
     _secret_vars(check, doc.data, ())
+    _url_credentials(check, config)
     _check_database_paths(check, config)
     if config.defaults is not None:
         if config.defaults.database is not None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from oxy.errors import ConfigError
 
-__all__ = ["is_env_var_name", "resolve_secret"]
+__all__ = ["is_env_var_name", "redact_url", "resolve_secret", "url_secrets"]
+
+_SECRET_PARAMS = re.compile(r"(key|token|secret|password|passwd|pwd|auth|signature|sig|credential)", re.I)
 
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -41,3 +44,23 @@ def resolve_secret(var_name: str, *, file: str | None = "config.yml", key: str |
             key=key,
         )
     return value
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The credentials written into a URL: the password of `user:password@host`, and the
+    values of query parameters named like keys (`?api-key=...`, `&token=...`)."""
+    parts = urlsplit(url)
+    found: list[str] = []
+    if parts.password:
+        found.extend([parts.password, unquote(parts.password)])
+    for name, value in parse_qsl(parts.query, keep_blank_values=False):
+        if _SECRET_PARAMS.search(name) and value:
+            found.extend([value, quote(value, safe="")])
+    return tuple(dict.fromkeys(v for v in found if len(v) >= 3))
+
+
+def redact_url(url: str) -> str:
+    """`url` with its credentials replaced by `***`, for messages."""
+    for secret in url_secrets(url):
+        url = url.replace(secret, "***")
+    return url

@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 
+from oxy.config.secrets import redact_url, url_secrets
 from oxy.errors import NotSupported
 
 from ._endpoints import limiter_for
@@ -64,7 +65,9 @@ class LiteLLMClient(RetryingClient):
             self._options["extra_headers"] = headers
         if timeout is not None:
             self._options["timeout"] = timeout
-        self._secrets = tuple(v for v in (api_key, *(headers or {}).values()) if v)
+        self._secrets = tuple(
+            v for v in (api_key, *(headers or {}).values(), *url_secrets(api_base or "")) if v
+        )
         self._litellm: ModuleType | None = None
 
     def __repr__(self) -> str:
@@ -99,7 +102,7 @@ class LiteLLMClient(RetryingClient):
     def failure(self, exc: BaseException) -> Failure:
         return openai_failure(
             exc,
-            url=str(self._options.get("api_base") or self.model),
+            url=redact_url(str(self._options.get("api_base") or self.model)),
             model=self.model,
             key_var=self.key_var,
             timeout=self._options.get("timeout"),

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from oxy.config.secrets import redact_url, url_secrets
+
 from ._endpoints import Endpoint, current_loop, limiter_for, openai_client
 from ._failures import RETRYABLE, openai_failure
 from ._retrying import RetryingClient
@@ -103,14 +105,15 @@ class OpenAICompatibleClient(RetryingClient):
     def failure(self, exc: BaseException) -> Failure:
         return openai_failure(
             exc,
-            url=self.endpoint.base_url or "https://api.openai.com/v1",
+            url=redact_url(self.endpoint.base_url or "https://api.openai.com/v1"),
             model=self.model,
             key_var=self.key_var,
             timeout=self.endpoint.timeout,
         )
 
     def secrets(self) -> tuple[str, ...]:
-        return (self.endpoint.api_key, *(value for _, value in self.endpoint.headers))
+        url = url_secrets(self.endpoint.base_url or "")
+        return (self.endpoint.api_key, *(value for _, value in self.endpoint.headers), *url)
 
 
 def _split_extra_body(body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
