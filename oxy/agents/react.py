@@ -81,7 +81,11 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
             turn += 1
             if not response.tool_calls:
                 return AgentAnswer(
-                    text=response.text, messages=tuple(messages), tool_calls=calls_made, usage=usage
+                    text=response.text,
+                    messages=tuple(messages),
+                    tool_calls=calls_made,
+                    usage=usage,
+                    finish_reason=response.finish_reason,
                 )
             if calls_made + len(response.tool_calls) > self._max_tool_calls:
                 raise LimitExceeded(

@@ -91,7 +91,13 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
         messages.append(choice.to_message())
         if not choice.tool_calls:
             await _emit_text(ctx, choice.text)
-            return AgentAnswer(text=choice.text, messages=tuple(messages), tool_calls=0, usage=usage)
+            return AgentAnswer(
+                text=choice.text,
+                messages=tuple(messages),
+                tool_calls=0,
+                usage=usage,
+                finish_reason=choice.finish_reason,
+            )
         if choice.text.strip():
             await _emit_text(ctx, choice.text)
         outcomes = [await self._call_route(ctx, call) for call in choice.tool_calls]
@@ -109,7 +115,13 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
         final = await self._turn(ctx, messages, tools=(), stream_text=True)
         messages.append(final.to_message())
         usage = usage + (final.usage or m.Usage())
-        return AgentAnswer(text=final.text, messages=tuple(messages), tool_calls=calls, usage=usage)
+        return AgentAnswer(
+            text=final.text,
+            messages=tuple(messages),
+            tool_calls=calls,
+            usage=usage,
+            finish_reason=final.finish_reason,
+        )
 
     async def _render_instructions(self, ctx: ExecutionContext) -> str:
         variables: dict[str, Any] = {
@@ -180,6 +192,7 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
             messages=tuple(messages),
             tool_calls=calls + answer.tool_calls,
             usage=usage + answer.usage,
+            finish_reason=answer.finish_reason,
         )
 
 

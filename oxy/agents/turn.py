@@ -41,6 +41,7 @@ async def model_turn(
             model=model.name,
             input_tokens=usage.input_tokens if usage else 0,
             output_tokens=usage.output_tokens if usage else 0,
+            finish_reason=response.finish_reason,
         )
     )
     return response

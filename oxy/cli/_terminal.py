@@ -115,6 +115,12 @@ class TerminalSink(EventSink):
             self._step_started(event)
         elif isinstance(event, StepFinished):
             self._step_finished(event)
+        elif isinstance(event, UsageEvent) and event.finish_reason == "length":
+            self._stop_spinner()
+            self.console.print(
+                f"[yellow]⚠ {escape(event.model)} stopped at its max_tokens: the answer above is cut off[/] "
+                "[dim](raise max_tokens for this model in config.yml)[/]"
+            )
         elif isinstance(event, ErrorEvent):
             self._stop_spinner()
         elif isinstance(event, RunFinished) and len(event.source) == self._depth0:

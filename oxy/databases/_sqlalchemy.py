@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import URL, Engine
+from sqlalchemy import URL, Engine, event
 from sqlalchemy.engine.reflection import Inspector, ObjectKind
 from sqlalchemy.exc import CompileError, DBAPIError, SQLAlchemyError
 
@@ -42,7 +42,7 @@ def create_read_only_engine(url: URL) -> Engine:
         options = {"pool_pre_ping": True, "pool_recycle": 3600}
     engine = sqlalchemy.create_engine(url, connect_args=connect_args, **options)
     if backend == "sqlite":
-        sqlalchemy.event.listen(engine, "connect", _lock_down_sqlite)
+        event.listen(engine, "connect", _lock_down_sqlite)
     return engine
 
 

@@ -163,6 +163,8 @@ class UsageEvent:
     model: str
     input_tokens: int = 0
     output_tokens: int = 0
+    finish_reason: str | None = None
+    """Why the model stopped: `stop`, `tool_calls`, or `length` when `max_tokens` cut the answer off."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

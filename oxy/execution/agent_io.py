@@ -32,6 +32,13 @@ class AgentAnswer:
     messages: tuple[m.Message, ...]
     tool_calls: int
     usage: m.Usage = field(default_factory=m.Usage)
+    finish_reason: str | None = None
+    """Why the last model call stopped; `length` means `max_tokens` cut the answer off."""
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the answer was cut off by the model's token limit."""
+        return self.finish_reason == "length"
 
     @property
     def new_messages(self) -> tuple[m.Message, ...]:

@@ -158,6 +158,15 @@ class _Completion:
         completion = sum(u.output_tokens for u in usages)
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
+    def _finish_reason(self) -> str:
+        """`length` when the agent's last model call was cut off by `max_tokens`, else `stop`."""
+        own = [
+            p.event
+            for p in self.handle.events
+            if isinstance(p.event, UsageEvent) and len(p.event.source) == 1
+        ]
+        return "length" if own and own[-1].finish_reason == "length" else "stop"
+
     def whole(self, finished: RunFinished) -> dict[str, Any]:
         output = finished.output
         message = {"role": "assistant", "content": output if isinstance(output, str) else json.dumps(output)}
@@ -166,7 +175,9 @@ class _Completion:
             "object": "chat.completion",
             "created": self.created,
             "model": self.model,
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": self._finish_reason(), "logprobs": None}
+            ],
             "usage": self._usage(),
         }
 
@@ -196,7 +207,7 @@ class _Completion:
             reason = finished.error if finished is not None else "The run ended without a result."
             yield _data({"error": {"type": "run_failed", "message": f"The agent's run failed: {reason}"}})
         else:
-            yield self._chunk({}, finish_reason="stop")
+            yield self._chunk({}, finish_reason=self._finish_reason())
             if include_usage:
                 usage = {
                     "id": self.id,
