@@ -19,6 +19,7 @@ import anyio
 import minijinja
 
 from oxy.errors import ConfigError
+from oxy.execution.sql_literal import sql_literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ class Renderer:
             keep_trailing_newline=True,
             # minijinja JSON-escapes output for names ending in .yml/.json; we render plain text.
             auto_escape_callback=_never_escape,
-            filters=dict(filters or {}),
+            filters={"sql_literal": sql_literal, **(filters or {})},
         )
         self._globals: dict[str, Any] = dict(globals or {})
 

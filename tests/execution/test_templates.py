@@ -39,3 +39,21 @@ def test_table_output_renders_markdown_and_exposes_columns() -> None:
     assert r.render("{{ t.name[0] }}", {"t": t}) == "apple"
     with pytest.raises(ConfigError, match="undefined"):
         r.render("{{ t.nope }}", {"t": t})
+
+
+def test_sql_literal_quotes_for_the_dialect_and_cannot_be_broken_out_of() -> None:
+    from oxy.execution.sql_literal import SQL_DIALECT_VARIABLE
+
+    renderer = Renderer()
+    attack = "x' OR '1'='1"
+    template = "select * from t where name = {{ v | sql_literal }}"
+    assert renderer.render(template, {"v": attack}) == "select * from t where name = 'x'' OR ''1''=''1'"
+    mysql = {"v": "a\\' OR 1=1 -- ", SQL_DIALECT_VARIABLE: "mysql"}
+    assert renderer.render(template, mysql) == "select * from t where name = 'a\\\\'' OR 1=1 -- '"
+    assert renderer.render("{{ v | sql_literal('mysql') }}", {"v": "a\\b"}) == "'a\\\\b'"
+    values = {"n": 42, "f": 1.5, "none": None, "yes": True, "ids": [1, "two"]}
+    shown = renderer.render(
+        "{{ n | sql_literal }} {{ f | sql_literal }} {{ none | sql_literal }} {{ yes | sql_literal }} {{ ids | sql_literal }}",
+        values,
+    )
+    assert shown == "42 1.5 NULL TRUE (1, 'two')"

@@ -8,6 +8,7 @@ from oxy.errors import ConfigError
 from oxy.execution.context import ExecutionContext
 from oxy.execution.runtime import RuntimeHandle
 from oxy.execution.sql import ExecuteSql, SqlRequest
+from oxy.execution.sql_literal import SQL_DIALECT_VARIABLE
 from oxy.execution.templates import TemplateOrigin
 from oxy.workflows._registry import task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
@@ -26,9 +27,9 @@ class SqlTask(Task):
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
         config = self.config
         runtime = ctx.runtime
-        runtime.database_config(config.database, file=self.file)
+        dialect = runtime.database_config(config.database, file=self.file).dialect
         template, origin = await self._template(runtime, ctx)
-        variables = dict(ctx.variables)
+        variables = {**ctx.variables, SQL_DIALECT_VARIABLE: dialect}
         if config.variables:
             given = await arender_value(
                 runtime.renderer,
