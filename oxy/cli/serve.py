@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -108,6 +109,9 @@ def serve(
     mode = "API keys required" if has_keys else "no API keys: local mode"
     click.echo(f"oxy serve: {root} on http://{host}:{port} ({mode})", err=True)
     os.environ[SETTINGS_VAR] = settings.to_json()
+    # oxy's own lines (a run cancelled at shutdown, ...) go where uvicorn's do, in its format.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["oxy"] = {"handlers": ["default"], "level": log_level.upper(), "propagate": False}
     uvicorn.run(
         "oxy.serve.app:app_from_env",
         factory=True,
@@ -117,4 +121,5 @@ def serve(
         log_level=log_level,
         timeout_graceful_shutdown=5,
         access_log=log_level == "debug",
+        log_config=log_config,
     )

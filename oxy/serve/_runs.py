@@ -225,10 +225,16 @@ class RunManager:
             # The thread continues from what the agent returned, not from the order its events came in.
             writes.add_messages(handle.thread_id, list(result.answer.new_messages))
 
+    def cancel_all(self, reason: str) -> None:
+        """Cancel every run now (a shutdown began): each tells its followers how it ended, one log line each."""
+        for handle in list(self.active.values()):
+            if not handle.scope.cancel_called:
+                log.info("run %s (%s) cancelled: %s", handle.run_id, handle.target, reason)
+            handle.cancel(reason)
+
     async def shutdown(self) -> None:
         """Cancel every run and wait until each has recorded how it ended."""
-        for handle in list(self.active.values()):
-            handle.cancel("The server shut down before the run finished.")
+        self.cancel_all("The server shut down before the run finished.")
         for handle in list(self.active.values()):
             await handle.done.wait()
 

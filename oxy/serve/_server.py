@@ -6,8 +6,13 @@ One `Runtime` per project per process (config.yml read once), one run store, one
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
+import threading
+from collections.abc import Callable
 from functools import partial
+from types import FrameType
 from typing import TypeVar
 
 import anyio
@@ -31,6 +36,32 @@ log = logging.getLogger("oxy.serve")
 T = TypeVar("T")
 
 
+def _on_shutdown_signal(begin: Callable[[], None]) -> Callable[[], None]:
+    """Call `begin` on the event loop when SIGINT or SIGTERM arrives, then whatever handled the signal
+    before (uvicorn's graceful shutdown). Returns how to put the previous handlers back. Only the main
+    thread can install handlers: elsewhere (a server in a test's thread) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()  # uvicorn runs the app on asyncio
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(begin)
+        before = previous.get(signal.Signals(signum))
+        if callable(before):
+            before(signum, frame)
+
+    for sig in previous:
+        signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, before in previous.items():
+            if signal.getsignal(sig) is handler:
+                signal.signal(sig, before)
+
+    return restore
+
+
 def _load(settings: ServeSettings) -> tuple[Runtime, Catalog]:
 
     runtime = Runtime.for_project(load_project(settings.project))
@@ -48,6 +79,7 @@ class Server:
         self._auth: Authenticator | None = None
         self._manager: RunManager | None = None
         self._writer: StoreWriter | None = None
+        self._restore_signals: Callable[[], None] = lambda: None
 
     async def start(self, task_group: TaskGroup) -> None:
         settings = self.settings
@@ -70,9 +102,17 @@ class Server:
         self._manager = RunManager(
             runtime=runtime, store=store, writer=writer, settings=settings, task_group=task_group
         )
+        self._restore_signals = _on_shutdown_signal(self._begin_shutdown)
         log.info("serving %s (%d agents, %d workflows)", root, len(catalog.agents), len(catalog.workflows))
 
+    def _begin_shutdown(self) -> None:
+        """SIGINT or SIGTERM: stop the runs at once, so their clients get a final event and their
+        connections close within uvicorn's grace period (it waits for connections before shutting down)."""
+        if self._manager is not None:
+            self._manager.cancel_all("The server shut down before the run finished.")
+
     async def stop(self) -> None:
+        self._restore_signals()
         if self._manager is not None:
             with anyio.CancelScope(shield=True):
                 await self._manager.shutdown()
