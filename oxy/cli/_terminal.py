@@ -4,6 +4,7 @@ while waiting, and a one-line summary at the end."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,11 +239,12 @@ class TerminalSink(EventSink):
     def _start_spinner(self, message: str) -> None:
         if not self.console.is_terminal:
             return
+        waiting = Waiting(message)
         if self._status is None:
-            self._status = self.console.status(message, spinner="dots")
+            self._status = self.console.status(waiting, spinner="dots")
             self._status.start()
         else:
-            self._status.update(message)
+            self._status.update(waiting)
 
     def _stop_spinner(self) -> None:
         if self._status is not None:
@@ -252,6 +254,28 @@ class TerminalSink(EventSink):
     def close(self) -> None:
         self._stop_spinner()
         self._end_text()
+
+
+class Waiting:
+    """A spinner's text that, after a few seconds, says what it waits for and for how long: a model
+    that accepts a request and never answers should not look like work in progress."""
+
+    AFTER_S = 3.0
+    _SAYS = {"Working…": "waiting for the model", "Thinking…": "waiting for the model to answer"}
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.since = time.monotonic()
+
+    def text(self) -> str:
+        waited = time.monotonic() - self.since
+        if waited < self.AFTER_S:
+            return self.message
+        says = self._SAYS.get(self.message, f"{self.message.rstrip('…').lower()}: waiting for it to finish")
+        return f"{self.message} ({says}, {waited:.0f} s)"
+
+    def __rich__(self) -> str:
+        return self.text()
 
 
 def _first_line(text: str) -> str:

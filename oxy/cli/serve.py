@@ -77,6 +77,7 @@ def serve(
 ) -> None:
     """Serve the project's agents and workflows: an HTTP API, OpenAI's chat API and a chat page."""
     import uvicorn  # lazy: loaded when the command runs, not for --help
+    from uvicorn.config import LOGGING_CONFIG  # lazy: loaded when the command runs, not for --help
 
     from oxy.config import find_project_root  # lazy: loaded when the command runs, not for --help
 
@@ -110,7 +111,7 @@ def serve(
     click.echo(f"oxy serve: {root} on http://{host}:{port} ({mode})", err=True)
     os.environ[SETTINGS_VAR] = settings.to_json()
     # oxy's own lines (a run cancelled at shutdown, ...) go where uvicorn's do, in its format.
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["oxy"] = {"handlers": ["default"], "level": log_level.upper(), "propagate": False}
     uvicorn.run(
         "oxy.serve.app:app_from_env",

@@ -47,7 +47,15 @@ class _BaseModelConfig(StrictModel):
     max_retries: Annotated[int, Field(ge=0)] = 3
     """Retries after a transient failure (429, 5xx, timeout, dropped connection) before giving up."""
     timeout: Annotated[float, Field(gt=0)] | None = 120.0
-    """Seconds one request may take (connect, then each read); `null` waits forever."""
+    """Seconds one read from the server may wait (a whole answer, when not streamed); `null` waits forever."""
+    connect_timeout: Annotated[float, Field(gt=0)] = 10.0
+    """Seconds to open a connection to the server."""
+    first_token_timeout: Annotated[float, Field(gt=0)] | None = 60.0
+    """Seconds a streamed answer may take to start (the prompt is read first); `null` waits forever."""
+    chunk_timeout: Annotated[float, Field(gt=0)] | None = 30.0
+    """Seconds a streamed answer may pause between two chunks; `null` waits forever."""
+    deadline: Annotated[float, Field(gt=0)] | None = 300.0
+    """Seconds one model call may take in all, retries and back-off included; `null` has none."""
     retry_backoff: Annotated[float, Field(ge=0)] = 0.5
     """Base delay in seconds of the exponential backoff (full jitter) between retries."""
     retry_max_delay: Annotated[float, Field(ge=0)] = 8.0

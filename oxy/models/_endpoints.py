@@ -29,6 +29,7 @@ class Endpoint:
     api_key: str = field(repr=False)
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     timeout: float | None = None
+    connect_timeout: float | None = None
     azure_api_version: str | None = None
     azure_deployment: str | None = None
 
@@ -50,9 +51,12 @@ def current_loop() -> object:
 
 
 def _build(endpoint: Endpoint) -> AsyncOpenAI:
+    import httpx  # lazy: the openai SDK loads when a client first connects
     import openai  # lazy: the openai SDK loads when a client first connects
 
     headers = dict(endpoint.headers) or None
+    connect = endpoint.connect_timeout if endpoint.connect_timeout is not None else endpoint.timeout
+    timeout = httpx.Timeout(endpoint.timeout, connect=connect)
     if endpoint.azure_api_version is not None:
         return openai.AsyncAzureOpenAI(
             api_key=endpoint.api_key,
@@ -60,14 +64,14 @@ def _build(endpoint: Endpoint) -> AsyncOpenAI:
             azure_endpoint=endpoint.base_url or "",
             azure_deployment=endpoint.azure_deployment,
             default_headers=headers,
-            timeout=endpoint.timeout,
+            timeout=timeout,
             max_retries=0,
         )
     return openai.AsyncOpenAI(
         api_key=endpoint.api_key,
         base_url=endpoint.base_url,
         default_headers=headers,
-        timeout=endpoint.timeout,
+        timeout=timeout,
         max_retries=0,
     )
 

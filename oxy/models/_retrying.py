@@ -3,9 +3,10 @@ limit, attempt, classify the failure, back off, and never retry a stream the cal
 
 from __future__ import annotations
 
+import dataclasses
 from abc import abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterable, Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncGenerator, AsyncIterable, Generator, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager, nullcontext
 from typing import Any
 
 import anyio
@@ -16,13 +17,17 @@ from .client import DEFAULT_SETTINGS, ModelClient
 from .messages import Message, ModelDelta, ModelResponse, ModelSettings, ResponseDone, ToolDefinition
 from .retry import Failure, RetryPolicy
 
-__all__ = ["RetryingClient", "StreamCut"]
+__all__ = ["RetryingClient", "Silence", "StreamCut"]
 
 _NO_LIMIT: AbstractAsyncContextManager[Any] = nullcontext()
 
 
 class StreamCut(Exception):
     """The stream ended before the server said the turn was finished."""
+
+
+class Silence(Exception):
+    """The server said nothing for longer than a timeout allows (it may be stuck, or overloaded)."""
 
 
 class RetryingClient(ModelClient):
@@ -77,14 +82,16 @@ class RetryingClient(ModelClient):
     ) -> ModelResponse:
         body = self.body(messages, tools, settings)
         attempt = 0
+        deadline = _Deadline(self.retry.deadline)
         while True:
             try:
                 async with self.slot():
-                    completion = await self.complete(body)
+                    with deadline.scope(None, what="a whole answer"):
+                        completion = await self.complete(body)
                 return response_from_completion(completion)
-            except self.retryable as exc:
-                failure = self.failure(exc)
-            await self._backoff(failure, attempt)
+            except (*self.retryable, Silence) as exc:
+                failure = self._failure(exc)
+            await self._backoff(failure, attempt, deadline)
             attempt += 1
 
     async def stream(
@@ -98,32 +105,89 @@ class RetryingClient(ModelClient):
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
         attempt = 0
+        deadline = _Deadline(self.retry.deadline)
+        first, between = self.retry.first_token_timeout, self.retry.chunk_timeout
         while True:
             acc = ResponseAccumulator()
             try:
-                async with self.slot(), self.open_stream(body) as chunks:
-                    async for chunk in chunks:
+                async with self.slot(), AsyncExitStack() as stack:
+                    # Each wait is bounded on its own (no cancel scope spans a `yield`): the answer's
+                    # start, then every pause between chunks, and the whole call by the deadline.
+                    with deadline.scope(first, what="the first token"):
+                        chunks = aiter(await stack.enter_async_context(self.open_stream(body)))
+                    started = False
+                    while True:
+                        with deadline.scope(between if started else first, what=_waited(started)):
+                            try:
+                                chunk = await anext(chunks)
+                            except StopAsyncIteration:
+                                break
+                        started = True
                         for delta in chunk_deltas(chunk, acc):
                             yield delta
                 if acc.finish_reason is None:
                     raise StreamCut
                 break
-            except (*self.retryable, StreamCut) as exc:
-                failure = self.failure(exc)
+            except (*self.retryable, StreamCut, Silence) as exc:
+                failure = self._failure(exc)
                 if acc.started:
                     raise Failure(
                         transient=False,
                         status=failure.status,
                         detail=f"the stream broke after output had started ({failure.detail})",
                     ).error(model=self.name, vendor=self.vendor, attempts=attempt + 1) from exc
-            await self._backoff(failure, attempt)
+            await self._backoff(failure, attempt, deadline)
             attempt += 1
         yield ResponseDone(acc.response())
 
-    async def _backoff(self, failure: Failure, attempt: int) -> None:
-        """Sleep before the next attempt, or raise the final `ModelError`."""
-        if not failure.transient or attempt >= self.retry.max_retries:
+    def _failure(self, exc: BaseException) -> Failure:
+        if isinstance(exc, Silence):
+            return Failure(transient=True, detail=str(exc), hint="is the server overloaded or stuck?")
+        return self.failure(exc)
+
+    async def _backoff(self, failure: Failure, attempt: int, deadline: _Deadline) -> None:
+        """Sleep before the next attempt, or raise the final `ModelError` (no retries left, or no time)."""
+        delay = self.retry.delay(attempt, failure.retry_after)
+        left = deadline.left()
+        out_of_time = left is not None and left <= delay
+        if not failure.transient or attempt >= self.retry.max_retries or out_of_time:
+            if out_of_time and failure.transient and "deadline" not in failure.detail:
+                failure = dataclasses.replace(
+                    failure, detail=f"{failure.detail}; gave up at the {deadline.seconds:g} s deadline"
+                )
             raise failure.error(
                 model=self.name, vendor=self.vendor, attempts=attempt + 1, secrets=self.secrets()
             )
-        await anyio.sleep(self.retry.delay(attempt, failure.retry_after))
+        await anyio.sleep(delay)
+
+
+def _waited(started: bool) -> str:
+    return "the next chunk" if started else "the first token"
+
+
+class _Deadline:
+    """One model call's time budget: each wait is bounded by its own timeout and by what is left."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self._end = None if seconds is None else anyio.current_time() + seconds
+
+    def left(self) -> float | None:
+        return None if self._end is None else self._end - anyio.current_time()
+
+    @contextmanager
+    def scope(self, timeout: float | None, *, what: str) -> Generator[None]:
+        """Raise `Silence` when nothing comes within `timeout` (or before the deadline)."""
+        left = self.left()
+        limit = timeout if left is None else left if timeout is None else min(timeout, left)
+        if limit is None:
+            yield
+            return
+        by_deadline = timeout is None or (left is not None and left < timeout)
+        try:
+            with anyio.fail_after(max(limit, 0.0)):
+                yield
+        except TimeoutError:
+            if by_deadline:
+                raise Silence(f"no complete answer within the {self.seconds:g} s deadline") from None
+            raise Silence(f"waited {limit:g} s for {what} without a word from the server") from None

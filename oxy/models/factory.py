@@ -79,7 +79,14 @@ def _env_vars(cfg: ModelConfig) -> list[str]:
 
 
 def _retry(cfg: ModelConfig) -> RetryPolicy:
-    return RetryPolicy(max_retries=cfg.max_retries, backoff=cfg.retry_backoff, max_delay=cfg.retry_max_delay)
+    return RetryPolicy(
+        max_retries=cfg.max_retries,
+        backoff=cfg.retry_backoff,
+        max_delay=cfg.retry_max_delay,
+        first_token_timeout=cfg.first_token_timeout,
+        chunk_timeout=cfg.chunk_timeout,
+        deadline=cfg.deadline,
+    )
 
 
 def _headers(headers: dict[str, HeaderValue] | None, missing: list[str]) -> tuple[tuple[str, str], ...]:
@@ -167,6 +174,7 @@ def _openai_compatible(
         api_key=api_key,
         headers=headers,
         timeout=cfg.timeout,
+        connect_timeout=cfg.connect_timeout,
         azure_api_version=azure_version,
         azure_deployment=azure_deployment,
     )

@@ -20,6 +20,12 @@ class RetryPolicy:
     max_retries: int = 3
     backoff: float = 0.5
     max_delay: float = 8.0
+    first_token_timeout: float | None = None
+    """Seconds a streamed answer may take to start; `None` waits as long as the transport does."""
+    chunk_timeout: float | None = None
+    """Seconds a streamed answer may pause between chunks."""
+    deadline: float | None = None
+    """Seconds one call may take in all, every attempt and back-off included."""
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number `attempt + 1`; a server's `Retry-After` wins if smaller than the cap."""
