@@ -125,9 +125,15 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
         async def run_one(index: int, call: m.ToolCall) -> None:
             async with limiter:
                 content, is_error = await _call_tool(ctx, call, tools)
+            content, truncated = bounded_result(content, max_chars=ctx.limits.max_tool_result_chars)
             await ctx.emit(
                 ToolResultEvent(
-                    source=ctx.source, call_id=call.id, name=call.name, content=content, is_error=is_error
+                    source=ctx.source,
+                    call_id=call.id,
+                    name=call.name,
+                    content=content,
+                    is_error=is_error,
+                    truncated=truncated,
                 )
             )
             results[index] = m.ToolMessage(tool_call_id=call.id, content=content, name=call.name)
@@ -153,6 +159,17 @@ async def _call_tool(ctx: ExecutionContext, call: m.ToolCall, tools: RunTools) -
         return await tools.call(ctx.child(call.name), call.name, call.arguments), False
     except OxyError as exc:
         return f"Error: {exc}", True
+
+
+def bounded_result(content: str, *, max_chars: int) -> tuple[str, bool]:
+    """A tool result the model may read: cut to `max_chars`, with a note saying how much was cut."""
+    if len(content) <= max_chars:
+        return content, False
+    note = (
+        f"\n\n[{len(content) - max_chars:,} more characters cut: the result is longer than the "
+        f"{max_chars:,} characters a tool may return. Ask for less (fewer rows or columns, a summary).]"
+    )
+    return content[:max_chars] + note, True
 
 
 def _with_tool_choice(settings: m.ModelSettings, choice: m.ToolChoice) -> m.ModelSettings:

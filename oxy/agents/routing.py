@@ -23,6 +23,7 @@ from typing import Any
 
 from oxy.agents.context import ContextView
 from oxy.agents.default import agent_name_from_file
+from oxy.agents.react import bounded_result
 from oxy.agents.routes import SkippedRoute
 from oxy.agents.turn import model_turn
 from oxy.config.agent import RoutingAgentConfig
@@ -164,6 +165,7 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
             except OxyError as exc:
                 error = exc
                 content = f"Error: {exc}"
+        content, truncated = bounded_result(content, max_chars=ctx.limits.max_tool_result_chars)
         await ctx.emit(
             ToolResultEvent(
                 source=ctx.source,
@@ -171,6 +173,7 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
                 name=call.name,
                 content=content,
                 is_error=error is not None,
+                truncated=truncated,
             )
         )
         return _Outcome(m.ToolMessage(tool_call_id=call.id, content=content, name=call.name), error)

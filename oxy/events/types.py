@@ -8,6 +8,7 @@ store; `event_to_json` / `event_from_json` round-trip an event through one line 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -115,6 +116,8 @@ class ToolResultEvent:
     name: str
     content: str
     is_error: bool = False
+    truncated: bool = False
+    """The result was longer than the run allows a model to read; `content` says what was cut."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -131,7 +134,8 @@ class SqlEvent:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TableEvent:
-    """A result table; `truncated` when rows past the configured cap were dropped."""
+    """A result table; `truncated` when rows or cell text past the run's limits were dropped, and
+    `dropped` says what (`rows past 10,000`, `3 cells cut to 1,000 characters`, ...)."""
 
     source: Source = ()
     ts: float = field(default_factory=_now)
@@ -140,6 +144,7 @@ class TableEvent:
     rows: tuple[tuple[Any, ...], ...]
     truncated: bool = False
     database: str | None = None
+    dropped: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -208,6 +213,32 @@ def _event_adapter() -> TypeAdapter[Event]:
 def event_to_json(event: Event) -> str:
     """One line of JSON for `event` (no trailing newline)."""
     return _event_adapter().dump_json(event).decode()
+
+
+MAX_STORED_EVENT_BYTES = 2 * 1_048_576
+"""The most one event may take in the run store (its JSON); bigger parts are replaced by a note."""
+
+
+def bounded_event(event: Event, *, max_bytes: int = MAX_STORED_EVENT_BYTES) -> tuple[Event, str]:
+    """`event` and its JSON, with an `output`, tool-call `arguments` or `content` that would pass
+    `max_bytes` replaced by a note of what was dropped (`{"truncated": true, "dropped": "..."}`)."""
+    payload = event_to_json(event)
+    if len(payload) <= max_bytes:
+        return event, payload
+    dropped = (
+        f"{len(payload):,} bytes of event not stored: over the {max_bytes:,}-byte limit of a stored event"
+    )
+    if isinstance(event, RunFinished | StepFinished):
+        event = dataclasses.replace(event, output={"truncated": True, "dropped": dropped})
+    elif isinstance(event, ToolCallEvent):
+        event = dataclasses.replace(event, arguments=event.arguments[: max_bytes // 2] + f" […{dropped}]")
+    elif isinstance(event, ToolResultEvent):
+        event = dataclasses.replace(
+            event, content=event.content[: max_bytes // 2] + f" […{dropped}]", truncated=True
+        )
+    elif isinstance(event, TableEvent):
+        event = dataclasses.replace(event, rows=(), truncated=True, dropped=dropped)
+    return event, event_to_json(event)
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

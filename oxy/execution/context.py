@@ -30,6 +30,12 @@ class Limits:
     """Rows a table event (and a SQL run) carries at most; the rest is cut and flagged `truncated`."""
     model_rows: int = 100
     """Rows of a tool's table result shown to a model, with a note that the rest was cut."""
+    max_cell_chars: int = 2_000
+    """Characters a text cell of a result table keeps; the rest is cut, and the table says so."""
+    max_table_bytes: int = 1_048_576
+    """About this many bytes of cells a table (its event, its output) holds; later rows are dropped."""
+    max_tool_result_chars: int = 32_000
+    """Characters of one tool result a model reads; the rest is cut, with a note it can act on."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from oxy.databases.table import TableOutput
+from oxy.databases.table import TableOutput, bounded_table
 from oxy.events.types import SqlEvent, TableEvent
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable
@@ -44,10 +44,14 @@ class ExecuteSql(Executable[SqlRequest, TableOutput]):
         cap = ctx.limits.max_table_rows
         limit = cap if input.limit is None else min(cap, input.limit)
         result = await connector.aquery(sql, limit=limit)
-        table = TableOutput(
-            columns=tuple(result.columns),
-            rows=tuple(tuple(r) for r in result.rows),
+        limits = ctx.limits
+        table = bounded_table(
+            tuple(result.columns),
+            result.rows,
             truncated=result.truncated,
+            row_cap=limit,
+            max_cell_chars=limits.max_cell_chars,
+            max_bytes=limits.max_table_bytes,
         )
         await ctx.emit(
             TableEvent(
@@ -56,6 +60,7 @@ class ExecuteSql(Executable[SqlRequest, TableOutput]):
                 rows=table.rows,
                 truncated=table.truncated,
                 database=input.database,
+                dropped=table.dropped,
             )
         )
         return table

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from oxy.events.types import Event, event_from_json, event_to_json
+from oxy.events.types import Event, bounded_event, event_from_json
 from oxy.storage._base import StoreBase
 from oxy.storage._errors import NotFound
 from oxy.storage._records import FAILED_STATES, FinalState, Run, RunEvent, RunKind, RunState, TaskOutput
@@ -177,7 +177,7 @@ class RunMethods(StoreBase):
                             "run_id": run_id,
                             "seq": last + i,
                             "kind": event.kind,
-                            "payload": event_to_json(event),
+                            "payload": bounded_event(event)[1],
                         }
                         for i, event in enumerate(batch, start=1)
                     ],

@@ -8,14 +8,15 @@ import anyio
 
 from oxy.events.sinks import EventSink
 from oxy.events.types import (
+    MAX_STORED_EVENT_BYTES,
     ErrorEvent,
     Event,
     ReasoningDelta,
     RunFinished,
     RunStarted,
     TextDelta,
+    bounded_event,
     event_to_dict,
-    event_to_json,
 )
 from oxy.storage._async import AsyncStore
 from oxy.storage._records import RunKind
@@ -129,7 +130,9 @@ class StoreSink(EventSink):
         elif isinstance(event, RunFinished):
             self._depth -= 1
         self._seq += 1
-        writes.append_event(self._run_id, self._seq, event.kind, payload or event_to_json(event))
+        if payload is None or len(payload) > MAX_STORED_EVENT_BYTES:
+            event, payload = bounded_event(event)
+        writes.append_event(self._run_id, self._seq, event.kind, payload)
         ended = isinstance(event, RunFinished) and self._depth == 0
         if isinstance(event, RunFinished) and ended:
             writes.finish_run(

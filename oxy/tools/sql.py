@@ -106,8 +106,10 @@ def table_for_model(table: TableOutput, *, max_rows: int) -> str:
     if len(table.rows) > max_rows:
         more = "more" if table.truncated else str(len(table.rows) - max_rows)
         text += f"\n\n(Showing the first {max_rows} rows; {more} rows were cut. Aggregate in SQL to see everything.)"
-    elif table.truncated:
+    elif table.truncated and not table.dropped:
         text += "\n\n(The result was cut at the row cap; aggregate in SQL to see everything.)"
+    if table.dropped:
+        text += f"\n\n(The result was cut: {table.dropped}. Select fewer columns or shorter values, or aggregate.)"
     return text
 
 
