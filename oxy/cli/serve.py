@@ -51,6 +51,34 @@ from oxy.cli._errors import fail
     "--rate-burst", default=40, show_default=True, type=click.IntRange(1), help="Burst per API key."
 )
 @click.option(
+    "--max-connections",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Open connections per process; past it, 503 (keep it under the process's file limit).",
+)
+@click.option(
+    "--header-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Seconds a request's headers may take to arrive.",
+)
+@click.option(
+    "--body-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Seconds a request body may pause between two pieces.",
+)
+@click.option(
+    "--keep-alive",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Seconds an idle kept-alive connection stays open.",
+)
+@click.option(
     "--allowed-host",
     "allowed_hosts",
     multiple=True,
@@ -72,6 +100,10 @@ def serve(
     max_body: int,
     rate_limit: float,
     rate_burst: int,
+    max_connections: int,
+    header_timeout: float,
+    body_timeout: float,
+    keep_alive: int,
     allowed_hosts: tuple[str, ...],
     log_level: str,
 ) -> None:
@@ -82,6 +114,7 @@ def serve(
     from oxy.config import find_project_root  # lazy: loaded when the command runs, not for --help
 
     # lazy: loaded when the command runs, not for --help
+    from oxy.serve._protocol import HEADER_TIMEOUT_ENV, HeaderTimeoutProtocol
     from oxy.serve._settings import SETTINGS_VAR, ServeSettings
     from oxy.storage import KeyStore  # lazy: loaded when the command runs, not for --help
 
@@ -99,6 +132,7 @@ def serve(
         rate_per_s=rate_limit,
         rate_burst=rate_burst,
         allowed_hosts=allowed_hosts,
+        body_timeout_s=body_timeout,
     )
     with KeyStore.open(project_root=root) as keys:
         has_keys = keys.configured()
@@ -110,6 +144,7 @@ def serve(
     mode = "API keys required" if has_keys else "no API keys: local mode"
     click.echo(f"oxy serve: {root} on http://{host}:{port} ({mode})", err=True)
     os.environ[SETTINGS_VAR] = settings.to_json()
+    os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
     # oxy's own lines (a run cancelled at shutdown, ...) go where uvicorn's do, in its format.
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["oxy"] = {"handlers": ["default"], "level": log_level.upper(), "propagate": False}
@@ -123,4 +158,7 @@ def serve(
         timeout_graceful_shutdown=5,
         access_log=log_level == "debug",
         log_config=log_config,
+        http=HeaderTimeoutProtocol,  # closes connections whose headers dribble in (slowloris)
+        limit_concurrency=max_connections,
+        timeout_keep_alive=keep_alive,
     )

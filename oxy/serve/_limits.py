@@ -6,6 +6,7 @@ import math
 import time
 from dataclasses import dataclass
 
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,12 +49,21 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"The request body is larger than the server's limit of {limit} bytes.")
 
 
-class BodyLimit:
-    """Answers 413 to a body over `limit` bytes: by its Content-Length, or as it arrives."""
+class BodyTooSlow(HTTPException):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408, f"The request body stopped arriving for {seconds:g} s; send it whole, promptly."
+        )
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+
+class BodyLimit:
+    """Answers 413 to a body over `limit` bytes (by its Content-Length, or as it arrives) and 408 to one
+    that pauses longer than `timeout_s` between two pieces (a slowloris body)."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, timeout_s: float = 30.0) -> None:
         self.app = app
         self.limit = limit
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,14 +76,22 @@ class BodyLimit:
                     await error_response(413, str(too_large.detail))(scope, receive, send)
                     return
         received = 0
+        complete = False
 
         async def limited() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # past the body, receive() waits for the client to go: no deadline
+                return await receive()
+            try:
+                with anyio.fail_after(self.timeout_s):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow(self.timeout_s) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
                     raise BodyTooLarge(self.limit)
+                complete = not message.get("more_body", False)
             return message
 
         await self.app(scope, limited, send)

@@ -39,6 +39,8 @@ class ServeSettings:
     """How long a checked API key is trusted before it is looked up again (a revoked key's grace)."""
     database_url: str | None = None
     """The run store; `None` means `$OXY_DATABASE_URL`, else `<project>/.oxy/oxy.db`."""
+    body_timeout_s: float = 30.0
+    """Seconds a request body may pause between two pieces before the request gets 408."""
     allowed_hosts: tuple[str, ...] = ()
     """Host names answered without API keys besides loopback ones (DNS rebinding guard)."""
 

@@ -48,7 +48,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     install_error_handlers(app)
     hosts = {*settings.allowed_hosts, *([] if settings.host in ("0.0.0.0", "::") else [settings.host])}
     app.add_middleware(AuthGuard, guards=server.guards, allowed_hosts=frozenset(hosts))
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
