@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +23,7 @@ from oxy.config.databases import (
     SQLiteDatabase,
 )
 from oxy.config.loader import CONFIG_FILE
+from oxy.config.plugins import load_plugins
 from oxy.databases._connector import Connector
 from oxy.errors import DatabaseError, NotSupported
 
@@ -78,8 +78,7 @@ def _load_plugins() -> bool:
     if _plugins_loaded:
         return True
     _plugins_loaded = True
-    for entry in entry_points(group="oxy.databases"):
-        entry.load()
+    load_plugins("oxy.databases")
     return False
 
 

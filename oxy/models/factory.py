@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +28,7 @@ from oxy.config.models import (
     OpenAIModelConfig,
     VLLMModelConfig,
 )
+from oxy.config.plugins import load_plugins
 from oxy.errors import NotSupported
 
 from ._endpoints import Endpoint
@@ -127,8 +127,7 @@ def _load_plugins() -> None:
     global _plugins_loaded
     if not _plugins_loaded:
         _plugins_loaded = True
-        for entry in entry_points(group="oxy.models"):
-            entry.load()
+        load_plugins("oxy.models")
 
 
 @model_vendor("local")

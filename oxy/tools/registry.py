@@ -14,13 +14,11 @@ layer never imports agents or workflows.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any, Protocol, TypeVar
 
+from oxy.config.plugins import load_plugins
 from oxy.errors import NotSupported
 from oxy.execution.context import ExecutionContext
 from oxy.execution.runtime import RuntimeHandle
@@ -119,13 +117,8 @@ def build_toolset(config: Any, build: ToolBuild) -> Toolset:
 
 
 def _load() -> None:
-    """Import this package's modules (each registers its tool types) and the `oxy.tools` entry points."""
+    """This package's modules (each registers its tool types) and the `oxy.tools` entry points, once."""
     global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    package = importlib.import_module("oxy.tools")
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"oxy.tools.{module.name}")
-    for entry in entry_points(group="oxy.tools"):
-        entry.load()
+    if not _loaded:
+        _loaded = True
+        load_plugins("oxy.tools", package="oxy.tools")

@@ -13,13 +13,11 @@ sub-workflow) builds them through the `TaskBuilder` it is given, never by import
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Mapping, Sequence
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from oxy.config._yaml import DataPath
+from oxy.config.plugins import load_plugins
 from oxy.config.workflow import TaskConfig
 from oxy.execution.agent_io import AgentAnswer, AgentRequest
 from oxy.execution.context import ExecutionContext
@@ -105,11 +103,6 @@ def task_class(name: str) -> type[Task] | None:
 
 def _load() -> None:
     global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    package = importlib.import_module("oxy.workflows.tasks")
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"oxy.workflows.tasks.{module.name}")
-    for entry in entry_points(group="oxy.workflow_tasks"):
-        entry.load()
+    if not _loaded:
+        _loaded = True
+        load_plugins("oxy.workflow_tasks", package="oxy.workflows.tasks")

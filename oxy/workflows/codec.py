@@ -33,6 +33,7 @@ def encode(value: Any) -> Any:
             "columns": list(value.columns),
             "rows": [[encode(cell) for cell in row] for row in value.rows],
             "truncated": value.truncated,
+            **({"dropped": value.dropped} if value.dropped else {}),
         }
     if isinstance(value, LoopOutput):
         return {TAG: "loop", "items": [encode(dict(item)) for item in value.items]}
@@ -97,6 +98,7 @@ def decode(data: Any) -> Any:
             columns=tuple(obj["columns"]),
             rows=tuple(tuple(decode(cell) for cell in row) for row in obj["rows"]),
             truncated=bool(obj.get("truncated", False)),
+            dropped=obj.get("dropped"),
         )
     if tag == "loop":
         return LoopOutput(items=tuple(decode(item) for item in obj["items"]))

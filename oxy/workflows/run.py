@@ -12,7 +12,7 @@ import difflib
 import functools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -24,6 +24,9 @@ from oxy.execution.runtime import RuntimeHandle
 from oxy.workflows._registry import AgentFactory
 from oxy.workflows.builder import build_workflow
 from oxy.workflows.journal import Journal, RunRecord, StoreTaskOutputs, TaskOutputStore
+
+if TYPE_CHECKING:
+    from oxy.storage import Store
 
 __all__ = ["run_workflow_file"]
 
@@ -42,39 +45,30 @@ async def run_workflow_file(
     caller: Caller | None = None,
 ) -> RunResult[dict[str, Any]]:
     """Run the workflow at `path` (absolute, or relative to the project root); see the module doc."""
+    opened: Store | None = None
     if store is None:
         from oxy.storage import Store  # lazy: SQLAlchemy loads only for runs that record
 
         # Opening the store may migrate it, and every store call below commits: all in worker threads.
         opened = await anyio.to_thread.run_sync(functools.partial(Store.open, project_root=runtime.root))
-        try:
-            return await _run(
-                path,
-                runtime=runtime,
-                agents=agents,
-                variables=variables,
-                sink=sink,
-                run_id=run_id,
-                retry=retry,
-                retry_from=retry_from,
-                store=StoreTaskOutputs(opened),
-                caller=caller,
-            )
-        finally:
+        store = StoreTaskOutputs(opened)
+    try:
+        return await _run(
+            path,
+            runtime=runtime,
+            agents=agents,
+            variables=variables,
+            sink=sink,
+            run_id=run_id,
+            retry=retry,
+            retry_from=retry_from,
+            store=store,
+            caller=caller,
+        )
+    finally:
+        if opened is not None:
             with anyio.CancelScope(shield=True):  # a cancelled run still closes its store
                 await anyio.to_thread.run_sync(opened.close)
-    return await _run(
-        path,
-        runtime=runtime,
-        agents=agents,
-        variables=variables,
-        sink=sink,
-        run_id=run_id,
-        retry=retry,
-        retry_from=retry_from,
-        store=store,
-        caller=caller,
-    )
 
 
 async def _run(

@@ -223,7 +223,7 @@ async def test_workflow_run_with_variables(client: httpx.AsyncClient) -> None:
         "run_id": IsStr(),
         "thread_id": None,
         "status": "ok",
-        "output": {"count": {"columns": ["n"], "rows": [[240]], "truncated": False}},
+        "output": {"count": {"columns": ["n"], "rows": [[240]], "truncated": False, "dropped": None}},
         "error": None,
     }
     bad = await client.post(

@@ -84,7 +84,12 @@ def test_retry_resumes_from_the_failed_task(project: Path, server: ScriptedModel
     finished = events[-1]
     assert isinstance(finished, RunFinished)
     assert finished.output["final"] == "2000 one A B C "  # the variables of the failed run
-    assert finished.output["sales"] == {"columns": ["sales"], "rows": [[2000]], "truncated": False}
+    assert finished.output["sales"] == {
+        "columns": ["sales"],
+        "rows": [[2000]],
+        "truncated": False,
+        "dropped": None,
+    }
     # set_script starts a new request log: the retry asked only for the two unfinished items.
     assert [r.messages[-1].content for r in server.requests] == ["second b", "second c"]
 
