@@ -105,12 +105,14 @@ def test_connections_past_the_cap_get_503(server: tuple[int, Path]) -> None:
             sock.sendall(
                 b"POST /api/workflows/echo/runs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n"
             )
-        time.sleep(0.3)
         statuses = []
-        for sock in held[-5:]:
-            sock.settimeout(5)
+        for sock in held:
+            sock.settimeout(10)
             statuses.append(sock.recv(64).split(b" ")[1])
-        assert statuses == [b"503"] * 5
+        # Which requests land past the cap depends on when the server accepted each connection: those
+        # that did get 503 at once; the ones let in wait for their body and get 408 from --body-timeout.
+        assert set(statuses) <= {b"503", b"408"}, statuses
+        assert statuses.count(b"503") >= 10, statuses
     finally:
         for sock in held:
             sock.close()
