@@ -12,7 +12,7 @@ import anyio.to_thread
 
 from oxy.databases._interrupt import Statement, Statements
 from oxy.databases._readonly import ensure_read_only
-from oxy.databases._types import QueryResult, TableInfo, to_json_value
+from oxy.databases._types import QueryResult, RowBudget, TableInfo, to_json_value
 
 __all__ = ["Connector"]
 
@@ -42,15 +42,23 @@ class Connector(ABC):
     def tables(self) -> list[TableInfo]:
         """Every user table and view, each with a `CREATE TABLE` DDL line for prompts."""
 
-    def query(self, sql: str, *, limit: int | None = None, statement: Statement | None = None) -> QueryResult:
-        """Run one read-only statement; fetch at most `limit` rows (`truncated` says if there were more).
+    def query(
+        self,
+        sql: str,
+        *,
+        limit: int | None = None,
+        statement: Statement | None = None,
+        budget: RowBudget | None = None,
+    ) -> QueryResult:
+        """Run one read-only statement; fetch at most `limit` rows (`truncated` says if there were more)
+        within `budget` (cells cut, rows dropped past its bytes, while fetching: never held whole).
 
         `statement.cancel()`, from another thread, interrupts it in the database."""
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be 0 or more, not {limit!r}")
         ensure_read_only(sql, dialect=self.dialect)
         with self._statements.running(statement) as running:
-            return self._fetch(sql, limit=limit, statement=running)
+            return self._fetch(sql, limit=limit, statement=running, budget=budget)
 
     def explain(self, sql: str, *, statement: Statement | None = None) -> str:
         """The database's plan for `sql`, without running it: a cheap check that the query is valid."""
@@ -66,17 +74,27 @@ class Connector(ABC):
     def close(self) -> None:
         """Release connections and files; the connector is not used afterwards."""
 
-    def _fetch(self, sql: str, *, limit: int | None, statement: Statement | None = None) -> QueryResult:
-        columns, rows, truncated = self._run(sql, limit=limit, statement=statement or Statement())
+    def _fetch(
+        self,
+        sql: str,
+        *,
+        limit: int | None,
+        statement: Statement | None = None,
+        budget: RowBudget | None = None,
+    ) -> QueryResult:
+        columns, rows, truncated = self._run(
+            sql, limit=limit, statement=statement or Statement(), budget=budget
+        )
         return QueryResult(
             columns=columns,
             rows=tuple(tuple(to_json_value(value) for value in row) for row in rows),
             truncated=truncated,
+            dropped=budget.note() if budget is not None else None,
         )
 
     @abstractmethod
     def _run(
-        self, sql: str, *, limit: int | None, statement: Statement
+        self, sql: str, *, limit: int | None, statement: Statement, budget: RowBudget | None = None
     ) -> tuple[tuple[str, ...], Sequence[Sequence[object]], bool]:
         """Run `sql` (already checked to be one read): its column names, at most `limit` rows as the
         driver returns them (fetch `limit + 1` to see truncation), and whether rows were cut.
@@ -89,13 +107,14 @@ class Connector(ABC):
     async def atables(self) -> list[TableInfo]:
         return await anyio.to_thread.run_sync(self.tables)
 
-    async def aquery(self, sql: str, *, limit: int | None = None) -> QueryResult:
+    async def aquery(
+        self, sql: str, *, limit: int | None = None, budget: RowBudget | None = None
+    ) -> QueryResult:
         """`query` in a worker thread. Cancelled, it returns at once and interrupts the statement in the
         database (the thread ends as soon as the driver gives up); the caller sees the cancellation."""
         statement = Statement()
-        return await _interruptible(
-            functools.partial(self.query, sql, limit=limit, statement=statement), statement
-        )
+        query = functools.partial(self.query, sql, limit=limit, statement=statement, budget=budget)
+        return await _interruptible(query, statement)
 
     async def aexplain(self, sql: str) -> str:
         statement = Statement()
@@ -120,6 +139,5 @@ async def _interruptible(call: Callable[[], T], statement: Statement) -> T:
     try:
         return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
     except anyio.get_cancelled_exc_class():
-        with anyio.CancelScope(shield=True):  # a cancel request may open a connection: not on the loop
-            await anyio.to_thread.run_sync(statement.cancel)
+        statement.cancel()  # returns at once: a daemon thread interrupts, needing no worker-thread token
         raise

@@ -17,7 +17,7 @@ import duckdb
 
 from oxy.databases._connector import Connector
 from oxy.databases._interrupt import Statement
-from oxy.databases._types import Column, TableInfo, create_table_ddl
+from oxy.databases._types import Column, RowBudget, TableInfo, create_table_ddl, fetch_within
 from oxy.errors import DatabaseError, RunCancelled
 
 __all__ = ["DuckDBConnector"]
@@ -117,7 +117,12 @@ class DuckDBConnector(Connector):
         return "\n".join(str(row[-1]) for row in rows)
 
     def _run(
-        self, sql: str, *, limit: int | None, statement: Statement | None = None
+        self,
+        sql: str,
+        *,
+        limit: int | None,
+        statement: Statement | None = None,
+        budget: RowBudget | None = None,
     ) -> tuple[tuple[str, ...], list[tuple[object, ...]], bool]:
         with self._lock:
             if self._connection is None:
@@ -128,15 +133,16 @@ class DuckDBConnector(Connector):
                 statement.attach(cursor.interrupt)
             cursor.execute(sql)
             columns = tuple(str(item[0]) for item in cursor.description or ())
-            rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit + 1)
+            rows, truncated = fetch_within(cursor.fetchmany, limit=limit, budget=budget)
         except duckdb.InterruptException:
             raise RunCancelled(f"{self.label}: the query was interrupted.") from None
         except duckdb.Error as error:
             raise DatabaseError(f"{self.label}: {error}") from error
         finally:
+            if statement is not None:
+                statement.detach()
             cursor.close()
-        truncated = limit is not None and len(rows) > limit
-        return columns, rows[:limit] if truncated else rows, truncated
+        return columns, rows, truncated
 
     def close(self) -> None:
         # A query still running (its run was cancelled) is interrupted first: closing a busy
@@ -144,11 +150,13 @@ class DuckDBConnector(Connector):
         self.interrupt_all()
         with self._lock:
             connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
-        if self._cleanup is not None:
-            shutil.rmtree(self._cleanup, ignore_errors=True)
-            self._cleanup = None
+        try:
+            if connection is not None:
+                connection.close()
+        finally:
+            if self._cleanup is not None:
+                shutil.rmtree(self._cleanup, ignore_errors=True)
+                self._cleanup = None
 
 
 def _load(loader: duckdb.DuckDBPyConnection, file: Path, *, taken: dict[str, str]) -> dict[str, str]:

@@ -24,22 +24,33 @@ log = logging.getLogger(__name__)
 
 
 class Statement:
-    """One statement a worker thread runs; `cancel()` may come from any thread, before or during it."""
+    """One statement a worker thread runs; `cancel()` may come from any thread, before or during it.
+
+    A driver's interrupt does nothing when no statement is running yet, so a cancel that lands between
+    `attach` and the driver starting the statement would be lost: once cancelled, a daemon thread
+    interrupts again every `RETRY_S` until the statement is detached. That thread, not the event loop or
+    anyio's worker threads (a full pool would block it), also waits on network cancels."""
+
+    RETRY_S = 0.05
+    GIVE_UP_S = 60.0
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._interrupt: Callable[[], None] | None = None
         self.cancelled = False
+        self._interrupting = False
 
     def attach(self, interrupt: Callable[[], None]) -> None:
-        """How to stop what runs now; called by the driver code once it has a cursor or connection."""
+        """How to stop what is about to run; raises `RunCancelled` if the statement was cancelled already.
+        Call `detach()` before the connection is handed to anyone else."""
         with self._lock:
+            if self.cancelled:
+                raise RunCancelled("The query was cancelled.")
             self._interrupt = interrupt
-            cancelled = self.cancelled
-        if cancelled:
-            _call(interrupt)
 
     def detach(self) -> None:
+        """The statement ended: no interrupt reaches the connection after this returns (it waits for one
+        in flight), so a pooled connection can serve the next query safely."""
         with self._lock:
             self._interrupt = None
 
@@ -49,11 +60,23 @@ class Statement:
             raise RunCancelled("The query was cancelled.")
 
     def cancel(self) -> None:
+        """Mark it cancelled and interrupt it (in a daemon thread, again and again while it runs); returns at once."""
         with self._lock:
             self.cancelled = True
-            interrupt = self._interrupt
-        if interrupt is not None:
-            _call(interrupt)
+            if self._interrupting or self._interrupt is None:
+                return
+            self._interrupting = True
+        threading.Thread(target=self._keep_interrupting, name="oxy-interrupt", daemon=True).start()
+
+    def _keep_interrupting(self) -> None:
+        deadline = time.monotonic() + self.GIVE_UP_S
+        while time.monotonic() < deadline:
+            with self._lock:  # held while interrupting: `detach` waits for it
+                interrupt = self._interrupt
+                if interrupt is None:
+                    return
+                _call(interrupt)
+            time.sleep(self.RETRY_S)
 
 
 class Statements:
@@ -76,6 +99,11 @@ class Statements:
             with self._idle:
                 self._running.discard(statement)
                 self._idle.notify_all()
+
+    @property
+    def running_count(self) -> int:
+        with self._idle:
+            return len(self._running)
 
     def cancel_all(self, *, wait_s: float = 5.0) -> bool:
         """Interrupt every running statement and wait up to `wait_s` for their threads; whether all ended."""

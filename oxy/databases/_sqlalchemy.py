@@ -19,7 +19,7 @@ from sqlalchemy.exc import CompileError, DBAPIError, SQLAlchemyError
 from oxy.databases._connector import Connector
 from oxy.databases._interrupt import Statement
 from oxy.databases._readonly import is_plain_query
-from oxy.databases._types import Column, TableInfo, create_table_ddl
+from oxy.databases._types import Column, RowBudget, TableInfo, create_table_ddl, fetch_within
 from oxy.errors import DatabaseError, RunCancelled
 
 __all__ = ["SQLAlchemyConnector", "create_read_only_engine"]
@@ -114,28 +114,29 @@ class SQLAlchemyConnector(Connector):
         )
 
     def _run(
-        self, sql: str, *, limit: int | None, statement: Statement
+        self, sql: str, *, limit: int | None, statement: Statement, budget: RowBudget | None = None
     ) -> tuple[tuple[str, ...], list[tuple[Any, ...]], bool]:
         try:
             with self._engine.connect() as connection:
                 statement.attach(self._interrupter(connection))
-                # `no_parameters`: hand the SQL to the driver untouched (`%` and `:name` are not placeholders).
-                connection = connection.execution_options(
-                    no_parameters=True, stream_results=self._streams(sql, limit=limit)
-                )
-                result = connection.exec_driver_sql(sql)
-                if not result.returns_rows:
-                    return (), [], False
-                columns = tuple(result.keys())
-                fetched = result.fetchall() if limit is None else result.fetchmany(limit + 1)
-                result.close()
+                try:
+                    # `no_parameters`: the SQL goes to the driver untouched (`%`, `:name` are no placeholders).
+                    connection = connection.execution_options(
+                        no_parameters=True, stream_results=self._streams(sql, limit=limit)
+                    )
+                    result = connection.exec_driver_sql(sql)
+                    if not result.returns_rows:
+                        return (), [], False
+                    columns = tuple(result.keys())
+                    rows, truncated = fetch_within(result.fetchmany, limit=limit, budget=budget)
+                    result.close()
+                finally:
+                    statement.detach()  # before the connection goes back to the pool: no stray interrupt
         except SQLAlchemyError as error:
             if statement.cancelled:
                 raise RunCancelled(f"{self.label}: the query was interrupted.") from None
             raise self._error(error) from error
-        rows = [tuple(row) for row in fetched]
-        truncated = limit is not None and len(rows) > limit
-        return columns, rows[:limit] if truncated else rows, truncated
+        return columns, rows, truncated
 
     def _interrupter(self, connection: sqlalchemy.Connection) -> Callable[[], None]:
         """How to stop the statement this connection runs, from another thread: SQLite's

@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -49,11 +49,80 @@ class QueryResult:
     columns: tuple[str, ...]
     rows: tuple[tuple[JsonValue, ...], ...]
     truncated: bool = False
-    """True when the query had more rows than the `limit` it ran under."""
+    """True when the query had more rows than the `limit` it ran under, or the budget cut it."""
+    dropped: str | None = None
+    """What a `RowBudget` cut, in words."""
 
     @property
     def row_count(self) -> int:
         return len(self.rows)
+
+
+class RowBudget:
+    """Bounds a result while it is fetched, batch by batch, so a huge one is never held whole: text
+    cells are cut to `max_cell_chars`, and fetching stops once the kept cells add up to `max_bytes`."""
+
+    BATCH = 256
+
+    def __init__(self, *, max_cell_chars: int, max_bytes: int) -> None:
+        self.max_cell_chars = max_cell_chars
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.cells_cut = 0
+        self.full = False
+        self.kept = 0
+
+    def take(self, rows: Sequence[Sequence[object]]) -> list[tuple[object, ...]]:
+        taken: list[tuple[object, ...]] = []
+        for row in rows:
+            cells: list[object] = []
+            cut = row_size = 0
+            for value in row:
+                if isinstance(value, str) and len(value) > self.max_cell_chars:
+                    cut += 1
+                    value = value[: self.max_cell_chars] + "…"
+                cells.append(value)
+                row_size += len(value) if isinstance(value, str | bytes) else 8
+            if self.size + row_size > self.max_bytes and (self.kept or taken):
+                self.full = True
+                break
+            self.size += row_size
+            self.cells_cut += cut
+            taken.append(tuple(cells))
+        self.kept += len(taken)
+        return taken
+
+    def note(self) -> str | None:
+        notes: list[str] = []
+        if self.full:
+            notes.append(
+                f"rows after the first {self.kept:,} dropped past the {self.max_bytes:,}-byte table limit"
+            )
+        if self.cells_cut:
+            s = "s" if self.cells_cut != 1 else ""
+            notes.append(f"{self.cells_cut:,} cell{s} cut to {self.max_cell_chars:,} characters")
+        return "; ".join(notes) or None
+
+
+def fetch_within(
+    fetchmany: Callable[[int], Sequence[Sequence[object]]], *, limit: int | None, budget: RowBudget | None
+) -> tuple[list[tuple[object, ...]], bool]:
+    """Rows from a cursor's `fetchmany`, in batches, at most `limit` (one more is read to see that there
+    were more) and within `budget`; and whether rows were left unread."""
+    rows: list[tuple[object, ...]] = []
+    while True:
+        want = RowBudget.BATCH if limit is None else min(RowBudget.BATCH, limit + 1 - len(rows))
+        if want <= 0:
+            break
+        batch = fetchmany(want)
+        if not batch:
+            break
+        rows.extend(budget.take(batch) if budget is not None else (tuple(r) for r in batch))
+        if budget is not None and budget.full:
+            return rows, True
+    if limit is not None and len(rows) > limit:
+        return rows[:limit], True
+    return rows, False
 
 
 def to_json_value(value: object) -> JsonValue:

@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from oxy.databases.table import TableOutput, bounded_table
+from oxy.databases._types import RowBudget
+from oxy.databases.table import TableOutput
 from oxy.events.types import SqlEvent, TableEvent
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable
+from oxy.execution.sql_literal import SQL_DIALECT_VARIABLE
 from oxy.execution.templates import TemplateOrigin
 
 
@@ -35,23 +37,25 @@ class ExecuteSql(Executable[SqlRequest, TableOutput]):
         connector = await runtime.databases.aget(input.database)  # opening a DuckDB folder loads it
         sql = input.sql
         if input.render:
-            sql = await runtime.renderer.arender(
-                sql, {**ctx.variables, **input.variables}, origin=input.origin
-            )
+            # The dialect comes last: no variable can change how `sql_literal` quotes.
+            variables = {**ctx.variables, **input.variables, SQL_DIALECT_VARIABLE: connector.dialect}
+            sql = await runtime.renderer.arender(sql, variables, origin=input.origin)
         await ctx.emit(
             SqlEvent(source=ctx.source, sql=sql, database=input.database, dialect=connector.dialect)
         )
         cap = ctx.limits.max_table_rows
         limit = cap if input.limit is None else min(cap, input.limit)
-        result = await connector.aquery(sql, limit=limit)
         limits = ctx.limits
-        table = bounded_table(
-            tuple(result.columns),
-            result.rows,
-            truncated=result.truncated,
-            row_cap=limit,
-            max_cell_chars=limits.max_cell_chars,
-            max_bytes=limits.max_table_bytes,
+        budget = RowBudget(max_cell_chars=limits.max_cell_chars, max_bytes=limits.max_table_bytes)
+        result = await connector.aquery(sql, limit=limit, budget=budget)
+        dropped = result.dropped
+        if result.truncated and not budget.full:
+            dropped = "; ".join(x for x in (f"rows past {limit:,} dropped", dropped) if x)
+        table = TableOutput(
+            columns=tuple(result.columns),
+            rows=tuple(tuple(r) for r in result.rows),
+            truncated=result.truncated or dropped is not None,
+            dropped=dropped,
         )
         await ctx.emit(
             TableEvent(

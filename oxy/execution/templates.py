@@ -135,10 +135,11 @@ def _suggestion(path: str, known: Mapping[str, Any]) -> str:
     """` — did you mean 'context'?` for a misspelt top-level name, else the names there are."""
     if "." in path or "[" in path:
         return ""
-    close = difflib.get_close_matches(path, list(known), n=1)
+    visible = [name for name in known if not name.startswith("__")]  # `__sql_dialect__` and the like
+    close = difflib.get_close_matches(path, visible, n=1)
     if close:
         return f" — did you mean {close[0]!r}?"
-    names = ", ".join(sorted(known)) or "none"
+    names = ", ".join(sorted(visible)) or "none"
     return f" — variables here: {names}"
 
 

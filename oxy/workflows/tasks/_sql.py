@@ -12,7 +12,7 @@ from oxy.execution.sql_literal import SQL_DIALECT_VARIABLE
 from oxy.execution.templates import TemplateOrigin
 from oxy.workflows._registry import task_type
 from oxy.workflows._task import Task, TaskCall, TaskOutcome
-from oxy.workflows._templating import arender_value
+from oxy.workflows._templating import arender_value, exact_expression
 
 _EXECUTE = ExecuteSql()
 
@@ -29,7 +29,7 @@ class SqlTask(Task):
         runtime = ctx.runtime
         dialect = runtime.database_config(config.database, file=self.file).dialect
         template, origin = await self._template(runtime, ctx)
-        variables = {**ctx.variables, SQL_DIALECT_VARIABLE: dialect}
+        variables = dict(ctx.variables)
         if config.variables:
             given = await arender_value(
                 runtime.renderer,
@@ -38,9 +38,12 @@ class SqlTask(Task):
                 origin=self.origins.of((*self.at, "variables")),
             )
             variables.update(given)
+        variables[SQL_DIALECT_VARIABLE] = dialect  # last: no variable can change how sql_literal quotes
         sql = await runtime.renderer.arender(template, variables, origin=origin)
-        if config.variables and ("{{" in sql or "{%" in sql):
+        if config.variables and exact_expression(template) is not None and ("{{" in sql or "{%" in sql):
             # `sql_query: "{{ sql }}"` where the `sql` task wrote a query with `{{ grouping_value }}` in it.
+            # Only a template that is exactly one expression is rendered twice: in any other, a second
+            # pass would evaluate template syntax that a variable's value smuggled in.
             sql = await runtime.renderer.arender(sql, variables, origin=origin)
         request = SqlRequest(sql=sql, database=config.database, origin=origin, render=False)
         table = await _EXECUTE.execute(ctx, request)
