@@ -46,10 +46,14 @@ def fail(error: OxyError | str) -> NoReturn:
 
 
 def _ignore_further_interrupts() -> None:
-    """The run is already stopping: another Ctrl-C during the exit (closing a model, joining threads)
-    would print a raw `KeyboardInterrupt` traceback instead of one line."""
-    with contextlib.suppress(ValueError):  # not the main thread: nothing to ignore
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """The run is already stopping. Another Ctrl-C during the exit (closing a model, joining a thread
+    still inside a driver) would print a raw `KeyboardInterrupt` traceback: it exits at once instead."""
+
+    def exit_now(signum: int, frame: object) -> None:
+        os._exit(EXIT_INTERRUPTED)
+
+    with contextlib.suppress(ValueError):  # not the main thread: nothing to install
+        signal.signal(signal.SIGINT, exit_now)
 
 
 def run_cli(command: click.Command, argv: list[str] | None) -> Any:

@@ -159,6 +159,19 @@ def serve(
         access_log=log_level == "debug",
         log_config=log_config,
         http=HeaderTimeoutProtocol,  # closes connections whose headers dribble in (slowloris)
-        limit_concurrency=max_connections,
+        limit_concurrency=_within_file_limit(max_connections),
         timeout_keep_alive=keep_alive,
     )
+
+
+def _within_file_limit(connections: int) -> int:
+    """`connections`, lowered to leave room under the process's open-file limit (each is a descriptor;
+    the run store, databases and model connections need theirs too)."""
+    try:
+        import resource  # lazy: POSIX only
+    except ImportError:
+        return connections
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return connections
+    return max(1, min(connections, soft - 128))

@@ -105,8 +105,11 @@ def parse_yaml(text: str, *, file: str) -> YamlDocument:
 
 
 MAX_EXPANDED_NODES = 100_000
-"""Nodes a document may hold once its aliases are expanded: a 'billion laughs' document of nested
+"""Values a document may hold once its aliases are expanded: a 'billion laughs' document of nested
 aliases is tiny to parse but expands (in JSON, an API response, a template) to gigabytes."""
+MAX_EXPANDED_CHARS = 20_000_000
+"""Characters of text a document may hold once its aliases are expanded (a long string repeated by
+aliases weighs its length each time)."""
 
 
 def _check_expansion(root: yaml.Node, *, file: str) -> None:
@@ -124,13 +127,22 @@ def _check_expansion(root: yaml.Node, *, file: str) -> None:
         sizes[id(node)] = 0
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    chars: dict[int, int] = {}
     for node in order:
         total = 1 + sum(sizes.get(id(child), 0) for child in _children(node))
-        sizes[id(node)] = total
-        if total > MAX_EXPANDED_NODES:
+        text = (len(str(node.value)) if isinstance(node, yaml.ScalarNode) else 0) + sum(
+            chars.get(id(child), 0) for child in _children(node)
+        )
+        sizes[id(node)], chars[id(node)] = total, text
+        if total > MAX_EXPANDED_NODES or text > MAX_EXPANDED_CHARS:
+            what = (
+                f"more than {MAX_EXPANDED_NODES:,} values"
+                if total > MAX_EXPANDED_NODES
+                else f"more than {MAX_EXPANDED_CHARS:,} characters"
+            )
             raise ConfigError(
-                f"the document expands to more than {MAX_EXPANDED_NODES:,} values through its aliases "
-                "(`*name`); write the values out, or use fewer nested aliases",
+                f"the document expands to {what} through its aliases (`*name`); write the values out, "
+                "or use fewer nested aliases",
                 file=file,
                 line=node.start_mark.line + 1,
             )

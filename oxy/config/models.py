@@ -54,7 +54,7 @@ class _BaseModelConfig(StrictModel):
     """Seconds a streamed answer may take to start (the prompt is read first); `null` waits forever."""
     chunk_timeout: Annotated[float, Field(gt=0)] | None = 30.0
     """Seconds a streamed answer may pause between two chunks; `null` waits forever."""
-    deadline: Annotated[float, Field(gt=0)] | None = 300.0
+    deadline: Annotated[float, Field(gt=0)] | None = 900.0
     """Seconds one model call may take in all, retries and back-off included; `null` has none."""
     retry_backoff: Annotated[float, Field(ge=0)] = 0.5
     """Base delay in seconds of the exponential backoff (full jitter) between retries."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, unquote_plus, urlsplit
 
 from oxy.errors import ConfigError
 
@@ -47,16 +47,21 @@ def resolve_secret(var_name: str, *, file: str | None = "config.yml", key: str |
 
 
 def url_secrets(url: str) -> tuple[str, ...]:
-    """The credentials written into a URL: the password of `user:password@host`, and the
-    values of query parameters named like keys (`?api-key=...`, `&token=...`)."""
+    """The credentials written into a URL: the password of `user:password@host` (or the user name alone,
+    `token@host`), and the values of query parameters named like keys (`?api-key=...`, `&token=...`),
+    each as written and decoded."""
     parts = urlsplit(url)
     found: list[str] = []
-    if parts.password:
-        found.extend([parts.password, unquote(parts.password)])
-    for name, value in parse_qsl(parts.query, keep_blank_values=False):
-        if _SECRET_PARAMS.search(name) and value:
-            found.extend([value, quote(value, safe="")])
-    return tuple(dict.fromkeys(v for v in found if len(v) >= 3))
+    userinfo = parts.netloc.rpartition("@")[0]
+    if userinfo:
+        user, _, password = userinfo.partition(":")
+        for raw in (password,) if password else (user,):
+            found.extend([raw, unquote(raw), unquote_plus(raw)])
+    for pair in parts.query.split("&"):
+        name, _, raw = pair.partition("=")
+        if raw and _SECRET_PARAMS.search(unquote_plus(name)):
+            found.extend([raw, unquote(raw), unquote_plus(raw), quote(unquote_plus(raw), safe="")])
+    return tuple(sorted(dict.fromkeys(v for v in found if len(v) >= 3), key=len, reverse=True))
 
 
 def redact_url(url: str) -> str:

@@ -238,7 +238,17 @@ def bounded_event(event: Event, *, max_bytes: int = MAX_STORED_EVENT_BYTES) -> t
         )
     elif isinstance(event, TableEvent):
         event = dataclasses.replace(event, rows=(), truncated=True, dropped=dropped)
-    return event, event_to_json(event)
+    payload = event_to_json(event)
+    if len(payload) > max_bytes:  # any other long text (an error, SQL, a delta): cut every string field
+        cut = max_bytes // 8  # JSON escaping can grow a character to six bytes
+        long = {
+            f.name: value[:cut] + f" […{dropped}]"
+            for f in dataclasses.fields(event)
+            if isinstance(value := getattr(event, f.name), str) and len(value) > cut
+        }
+        event = dataclasses.replace(event, **long)  # pyright: ignore[reportArgumentType]
+        payload = event_to_json(event)
+    return event, payload
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

@@ -27,6 +27,11 @@ class HeaderTimeoutProtocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        cap = self.config.limit_concurrency
+        if cap is not None and len(self.connections) > cap:
+            # Past the cap before a byte is read: uvicorn's own check waits for the headers (and logs each).
+            transport.close()
+            return
         self._arm()
 
     def data_received(self, data: bytes) -> None:

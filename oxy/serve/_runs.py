@@ -79,6 +79,7 @@ class RunManager:
         self._admitted = 0
         self.active: dict[str, RunHandle] = {}
         self._busy_threads: set[str] = set()
+        self._closing: str | None = None
 
     @property
     def running(self) -> int:
@@ -95,6 +96,8 @@ class RunManager:
     async def start(self, request: RunRequest) -> RunHandle:
         """Admit the run, prepare its thread, and start it; it runs on after the caller returns."""
         settings = self._settings
+        if self._closing is not None:
+            raise ApiError(503, "The server is shutting down; try again on another one or shortly.")
         if self._admitted >= settings.max_concurrent_runs + settings.max_queued_runs:
             raise ApiError(
                 503,
@@ -226,7 +229,9 @@ class RunManager:
             writes.add_messages(handle.thread_id, list(result.answer.new_messages))
 
     def cancel_all(self, reason: str) -> None:
-        """Cancel every run now (a shutdown began): each tells its followers how it ended, one log line each."""
+        """Cancel every run now (a shutdown began) and admit no more: each tells its followers how it
+        ended, one log line each."""
+        self._closing = reason
         for handle in list(self.active.values()):
             if not handle.scope.cancel_called:
                 log.info("run %s (%s) cancelled: %s", handle.run_id, handle.target, reason)

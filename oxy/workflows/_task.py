@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,8 +177,30 @@ class TaskNode(Executable[TaskCall, Any]):
         runtime = ctx.runtime
         origin = self.task.origins.of((*self.task.at, *keys))
         rendered = await runtime.renderer.arender(template, ctx.variables, origin=origin)
-        # The variables may come from a request: the path must stay inside the project.
-        return runtime.project.path(rendered, what=" ".join(keys), file=self.task.file, line=origin.line)
+        what = " ".join(keys)
+        # The variables may come from a request: the path must stay inside the project, out of oxy's
+        # own state (`.oxy/`: the run store), and inside the folder the template's fixed part names
+        # (`output/{{ customer }}.txt` stays in `output/`).
+        path = runtime.project.path(rendered, what=what, file=self.task.file, line=origin.line)
+        root = runtime.root.resolve()
+        relative = path.relative_to(root)
+        if relative.parts[:1] == (".oxy",):
+            raise ConfigError(
+                f"{what} {rendered!r} is inside .oxy/, oxy's own state; write outputs elsewhere",
+                file=self.task.file,
+                line=origin.line,
+            )
+        fixed = re.split(r"{[{%]", template, maxsplit=1)[0]
+        if fixed != template and "/" in fixed:
+            folder = (root / fixed.rsplit("/", 1)[0]).resolve()
+            if not path.is_relative_to(folder):
+                raise ConfigError(
+                    f"{what} {rendered!r} leaves {folder.relative_to(root).as_posix()!r}, the folder its "
+                    "template names; a variable may choose a name there, not another folder",
+                    file=self.task.file,
+                    line=origin.line,
+                )
+        return path
 
 
 class TaskSequence(Executable[TaskCall, dict[str, Any]]):

@@ -78,3 +78,16 @@ def test_an_event_past_the_store_limit_is_replaced_by_a_note() -> None:
     assert len(payload) < 1_000
     small = RunFinished(run_id="r", status="ok", output="fine")
     assert bounded_event(small) == (small, event_to_json(small))
+
+
+def test_any_long_text_in_an_event_is_cut_for_the_store() -> None:
+    from oxy.events.types import ErrorEvent, SqlEvent
+
+    for event in (
+        SqlEvent(sql="select '" + "x" * 3_000_000 + "'", database="d", dialect="duckdb"),
+        ErrorEvent(error_type="DatabaseError", message="\x01" * 1_500_000),  # escapes to 6 bytes each
+    ):
+        stored, payload = bounded_event(event)
+        assert len(payload) <= 2 * 1_048_576
+        assert "bytes of event not stored" in payload
+        assert type(stored) is type(event)

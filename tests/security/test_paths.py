@@ -502,3 +502,38 @@ def test_the_oxy_compat_examples_still_load_and_validate(oxy_compat: Path) -> No
         report = validate(oxy_compat / name)
         assert not [e for e in report.errors if "outside the project folder" in e.message]
         load_project(oxy_compat / name)
+
+
+STATE_EXPORT = """\
+variables:
+  name: {type: string}
+tasks:
+  - name: report
+    type: formatter
+    template: "overwritten"
+    export: {format: txt, path: "{{ name }}"}
+"""
+
+PREFIX_EXPORT = """\
+variables:
+  name: {type: string}
+tasks:
+  - name: report
+    type: formatter
+    template: "overwritten"
+    export: {format: txt, path: "output/{{ name }}.txt"}
+"""
+
+
+def test_a_rendered_path_cannot_reach_oxys_state_or_leave_its_folder(project: Path) -> None:
+    (project / "workflows" / "state.workflow.yml").write_text(STATE_EXPORT)
+    (project / "workflows" / "prefix.workflow.yml").write_text(PREFIX_EXPORT)
+    (project / "agents").mkdir(exist_ok=True)
+    (project / "agents" / "a.agent.yml").write_text("model: scripted\nsystem_instructions: keep me\n")
+    result, _ = run(project, "workflows/state.workflow.yml", variables={"name": ".oxy/oxy.db"})
+    assert result.error is not None and "is inside .oxy/, oxy's own state" in str(result.error)
+    result, _ = run(project, "workflows/prefix.workflow.yml", variables={"name": "../agents/a.agent.yml#"})
+    assert result.error is not None and "leaves 'output', the folder its template names" in str(result.error)
+    assert (
+        project / "agents" / "a.agent.yml"
+    ).read_text() == "model: scripted\nsystem_instructions: keep me\n"

@@ -37,6 +37,10 @@ def project(tmp_path: Path) -> Path:
 def test_redact_url() -> None:
     assert redact_url(URL) == "http://oxyuser:***@127.0.0.1:9/v1?api-key=***&region=eu"
     assert url_secrets("http://127.0.0.1:8000/v1") == ()
+    # A token as the user name; values with `+` and escapes are blanked as written and as decoded.
+    assert redact_url("http://sk-live-abcdef@host/v1") == "http://***@host/v1"
+    assert redact_url("http://h/v1?api-key=ab+cd&token=ab%2fcd") == "http://h/v1?api-key=***&token=***"
+    assert {"ab cd", "ab/cd"} <= set(url_secrets("http://h/v1?api-key=ab+cd&token=ab%2fcd"))
 
 
 def test_the_cli_and_validate_never_show_the_credentials(project: Path) -> None:

@@ -40,3 +40,15 @@ def test_ordinary_aliases_still_load() -> None:
         "other": {"type": "string"},
         "list": [{"type": "string"}] * 2,
     }
+
+
+def test_a_long_string_repeated_by_aliases_is_refused() -> None:
+    """Few values, but each a 100 KB string: weighed by characters, not only by count."""
+    import pytest
+
+    from oxy.errors import ConfigError
+
+    long = "x" * 100_000
+    text = f"a: &a '{long}'\nb: &b [{', '.join(['*a'] * 300)}]\nc: [{', '.join(['*b'] * 300)}]\n"
+    with pytest.raises(ConfigError, match="expands to more than 20,000,000 characters"):
+        parse_yaml(text, file="big.yml")
