@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import sys
 from typing import Any, NoReturn
 
@@ -45,15 +44,15 @@ def fail(error: OxyError | str) -> NoReturn:
     raise as_click_error(error)
 
 
-def _ignore_further_interrupts() -> None:
-    """The run is already stopping. Another Ctrl-C during the exit (closing a model, joining a thread
-    still inside a driver) would print a raw `KeyboardInterrupt` traceback: it exits at once instead."""
-
-    def exit_now(signum: int, frame: object) -> None:
-        os._exit(EXIT_INTERRUPTED)
-
-    with contextlib.suppress(ValueError):  # not the main thread: nothing to install
-        signal.signal(signal.SIGINT, exit_now)
+def _exit_interrupted() -> NoReturn:
+    """Ctrl-C: the run has stopped and closed what it opened. Say so and leave now: the rest of the
+    interpreter's exit (freeing a local model, joining a thread still inside a driver) could take seconds,
+    and another Ctrl-C during it would print a raw `KeyboardInterrupt` traceback."""
+    click.echo("Cancelled.", err=True)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def run_cli(command: click.Command, argv: list[str] | None) -> Any:
@@ -66,9 +65,7 @@ def run_cli(command: click.Command, argv: list[str] | None) -> Any:
         exc.show()
         raise SystemExit(exc.exit_code) from None
     except (click.Abort, KeyboardInterrupt):
-        _ignore_further_interrupts()
-        click.echo("Cancelled.", err=True)
-        raise SystemExit(EXIT_INTERRUPTED) from None
+        _exit_interrupted()
     except OxyError as exc:
         as_click_error(exc).show()
         raise SystemExit(EXIT_ERROR) from None

@@ -108,11 +108,15 @@ def test_connections_past_the_cap_get_503(server: tuple[int, Path]) -> None:
         statuses = []
         for sock in held:
             sock.settimeout(10)
-            statuses.append(sock.recv(64).split(b" ")[1])
-        # Which requests land past the cap depends on when the server accepted each connection: those
-        # that did get 503 at once; the ones let in wait for their body and get 408 from --body-timeout.
-        assert set(statuses) <= {b"503", b"408"}, statuses
-        assert statuses.count(b"503") >= 10, statuses
+            try:
+                answer = sock.recv(64)
+            except ConnectionResetError:
+                answer = b""
+            statuses.append(answer.split(b" ")[1] if answer else b"closed")
+        # Which connections land past the cap depends on when the server accepted each: those are
+        # closed at once (or get 503); the ones let in wait for their body and get 408 (--body-timeout).
+        assert set(statuses) <= {b"503", b"408", b"closed"}, statuses
+        assert len(statuses) - statuses.count(b"408") >= 10, statuses
     finally:
         for sock in held:
             sock.close()
