@@ -76,7 +76,9 @@ def _host(scope: Scope) -> str:
         if name == b"host":
             host = value.decode("latin-1").strip().lower()
             if host.startswith("["):  # [::1]:3000
-                return host[1 : host.find("]")] if "]" in host else host
+                end = host.find("]")
+                rest = host[end + 1 :] if end > 0 else "?"
+                return host[1:end] if rest == "" or (rest.startswith(":") and rest[1:].isdigit()) else host
             return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     server = scope.get("server")
     return str(server[0]).lower() if server else ""

@@ -78,7 +78,8 @@ class RunManager:
         self._slots = anyio.CapacityLimiter(settings.max_concurrent_runs)
         self._admitted = 0
         self.active: dict[str, RunHandle] = {}
-        self._busy_threads: set[str] = set()
+        self._busy_threads: dict[str, str] = {}
+        """Threads with a run going, and whose they are (their tenant)."""
         self._closing: str | None = None
 
     @property
@@ -109,9 +110,10 @@ class RunManager:
         entry = request.entry
         if entry.error is not None:
             raise ApiError(422, f"{entry.kind.capitalize()} {entry.name!r} does not load: {entry.error}")
-        if request.thread_id is not None and request.thread_id in self._busy_threads:
+        busy_for = self._busy_threads.get(request.thread_id) if request.thread_id is not None else None
+        if busy_for is not None:
             # Another tenant's thread reads exactly like a missing one: 404, never 409.
-            if await self.store.get_thread(request.thread_id, tenant=request.tenant) is None:
+            if busy_for != request.tenant:
                 raise ApiError(404, f"There is no thread {request.thread_id!r}.")
             raise ApiError(409, f"Thread {request.thread_id!r} already has a run going; wait for it to end.")
         self._admitted += 1
@@ -134,7 +136,7 @@ class RunManager:
             self._admitted -= 1
             raise
         if handle.thread_id is not None:
-            self._busy_threads.add(handle.thread_id)
+            self._busy_threads[handle.thread_id] = handle.tenant
         self.active[handle.run_id] = handle
         self._tg.start_soon(self._drive, handle, request, history, sink, writes)
         return handle
@@ -188,7 +190,7 @@ class RunManager:
         finally:
             self._admitted -= 1
             if handle.thread_id is not None:
-                self._busy_threads.discard(handle.thread_id)
+                self._busy_threads.pop(handle.thread_id, None)
             self.active.pop(handle.run_id, None)
             handle.close()
 
