@@ -3,7 +3,7 @@ semantic_model contexts are the parsed YAML object. Each loads on first use."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,8 @@ import yaml
 from oxy.config._paths import confine, confine_glob
 from oxy.config.agent import AgentContext, FileContext, SemanticModelContext
 from oxy.errors import ConfigError
+from oxy.execution.context import ExecutionContext
+from oxy.execution.templates import TemplateOrigin
 
 
 class ContextView:
@@ -70,3 +72,17 @@ class ContextView:
             raise ConfigError(
                 f"context {context.name!r}: {context.src} is not valid YAML: {exc}", file=self._file
             ) from None
+
+
+async def render_instructions(
+    ctx: ExecutionContext,
+    template: str,
+    *,
+    contexts: ContextView,
+    tools: Mapping[str, str],
+    origin: TemplateOrigin,
+) -> str:
+    """An agent's `system_instructions` against the run's variables, `{{ context.* }}` and `{{ tools }}`
+    (name → description); off the event loop when they name databases or contexts."""
+    variables: dict[str, Any] = {**ctx.variables, "context": contexts, "tools": dict(tools)}
+    return await ctx.runtime.renderer.arender(template, variables, origin=origin)

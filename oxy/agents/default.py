@@ -7,9 +7,8 @@ import re
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
 
-from oxy.agents.context import ContextView
+from oxy.agents.context import ContextView, render_instructions
 from oxy.agents.react import ReactLoop
 from oxy.config.agent import DefaultAgentConfig
 from oxy.execution.agent_io import AgentAnswer, AgentRequest
@@ -71,13 +70,12 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
             return await self._loop.run(ctx, messages, tools=tools)
 
     async def render_instructions(self, ctx: ExecutionContext, tools: RunTools) -> str:
-        variables: dict[str, Any] = {
-            **ctx.variables,
-            "context": self._contexts,
-            "tools": tools.descriptions(),
-        }
-        return await ctx.runtime.renderer.arender(
-            self.config.system_instructions, variables, origin=self._origin
+        return await render_instructions(
+            ctx,
+            self.config.system_instructions,
+            contexts=self._contexts,
+            tools=tools.descriptions(),
+            origin=self._origin,
         )
 
 

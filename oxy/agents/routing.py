@@ -19,9 +19,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from oxy.agents.context import ContextView
+from oxy.agents.context import ContextView, render_instructions
 from oxy.agents.default import agent_name_from_file
 from oxy.agents.react import bounded_result
 from oxy.agents.routes import SkippedRoute
@@ -125,13 +124,13 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
         )
 
     async def _render_instructions(self, ctx: ExecutionContext) -> str:
-        variables: dict[str, Any] = {
-            **ctx.variables,
-            "context": self._contexts,
-            "tools": {tool.name: tool.description for tool in self.tools},
-        }
-        origin = TemplateOrigin(file=self.file, key="system_instructions")
-        return await ctx.runtime.renderer.arender(self.config.system_instructions, variables, origin=origin)
+        return await render_instructions(
+            ctx,
+            self.config.system_instructions,
+            contexts=self._contexts,
+            tools={tool.name: tool.description for tool in self.tools},
+            origin=TemplateOrigin(file=self.file, key="system_instructions"),
+        )
 
     async def _turn(
         self,

@@ -43,7 +43,6 @@ class Runtime(RuntimeHandle):
         models: Mapping[str, ModelClient] | None = None,
         toolsets: Sequence[Toolset] = (),
         tools: Sequence[Callable[..., Any]] = (),
-        store_url: str | None = None,
     ) -> Runtime:
         """The runtime of `project`. `models` replaces config.yml's clients by model name; `toolsets`
         and `tools` (Python functions, sync or async; signature and docstring become the schema) are
@@ -60,5 +59,4 @@ class Runtime(RuntimeHandle):
             renderer=renderer,
             models=dict(models or {}),
             toolsets=tuple(extra),
-            store_url=store_url,
         )

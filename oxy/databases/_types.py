@@ -71,6 +71,8 @@ class RowBudget:
         self.cells_cut = 0
         self.full = False
         self.kept = 0
+        self.row_cap: int | None = None
+        """Set when the row limit, not the bytes, left rows unread."""
 
     def take(self, rows: Sequence[Sequence[object]]) -> list[tuple[object, ...]]:
         taken: list[tuple[object, ...]] = []
@@ -94,6 +96,8 @@ class RowBudget:
 
     def note(self) -> str | None:
         notes: list[str] = []
+        if self.row_cap is not None:
+            notes.append(f"rows past {self.row_cap:,} dropped")
         if self.full:
             notes.append(
                 f"rows after the first {self.kept:,} dropped past the {self.max_bytes:,}-byte table limit"
@@ -121,6 +125,8 @@ def fetch_within(
         if budget is not None and budget.full:
             return rows, True
     if limit is not None and len(rows) > limit:
+        if budget is not None:
+            budget.row_cap = limit
         return rows[:limit], True
     return rows, False
 

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,48 +52,3 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def bounded_table(
-    columns: tuple[str, ...],
-    rows: Sequence[Sequence[Any]],
-    *,
-    truncated: bool,
-    row_cap: int,
-    max_cell_chars: int,
-    max_bytes: int,
-) -> TableOutput:
-    """The table within the limits: text cells cut to `max_cell_chars`, rows dropped once the cells add up
-    to about `max_bytes`. `dropped` says what was cut (rows past the cap included when `truncated`)."""
-    kept: list[tuple[Any, ...]] = []
-    cells_cut = 0
-    size = 0
-    for row in rows:
-        cells: list[Any] = []
-        cut = row_size = 0
-        for value in row:
-            if isinstance(value, str) and len(value) > max_cell_chars:
-                cut += 1
-                value = value[:max_cell_chars] + "…"
-            cells.append(value)
-            row_size += len(value) if isinstance(value, str) else 8
-        if size + row_size > max_bytes and kept:
-            break
-        size += row_size
-        cells_cut += cut
-        kept.append(tuple(cells))
-    notes: list[str] = []
-    if len(kept) < len(rows):
-        notes.append(f"rows after the first {len(kept):,} dropped past the {max_bytes:,}-byte table limit")
-    elif truncated:
-        notes.append(f"rows past {row_cap:,} dropped")
-    if cells_cut:
-        notes.append(
-            f"{cells_cut:,} cell{'s' if cells_cut != 1 else ''} cut to {max_cell_chars:,} characters"
-        )
-    return TableOutput(
-        columns=columns,
-        rows=tuple(kept),
-        truncated=truncated or bool(notes),
-        dropped="; ".join(notes) or None,
-    )

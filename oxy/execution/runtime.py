@@ -44,8 +44,6 @@ class RuntimeHandle:
     renderer: Renderer
     models: Mapping[str, ModelClient] = field(default_factory=dict[str, "ModelClient"])
     """Ready model clients by model name; they win over config.yml's entry of that name (tests, embedding)."""
-    store_url: str | None = None
-    """The run store's URL; `None` means `$OXY_DATABASE_URL`, then `<root>/.oxy/oxy.db`."""
     _store: Store | None = field(default=None, repr=False)
     _owns_store: bool = field(default=True, repr=False)
     _store_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -104,7 +102,7 @@ class RuntimeHandle:
             if self._store is None:
                 from oxy.storage import Store  # SQLAlchemy and alembic: only runs that record pay for them
 
-                self._store = Store.open(self.store_url, project_root=self.root)
+                self._store = Store.open(project_root=self.root)  # $OXY_DATABASE_URL, else .oxy/oxy.db
             return self._store
 
     @property

@@ -43,19 +43,15 @@ class ExecuteSql(Executable[SqlRequest, TableOutput]):
         await ctx.emit(
             SqlEvent(source=ctx.source, sql=sql, database=input.database, dialect=connector.dialect)
         )
-        cap = ctx.limits.max_table_rows
-        limit = cap if input.limit is None else min(cap, input.limit)
         limits = ctx.limits
+        limit = limits.max_table_rows if input.limit is None else min(limits.max_table_rows, input.limit)
         budget = RowBudget(max_cell_chars=limits.max_cell_chars, max_bytes=limits.max_table_bytes)
         result = await connector.aquery(sql, limit=limit, budget=budget)
-        dropped = result.dropped
-        if result.truncated and not budget.full:
-            dropped = "; ".join(x for x in (f"rows past {limit:,} dropped", dropped) if x)
         table = TableOutput(
             columns=tuple(result.columns),
             rows=tuple(tuple(r) for r in result.rows),
-            truncated=result.truncated or dropped is not None,
-            dropped=dropped,
+            truncated=result.truncated or result.dropped is not None,
+            dropped=result.dropped,
         )
         await ctx.emit(
             TableEvent(
