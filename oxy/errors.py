@@ -89,6 +89,11 @@ class ToolError(RunError):
     """A tool failed. Inside the ReAct loop the message is returned to the model as the tool result."""
 
 
+class ServerUnavailable(RunError):
+    """A server a run needs (an MCP server) could not be started, reached or greeted; says why, from the
+    server's own words where it left any."""
+
+
 class LimitExceeded(RunError):
     """A configured bound was hit: `max_tool_calls`, a timeout, a size cap."""
 

@@ -43,10 +43,11 @@ class Runtime(RuntimeHandle):
         models: Mapping[str, ModelClient] | None = None,
         toolsets: Sequence[Toolset] = (),
         tools: Sequence[Callable[..., Any]] = (),
+        stdio_mcp: bool = True,
     ) -> Runtime:
         """The runtime of `project`. `models` replaces config.yml's clients by model name; `toolsets`
         and `tools` (Python functions, sync or async; signature and docstring become the schema) are
-        offered to every default agent."""
+        offered to every default agent; `stdio_mcp=False` refuses to start stdio MCP servers."""
 
         databases = Databases(project.config.databases, project_root=project.root)
         renderer = Renderer(globals=global_context(project, databases))
@@ -59,4 +60,5 @@ class Runtime(RuntimeHandle):
             renderer=renderer,
             models=dict(models or {}),
             toolsets=tuple(extra),
+            stdio_mcp=stdio_mcp,
         )

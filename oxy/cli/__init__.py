@@ -13,6 +13,7 @@ from oxy import __version__
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "keys": ("oxy.cli.keys", "keys", "Create, list and revoke API keys for oxy serve."),
     "make": ("oxy.cli.make", "make", "Create a project around a data file, folder or .duckdb file."),
+    "mcp": ("oxy.cli.mcp", "mcp", "Serve the project over MCP; list an MCP server's tools."),
     "run": ("oxy.cli.run", "run", "Run a SQL file, an agent or a workflow."),
     "serve": ("oxy.cli.serve", "serve", "Serve the project's agents and workflows over HTTP."),
     "validate": ("oxy.cli.validate", "validate", "Check every project file and report each problem."),

@@ -5,10 +5,14 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from oxy.cli._errors import fail
+
+if TYPE_CHECKING:
+    from oxy.serve._settings import ServeSettings
 
 
 @click.command()
@@ -85,6 +89,10 @@ from oxy.cli._errors import fail
     metavar="NAME",
     help="Also answer requests for this host name when no API keys exist (repeatable).",
 )
+@click.option("--mcp", "with_mcp", is_flag=True, help="Also serve MCP (streamable HTTP) at /mcp.")
+@click.option(
+    "--no-stdio-mcp", is_flag=True, help="Agents may use HTTP MCP servers only: never start a stdio one."
+)
 @click.option(
     "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"])
 )
@@ -105,18 +113,13 @@ def serve(
     body_timeout: float,
     keep_alive: int,
     allowed_hosts: tuple[str, ...],
+    with_mcp: bool,
+    no_stdio_mcp: bool,
     log_level: str,
 ) -> None:
     """Serve the project's agents and workflows: an HTTP API, OpenAI's chat API and a chat page."""
-    import uvicorn  # lazy: loaded when the command runs, not for --help
-    from uvicorn.config import LOGGING_CONFIG  # lazy: loaded when the command runs, not for --help
-
     from oxy.config import find_project_root  # lazy: loaded when the command runs, not for --help
-
-    # lazy: loaded when the command runs, not for --help
-    from oxy.serve._protocol import HEADER_TIMEOUT_ENV, HeaderTimeoutProtocol
-    from oxy.serve._settings import SETTINGS_VAR, ServeSettings
-    from oxy.storage import KeyStore  # lazy: loaded when the command runs, not for --help
+    from oxy.serve._settings import ServeSettings  # lazy: loaded when the command runs, not for --help
 
     root = (project_dir or find_project_root(Path.cwd())).resolve()
     settings = ServeSettings(
@@ -133,16 +136,49 @@ def serve(
         rate_burst=rate_burst,
         allowed_hosts=allowed_hosts,
         body_timeout_s=body_timeout,
+        mcp=with_mcp,
+        stdio_mcp=not no_stdio_mcp,
     )
+    run_server(
+        settings,
+        max_connections=max_connections,
+        header_timeout=header_timeout,
+        keep_alive=keep_alive,
+        log_level=log_level,
+        name="oxy serve",
+    )
+
+
+def run_server(
+    settings: ServeSettings,
+    *,
+    max_connections: int,
+    header_timeout: float,
+    keep_alive: int,
+    log_level: str,
+    name: str,
+) -> None:
+    """Run the app of `settings` on uvicorn until SIGINT or SIGTERM (refusing a non-loopback address
+    with no API keys unless `insecure`)."""
+    import uvicorn  # lazy: loaded when the command runs, not for --help
+    from uvicorn.config import LOGGING_CONFIG  # lazy: loaded when the command runs, not for --help
+
+    # lazy: loaded when the command runs, not for --help
+    from oxy.serve._protocol import HEADER_TIMEOUT_ENV, HeaderTimeoutProtocol
+    from oxy.serve._settings import SETTINGS_VAR
+    from oxy.storage import KeyStore  # lazy: loaded when the command runs, not for --help
+
+    root, host, port = settings.project, settings.host, settings.port
     with KeyStore.open(project_root=root) as keys:
         has_keys = keys.configured()
-    if not has_keys and not settings.loopback_only and not insecure:
+    if not has_keys and not settings.loopback_only and not settings.insecure:
         fail(
-            f"no API keys are configured, so oxy serve listens only on 127.0.0.1, not {host!r}: "
+            f"no API keys are configured, so {name} listens only on 127.0.0.1, not {host!r}: "
             "create one with `oxy keys create`, or pass --insecure to serve without keys"
         )
     mode = "API keys required" if has_keys else "no API keys: local mode"
-    click.echo(f"oxy serve: {root} on http://{host}:{port} ({mode})", err=True)
+    where = f"http://{host}:{port}" + ("/mcp" if settings.mcp and not settings.api else "")
+    click.echo(f"{name}: {root} on {where} ({mode})", err=True)
     os.environ[SETTINGS_VAR] = settings.to_json()
     os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
     # oxy's own lines (a run cancelled at shutdown, ...) go where uvicorn's do, in its format.
@@ -153,7 +189,7 @@ def serve(
         factory=True,
         host=host,
         port=port,
-        workers=workers,
+        workers=settings.workers,
         log_level=log_level,
         timeout_graceful_shutdown=5,
         access_log=log_level == "debug",

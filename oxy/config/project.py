@@ -8,6 +8,7 @@ from pydantic import Field
 
 from oxy.config._base import StrictModel
 from oxy.config.databases import DatabaseConfig
+from oxy.config.mcp import McpServerConfig
 from oxy.config.models import ModelConfig
 
 __all__ = [
@@ -102,6 +103,11 @@ class ProjectConfig(StrictModel):
     defaults: Defaults | None = None
     builder_agent: str | BuilderAgentConfig | None = None
     mcp: McpConfig | None = None
+    mcp_servers: str | list[McpServerConfig] | None = Field(
+        default=None,
+        description="MCP servers agents may use, by name (an oxy addition): a list, or the path of a "
+        "standard `mcpServers` JSON file (Claude Desktop, Cursor).",
+    )
     a2a: A2aConfig | None = None
     integrations: list[IntegrationConfig] = Field(default_factory=list[IntegrationConfig])
     repositories: list[Repository] = Field(default_factory=list[Repository])

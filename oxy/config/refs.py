@@ -26,6 +26,7 @@ from oxy.config._issues import unknown_name
 from oxy.config._kinds import FileKind, classify, walk_project
 from oxy.config._paths import confine, confine_glob
 from oxy.config._yaml import DataPath, YamlDocument
+from oxy.config.mcp import mcp_server_names, project_mcp_servers
 from oxy.config.python_refs import resolve_callable
 from oxy.config.secrets import is_env_var_name, redact_url, url_secrets
 from oxy.config.walk import walk_tasks
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from oxy.config.evals import EvalConfig
     from oxy.config.project import ProjectConfig
     from oxy.config.sql_file import SqlFile
+    from oxy.config.tools import McpTool
     from oxy.config.workflow import TaskConfig, WorkflowConfig
 
 __all__ = [
@@ -250,6 +252,11 @@ def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findin
     if config.mcp is not None:
         for i, pattern in enumerate(config.mcp.tools):
             check.glob("mcp tool", pattern, ("mcp", "tools", i), warn=True)
+    if isinstance(config.mcp_servers, str):
+        try:
+            project_mcp_servers(config.mcp_servers, root)
+        except ConfigError as exc:
+            check.report(str(exc), ("mcp_servers",))
     return check.found
 
 
@@ -295,7 +302,7 @@ def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: Known
 
 def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:
     # lazy: file models load when a file of their kind is checked
-    from oxy.config.tools import ExecuteSqlTool, PythonTool, RetrievalTool, ValidateSqlTool
+    from oxy.config.tools import ExecuteSqlTool, McpTool, PythonTool, RetrievalTool, ValidateSqlTool
 
     check.unique("tool", ((t.name, ("tools", i)) for i, t in enumerate(agent.tools)))
     for i, tool in enumerate(agent.tools):
@@ -307,8 +314,27 @@ def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:
                 check.glob("retrieval src", pattern, (*at, "src", j))
         elif isinstance(tool, PythonTool):
             check.python_function(tool.function, (*at, "function"))
+        elif isinstance(tool, McpTool):
+            _check_mcp_server(check, tool, at)
         for ref in tool.file_refs():
             check.file(ref.key, ref.ref, (*at, ref.key), kinds=[_FILE_KINDS[ref.kind]])
+
+
+def _check_mcp_server(check: _Checker, tool: McpTool, at: DataPath) -> None:
+    """A `type: mcp` entry without `command` or `url` names a server config.yml declares."""
+    ref = tool.server_ref
+    if ref is None or not hasattr(check.names, "mcp_servers"):  # config.yml did not load: say nothing
+        return
+    declared: Any = getattr(check.names, "mcp_servers", None)
+    names = mcp_server_names(declared, check.root)
+    if names is not None and ref not in names:
+        where = (*at, "server") if tool.server is not None else (*at, "name")
+        known = ", ".join(sorted(names)) or "none"
+        check.report(
+            f"MCP server {ref!r} is not declared in config.yml's `mcp_servers:` (declared: {known}); declare "
+            "it there, or give this tool `command:` (stdio) or `url:` (streamable HTTP)",
+            where,
+        )
 
 
 def check_workflow(

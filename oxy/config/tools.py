@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from oxy.config._base import StrictModel
 from oxy.config._common import RouteRetrievalConfig, StrList, Variables
+from oxy.config.mcp import McpServerKeys, check_transport
 from oxy.config.walk import FileRef
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "EditDataAppTool",
     "ExecuteSqlTool",
     "LookerQueryTool",
+    "McpTool",
     "OmniQueryTool",
     "PythonTool",
     "ReadDataAppTool",
@@ -135,6 +137,34 @@ class PythonTool(_Tool):
         return self
 
 
+class McpTool(_Tool, McpServerKeys):
+    """The tools of an MCP server (an oxy addition): `command`/`args` (stdio) or `url` (streamable HTTP)
+    here, or `server:` naming an entry of config.yml's `mcp_servers:` (by default the one called `name`).
+
+    The model sees each tool as `<prefix>_<tool>` (prefix: `name`, unless `prefix:` says otherwise)."""
+
+    type: Literal["mcp"]
+    name: str = Field(description="The entry's name: the default prefix of its tools, and of the server.")
+    server: str | None = Field(
+        default=None, description="A server declared in config.yml's `mcp_servers:` (default: `name`)."
+    )
+
+    @model_validator(mode="after")
+    def _transport(self) -> McpTool:
+        if self.command is not None or self.url is not None:
+            if self.server is not None:
+                raise ValueError("give `server:` (declared in config.yml) or `command`/`url`, not both")
+            check_transport(self)
+        return self
+
+    @property
+    def server_ref(self) -> str | None:
+        """The config.yml server this entry uses, or None when it declares its own."""
+        if self.command is not None or self.url is not None:
+            return None
+        return self.server or self.name
+
+
 class CreateDataAppTool(_Tool):
     type: Literal["create_data_app"]
     name: str = "create_data_app"
@@ -209,6 +239,7 @@ ToolConfig = Annotated[
     | WorkflowTool
     | AgentTool
     | PythonTool
+    | McpTool
     | CreateDataAppTool
     | EditDataAppTool
     | ReadDataAppTool

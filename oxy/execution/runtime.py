@@ -44,6 +44,8 @@ class RuntimeHandle:
     renderer: Renderer
     models: Mapping[str, ModelClient] = field(default_factory=dict[str, "ModelClient"])
     """Ready model clients by model name; they win over config.yml's entry of that name (tests, embedding)."""
+    stdio_mcp: bool = True
+    """Whether runs may start stdio MCP servers (`oxy serve --no-stdio-mcp` turns it off)."""
     _store: Store | None = field(default=None, repr=False)
     _owns_store: bool = field(default=True, repr=False)
     _store_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -23,7 +23,7 @@ from oxy.serve._errors import error_response
 from oxy.serve._limits import RateLimiter
 from oxy.storage import LOCAL_TENANT, KeyStore
 
-PROTECTED_PREFIXES = ("/api/", "/v1/", "/ready", "/openapi.json", "/docs", "/redoc")
+PROTECTED_PREFIXES = ("/api/", "/v1/", "/mcp", "/ready", "/openapi.json", "/docs", "/redoc")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 

@@ -64,7 +64,7 @@ def _on_shutdown_signal(begin: Callable[[], None]) -> Callable[[], None]:
 
 def _load(settings: ServeSettings) -> tuple[Runtime, Catalog]:
 
-    runtime = Runtime.for_project(load_project(settings.project))
+    runtime = Runtime.for_project(load_project(settings.project), stdio_mcp=settings.stdio_mcp)
     return runtime, Catalog.scan(runtime.project)
 
 

@@ -43,6 +43,12 @@ class ServeSettings:
     """Seconds a request body may pause between two pieces before the request gets 408."""
     allowed_hosts: tuple[str, ...] = ()
     """Host names answered without API keys besides loopback ones (DNS rebinding guard)."""
+    mcp: bool = False
+    """Serve MCP (streamable HTTP) at `/mcp`: the project's agents, workflows and SQL files as tools."""
+    api: bool = True
+    """Serve the HTTP API, the OpenAI-compatible API and the chat page (`oxy mcp --transport http`: no)."""
+    stdio_mcp: bool = True
+    """Whether agents may start stdio MCP servers (`--no-stdio-mcp`: only HTTP ones)."""
 
     def to_json(self) -> str:
         values: dict[str, Any] = asdict(self)

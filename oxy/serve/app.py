@@ -10,7 +10,9 @@ from pathlib import Path
 import anyio
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
+from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oxy import __version__
 from oxy.serve import _api, _openai
@@ -27,12 +29,23 @@ def create_app(settings: ServeSettings) -> FastAPI:
     """The app for one project; its lifespan loads the project and opens the stores."""
     server = Server(settings)
 
+    mcp = _McpRoute()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncGenerator[None]:
         async with anyio.create_task_group() as task_group:
             await server.start(task_group)
             try:
-                yield
+                if settings.mcp:
+                    from oxy.serve.mcp import http_endpoint  # lazy: the MCP server loads when it is served
+
+                    mcp.app, manager = http_endpoint(
+                        server.runtime, max_concurrent_runs=settings.max_concurrent_runs
+                    )
+                    async with manager.run():
+                        yield
+                else:
+                    yield
             finally:
                 await server.stop()
 
@@ -61,10 +74,28 @@ def create_app(settings: ServeSettings) -> FastAPI:
             return error_response(503, problem, type="not_ready")
         return JSONResponse({"status": "ready"})
 
-    app.include_router(_api.router)
-    app.include_router(_openai.router)
-    app.mount("/", StaticFiles(directory=STATIC, html=True, check_dir=False), name="static")
+    if settings.mcp:
+        app.router.routes.append(Route("/mcp", endpoint=mcp))
+    if settings.api:
+        app.include_router(_api.router)
+        app.include_router(_openai.router)
+        app.mount("/", StaticFiles(directory=STATIC, html=True, check_dir=False), name="static")
     return app
+
+
+class _McpRoute:
+    """`/mcp`: the MCP endpoint, made once the project is loaded (in the app's lifespan)."""
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            await error_response(503, "The server is still starting; try again shortly.")(
+                scope, receive, send
+            )
+            return
+        await self.app(scope, receive, send)
 
 
 def app_from_env() -> FastAPI:

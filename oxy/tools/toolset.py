@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from types import TracebackType
 from typing import Literal, Self
 
@@ -26,7 +26,7 @@ from oxy.execution.context import ExecutionContext
 from oxy.models.messages import ToolDefinition
 from oxy.tools.base import Tool
 
-__all__ = ["FunctionToolset", "RunTools", "Toolset", "open_toolsets"]
+__all__ = ["FunctionToolset", "RunTools", "Toolset", "open_toolsets", "shielded_exit"]
 
 Lifetime = Literal["run", "process"]
 
@@ -52,6 +52,18 @@ class Toolset(ABC):
     async def call_tool(self, ctx: ExecutionContext, name: str, arguments: str) -> str:
         """Call tool `name` with `arguments` (the JSON text the model wrote); raise `ToolError` (or any
         `OxyError`) to hand the model an error it can act on."""
+
+    async def for_run(self, ctx: ExecutionContext, stack: AsyncExitStack) -> Toolset:
+        """Make this toolset ready for one run and return the toolset the run uses; what it opens is left
+        when `stack` closes (at the end of the run, in the run's task). By default: a process-lifetime
+        toolset is opened once by the runtime (the instance it holds for this identity is returned), any
+        other is entered with `async with` for the run. A toolset that shares a connection between toolsets
+        that differ (e.g. MCP servers, filtered per agent) overrides this."""
+        if self.lifetime == "process" and ctx.handle is not None and ctx.runtime.is_open:
+            return await ctx.runtime.keep_open(self, key=self.identity)
+        await self.__aenter__()
+        stack.push_async_exit(shielded_exit(self))
+        return self
 
     async def __aenter__(self) -> Self:
         return self
@@ -126,18 +138,10 @@ async def open_toolsets(
     """Enter each toolset for this run (left when `stack` closes, even when the run is cancelled); a
     process-lifetime one is opened once by the runtime. Returns the toolsets to use: for a
     process-lifetime one, the instance the runtime holds for its identity."""
-    opened: list[Toolset] = []
-    for toolset in toolsets:
-        if toolset.lifetime == "process" and ctx.handle is not None and ctx.runtime.is_open:
-            opened.append(await ctx.runtime.keep_open(toolset, key=toolset.identity))
-        else:
-            await toolset.__aenter__()
-            stack.push_async_exit(_shielded_exit(toolset))
-            opened.append(toolset)
-    return opened
+    return [await toolset.for_run(ctx, stack) for toolset in toolsets]
 
 
-def _shielded_exit(toolset: Toolset) -> Callable[..., Awaitable[None]]:
+def shielded_exit(toolset: AbstractAsyncContextManager[object]) -> Callable[..., Awaitable[None]]:
     async def exit(
         exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
