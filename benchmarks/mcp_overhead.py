@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Generator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 
@@ -43,7 +43,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _http_server() -> Iterator[str]:
+def _http_server() -> Generator[str]:
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, str(SERVER), "--port", str(port)],
