@@ -2,10 +2,11 @@
 
 A toolset answers two questions for a run: which tools are there (`get_tools`), and what does calling
 one return (`call_tool`). It may hold something open while runs use it: `async with toolset:` brackets
-one run (the ReAct loop enters every toolset when a run starts and leaves it when the run ends), or,
-with `lifetime = "process"`, the whole process: the first run opens it through the runtime, and
-`Runtime.aclose()` closes it. Concurrent runs may enter the same toolset; one that holds a connection
-counts its entries.
+one run (the ReAct loop calls `for_run` on every toolset when a run starts, and what it opened is left
+when the run ends), or, with `lifetime = "process"`, the whole process: the first run opens it through
+the runtime, and `Runtime.aclose()` closes it. Concurrent runs may enter the same toolset; one that holds
+a connection counts its entries. A toolset can also override `for_run` to hand each run another toolset
+(MCP: one shared connection per server, filtered per agent).
 
 `FunctionToolset` turns `Tool` objects (typed Python functions, SQL, agents and workflows as tools)
 into a toolset; `RunTools` is what one run resolved: every tool of every toolset, by name.

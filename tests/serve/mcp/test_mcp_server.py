@@ -150,7 +150,18 @@ async def test_http_transport_needs_the_api_key_and_serves_mcp(
         [*OXY, "keys", "create", "--tenant", "acme"], cwd=project, capture_output=True, text=True, check=True
     )
     key = created.stdout.strip().split()[-1]
-    model.set_script([Reply(text="Hello from acme.")])
+    (project / "who_tools.py").write_text(
+        "from oxy.execution.context import ExecutionContext\n\n\n"
+        "async def whoami(ctx: ExecutionContext) -> str:\n"
+        '    """Whose run this is."""\n'
+        "    return ctx.caller.tenant\n"
+    )
+    (project / "agents" / "who.agent.yml").write_text(
+        "model: vllm\nsystem_instructions: x\ntools:\n  - type: python\n    function: who_tools:whoami\n"
+    )
+    model.set_script(
+        [Reply(text="Hello from acme."), Reply(tool_calls=[tool_call("whoami", {})]), Reply(text="ok")]
+    )
     port = free_port()
     with http_server([*OXY, "mcp", "--transport", "http", "--port", str(port), "--project", project], port):
         url = f"http://127.0.0.1:{port}/mcp"
@@ -163,9 +174,11 @@ async def test_http_transport_needs_the_api_key_and_serves_mcp(
         http = create_mcp_http_client(headers={"Authorization": f"Bearer {key}"})
         async with http, Client(streamable_http_client(url, http_client=http), mode="legacy") as client:  # pyright: ignore[reportArgumentType]
             names = [tool.name for tool in (await client.list_tools()).tools]
-            assert names == ["agent-analyst", "workflow-product_report"]
+            assert names == ["agent-analyst", "agent-who", "workflow-product_report"]
             answer = await client.call_tool("agent-analyst", {"question": "hi"})
             assert text(answer) == "Hello from acme."
+            await client.call_tool("agent-who", {"question": "who?"})
+            assert model.requests[-1].messages[-1].content == "acme"  # the run was the key's tenant's
 
 
 async def test_oxy_serve_mounts_mcp_beside_its_api(project: Path, model: ScriptedModelServer) -> None:

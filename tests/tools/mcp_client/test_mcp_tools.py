@@ -324,3 +324,26 @@ async def wait_for(condition: Any, timeout: float = 10.0) -> None:
     with anyio.fail_after(timeout):
         while not condition():
             await anyio.sleep(0.05)
+
+
+async def test_max_concurrency_bounds_calls_to_a_server(tmp_path: Path) -> None:
+    # The agent may run both calls of a turn at once; the server entry allows one at a time.
+    agent = write_project(
+        tmp_path / "p",
+        stdio_tool(tmp_path, extra="    max_concurrency: 1\n"),
+        agent_extra="max_tool_concurrency: 2\n",
+    )
+    both = [
+        tool_call("faults_slow", {"seconds": 0.6}, id="x"),
+        tool_call("faults_slow", {"seconds": 0.6}, id="y"),
+    ]
+    model = ScriptedModel([Reply(tool_calls=both), Reply(text="done")])
+    runtime = Runtime.for_project(load_project(tmp_path / "p"), models={"m": model})
+    async with runtime:
+        await run_file(agent, runtime=runtime, prompt="warm up: starts the server")  # not timed
+        model.set_script([Reply(tool_calls=both), Reply(text="done")])
+        started = anyio.current_time()
+        result = await run_file(agent, runtime=runtime, prompt="go")
+        elapsed = anyio.current_time() - started
+    assert result.status == "ok", result.error
+    assert elapsed >= 1.2  # one after the other: in parallel they would take 0.6 s
