@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from oxy.cli.validate import validate
+from oxy.testing import Reply, ScriptedModelServer, tool_call
 from tests.tools.mcp_client.test_mcp_tools import FAULT_SERVER, stdio_tool, write_project
 
 OXY = str(Path(sys.executable).with_name("oxy"))
@@ -89,3 +93,47 @@ def test_validate_checks_mcp_entries(tmp_path: Path) -> None:
     (root / "servers.json").write_text('{"mcpServers": {"web": {"type": "sse", "url": "http://x/sse"}}}')
     result = CliRunner().invoke(validate, ["--project", str(root)])
     assert "config.yml:6:14: servers.json: server 'web': the SSE transport is deprecated" in result.output
+
+
+def test_ctrl_c_during_an_mcp_call_stops_oxy_run_and_its_server(tmp_path: Path) -> None:
+    agent = write_project(tmp_path / "p", stdio_tool(tmp_path))
+    reply = Reply(tool_calls=[tool_call("faults_slow", {"seconds": 60}, id="s")])
+    with ScriptedModelServer([reply, Reply(text="too late")]) as server:
+        config = tmp_path / "p" / "config.yml"
+        config.write_text(config.read_text().replace("http://127.0.0.1:9/v1", server.base_url))
+        proc = subprocess.Popen(
+            [OXY, "run", str(agent), "go", "--format", "jsonl"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:  # wait until the tool is called
+            if '"kind": "tool_call"' in line or '"kind":"tool_call"' in line:
+                break
+        time.sleep(0.3)
+        assert running_with(str(tmp_path)) == 1  # the server is working on the call
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+        took = time.monotonic() - sent
+    assert proc.returncode == 130
+    assert err.strip() == "Cancelled."
+    assert took < 1.0  # Ctrl-C stops within a second, the server included
+    assert running_with(str(tmp_path)) == 0  # the server went with it
+
+
+def running_with(marker: str) -> int:
+    """Live processes whose command line contains `marker`."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if marker in cmdline and "fault_server" in cmdline and state != "Z":
+            count += 1
+    return count
