@@ -108,8 +108,14 @@ def _serve_stdio(root: Path, *, max_concurrent_runs: int, stdio_mcp: bool, log_l
     from oxy.config import load_project  # lazy: loaded when the command runs, not for --help
     from oxy.serve.mcp import serve_stdio  # lazy: loaded when the command runs, not for --help
 
-    # stdout carries the protocol: every log line goes to stderr.
-    logging.basicConfig(stream=sys.stderr, level=log_level.upper(), format="oxy mcp: %(message)s")
+    # stdout carries the protocol: oxy's log lines go to stderr. Only oxy's: at debug level HTTP libraries
+    # log whole URLs (and their credentials).
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("oxy mcp: %(message)s"))
+    logger = logging.getLogger("oxy")
+    logger.addHandler(handler)
+    logger.setLevel(log_level.upper())
+    logger.propagate = False
     runtime = Runtime.for_project(load_project(root), stdio_mcp=stdio_mcp)
 
     async def main() -> None:

@@ -155,6 +155,13 @@ class McpTool(_Tool, McpServerKeys):
             if self.server is not None:
                 raise ValueError("give `server:` (declared in config.yml) or `command`/`url`, not both")
             check_transport(self)
+        else:
+            stray = [key for key in ("args", "env", "cwd", "headers") if getattr(self, key)]
+            if stray:
+                raise ValueError(
+                    f"{', '.join(stray)} without `command` or `url`: this entry uses a server declared in "
+                    "config.yml, whose own keys apply; give `command` (or `url`) here, or set them there"
+                )
         return self
 
     @property

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import anyio
 import anyio.abc
 
-from oxy.errors import ConfigError
+from oxy.errors import ConfigError, RunError
 from oxy.execution.templates import Renderer
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class RuntimeHandle:
     _owns_store: bool = field(default=True, repr=False)
     _store_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _kept: dict[Hashable, Any] = field(default_factory=dict[Hashable, Any], repr=False)
+    _opening: dict[Hashable, _Opening] = field(default_factory=dict[Hashable, "_Opening"], repr=False)
     _holder: _Holder | None = field(default=None, repr=False)
 
     @property
@@ -135,10 +136,23 @@ class RuntimeHandle:
         if holder is None:
             raise RuntimeError("keep_open needs an open runtime: `async with runtime:` around its runs")
         key = id(resource) if key is None else key
-        async with holder.lock:
-            if key not in self._kept:
-                self._kept[key] = await holder.hold(resource)
+        if key in self._kept:
             return self._kept[key]
+        opening = self._opening.get(key)
+        if opening is not None:  # another run is opening it: share its outcome, success or failure
+            return await opening.result()
+        self._opening[key] = opening = _Opening()
+        try:
+            value = await holder.hold(resource)
+        except BaseException as exc:
+            opening.fail(exc)
+            raise
+        else:
+            self._kept[key] = value
+            opening.succeed(value)
+            return value
+        finally:
+            self._opening.pop(key, None)
 
     async def aclose(self) -> None:
         """Leave what `keep_open` entered, then close the databases and the store. Call it from the task
@@ -167,11 +181,38 @@ class RuntimeHandle:
             store.close()
 
 
+class _Opening:
+    """A resource being opened by one run, whose outcome other runs asking for it wait for: one slow or
+    failing server costs one attempt, not one per run, and never holds up other resources."""
+
+    def __init__(self) -> None:
+        self._done = anyio.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def succeed(self, value: Any) -> None:
+        self._value = value
+        self._done.set()
+
+    def fail(self, error: BaseException) -> None:
+        self._error = error
+        self._done.set()
+
+    async def result(self) -> Any:
+        await self._done.wait()
+        if self._error is not None:
+            if isinstance(self._error, Exception):
+                raise self._error
+            raise RunError(
+                "the run that was opening a shared resource (an MCP server) was cancelled; try again"
+            )
+        return self._value
+
+
 class _Holder:
     """A task group of its own that enters resources and keeps them entered until `stop()`."""
 
     def __init__(self) -> None:
-        self.lock = anyio.Lock()
         self._closing = anyio.Event()
         self._group = anyio.create_task_group()
 

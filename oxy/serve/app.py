@@ -40,7 +40,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
                     from oxy.serve.mcp import http_endpoint  # lazy: the MCP server loads when it is served
 
                     mcp.app, manager = http_endpoint(
-                        server.runtime, max_concurrent_runs=settings.max_concurrent_runs
+                        server.runtime,
+                        max_concurrent_runs=settings.max_concurrent_runs,
+                        stateless=settings.workers > 1,  # a session's next request may reach another worker
                     )
                     async with manager.run():
                         yield

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from mcp.server.context import ServerRequestContext
@@ -21,7 +22,10 @@ async def serve_stdio(runtime: Runtime, *, max_concurrent_runs: int = 16) -> Non
     """Serve MCP on this process's stdin and stdout until the client closes them. `runtime` is open."""
     server = mcp_server(runtime, exposed_tools(runtime), max_concurrent_runs=max_concurrent_runs)
     async with stdio_server() as (read, write):
-        await server.run(read, write, server.create_initialization_options())
+        try:
+            await server.run(read, write, server.create_initialization_options())
+        finally:
+            sys.stdout.flush()  # what a tool printed goes to stderr now, not onto the protocol's pipe later
 
 
 def tenant_of_request(ctx: ServerRequestContext[Any, Any]) -> str:
@@ -37,12 +41,17 @@ def tenant_of_request(ctx: ServerRequestContext[Any, Any]) -> str:
 
 
 def http_endpoint(
-    runtime: Runtime, *, tenant_of: TenantOf = tenant_of_request, max_concurrent_runs: int = 16
+    runtime: Runtime,
+    *,
+    tenant_of: TenantOf = tenant_of_request,
+    max_concurrent_runs: int = 16,
+    stateless: bool = False,
 ) -> tuple[StreamableHTTPASGIApp, StreamableHTTPSessionManager]:
     """The ASGI app to route `/mcp` to, and its session manager (run it in the app's lifespan:
-    `async with manager.run():`). Host checks and API keys are the surrounding app's."""
+    `async with manager.run():`). Host checks and API keys are the surrounding app's. `stateless`: no
+    session outlives its request (several worker processes, each with its own memory, can answer)."""
     server = mcp_server(
         runtime, exposed_tools(runtime), tenant_of=tenant_of, max_concurrent_runs=max_concurrent_runs
     )
-    manager = StreamableHTTPSessionManager(app=server)
+    manager = StreamableHTTPSessionManager(app=server, stateless=stateless)
     return StreamableHTTPASGIApp(manager), manager

@@ -8,6 +8,7 @@ when two files share a name.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -56,15 +57,24 @@ def exposed_tools(runtime: Runtime) -> dict[str, ExposedTool]:
                 if rel not in found and _kind(rel) is not None:
                     found.append(rel)
         paths = found
-    stems = Counter((_kind(p), _stem(p)) for p in paths)
-    tools: dict[str, ExposedTool] = {}
+    names = _names(paths)
+    return {name: _describe(runtime, name, _kind(path) or "sql", path) for path, name in names.items()}
+
+
+def _names(paths: list[str]) -> dict[str, str]:
+    """`{path: tool name}`: `<kind>-<stem>`, or `<kind>-<path>` where stems clash, made valid for model
+    APIs; a name that still clashes (or is too long) ends with a hash of its path."""
+    valid = {path: _INVALID.sub("_", f"{_kind(path)}-{_stem(path)}") for path in paths}
+    counts = Counter(valid.values())
     for path in paths:
-        kind = _kind(path)
-        assert kind is not None
-        stem = _stem(path)
-        name = _INVALID.sub("_", f"{kind}-{stem if stems[(kind, stem)] == 1 else _unsuffixed(path)}")[:64]
-        tools[name] = _describe(runtime, name, kind, path)
-    return tools
+        if counts[valid[path]] > 1:
+            valid[path] = _INVALID.sub("_", f"{_kind(path)}-{_unsuffixed(path)}")
+    counts = Counter(valid.values())
+    for path, name in valid.items():
+        if counts[name] > 1 or len(name) > 64:
+            digest = hashlib.sha256(path.encode()).hexdigest()[:8]
+            valid[path] = f"{name[:55]}_{digest}"
+    return valid
 
 
 def _kind(path: str) -> Kind | None:
@@ -129,8 +139,14 @@ def _describe(runtime: Runtime, name: str, kind: Kind, path: str) -> ExposedTool
             description=f"Run the SQL query {path} on {database}; returns its rows.",
             input_schema={
                 "type": "object",
-                "properties": {n: {"description": f"The query's template variable `{n}`."} for n in names},
-                "required": names,
+                "properties": {
+                    n: {
+                        "type": ["number", "boolean", "string"],
+                        "description": f"The query's template variable `{n}` (a number, or plain text: it "
+                        "is written into the SQL).",
+                    }
+                    for n in names
+                },
             },
         )
     except OxyError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -104,7 +105,29 @@ def _check_arguments(tool: ExposedTool, arguments: dict[str, Any]) -> str | None
         return f"Missing argument(s) for {tool.name}: {', '.join(map(repr, missing))}."
     if tool.kind == "agent" and not isinstance(arguments.get("question"), str):
         return "`question` must be a string."
+    if tool.kind == "sql":
+        for key, value in arguments.items():
+            problem = _sql_value_problem(key, value)
+            if problem is not None:
+                return problem
     return None
+
+
+_SQL_WORD = re.compile(r"^[\w .:/@+-]{0,200}$")
+
+
+def _sql_value_problem(key: str, value: Any) -> str | None:
+    """A SQL file's template writes its variables into the query text, so over MCP (callers the project
+    does not control) they are numbers, booleans, or plain words: no quotes, brackets, semicolons or
+    comments that could change the query."""
+    if isinstance(value, bool | int | float):
+        return None
+    if isinstance(value, str) and _SQL_WORD.match(value) and "--" not in value:
+        return None
+    return (
+        f"`{key}` must be a number, true/false, or plain text (letters, digits, spaces and . : / @ + -): it "
+        "is written into the SQL query"
+    )
 
 
 async def _run(
@@ -129,10 +152,13 @@ async def _run(
         return types.CallToolResult(content=[types.TextContent(text=result.answer.text)])
     output = result.output
     plain = _plain(output)
-    if isinstance(output, TableOutput | str):
-        text = output_text(output, max_rows=_MAX_ROWS_TEXT)
+    if isinstance(output, dict):  # a workflow's outputs by task: each as a model would read it
+        items: dict[str, Any] = output  # pyright: ignore[reportUnknownVariableType]
+        text = "\n\n".join(
+            f"{key}:\n{output_text(value, max_rows=_MAX_ROWS_TEXT)}" for key, value in items.items()
+        )
     else:
-        text = json.dumps(plain, ensure_ascii=False, indent=1)
+        text = output_text(output, max_rows=_MAX_ROWS_TEXT)
     structured = plain if isinstance(plain, dict) else None
     return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=structured)
 

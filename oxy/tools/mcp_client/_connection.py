@@ -13,10 +13,8 @@ from __future__ import annotations
 import logging
 import math
 import random
-import re
 import shlex
-import sys
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Any, Self, TextIO
@@ -30,7 +28,6 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
-from mcp.shared.message import SessionMessage
 from mcp_types import CONNECTION_CLOSED, INVALID_REQUEST, REQUEST_TIMEOUT
 
 from oxy._version import __version__
@@ -47,6 +44,8 @@ _BACKOFF_FIRST = 0.1
 _BACKOFF_MAX = 5.0
 _RESTARTS_BEFORE_PAUSE = 8
 """After this many failed restarts in a row, wait until a run asks for the server again."""
+_STABLE_S = 10.0
+"""A session that lasted less than this counts as a failed start for the backoff."""
 _LOG_KEEP = 1_000_000
 """A stdio server's log is emptied when it grows past this many bytes."""
 
@@ -57,12 +56,17 @@ class McpConnection:
     def __init__(self, spec: ServerSpec) -> None:
         self.spec = spec
         self._client: Client | None = None
-        self._connected = anyio.Event()
+        self._changed = anyio.Event()
+        """Set (and replaced) whenever the state moves: connected, an attempt failed, a session lost."""
         self._lost = anyio.Event()
         self._wake = anyio.Event()
         self._closing = False
         self._failure: str | None = None
+        self._attempts = 0
+        """Connection attempts finished (each either connected or failed)."""
         self._tools: list[types.Tool] | None = None
+        self._tools_version = 0
+        """Bumped by each `tools/list_changed`: a listing that raced one is not kept."""
         self._list_lock = anyio.Lock()
         self._limiter = anyio.CapacityLimiter(spec.max_concurrency) if spec.max_concurrency else None
         self._group: anyio.abc.TaskGroup | None = None
@@ -87,47 +91,57 @@ class McpConnection:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._closing = True
-        self._lost.set()
-        self._wake.set()
+        self._client = None
+        self._notify()
         group, self._group = self._group, None
-        if group is not None:  # the supervisor closes its session (the SDK shields stopping the server)
-            await group.__aexit__(exc_type, exc, tb)
+        if group is not None:
+            # Cancelled wherever it is (connecting, backing off, holding a session): the SDK shields
+            # stopping a stdio server, so its process is still stopped.
+            group.cancel_scope.cancel()
+            await group.__aexit__(None, None, None)
+
+    def _notify(self) -> None:
+        changed, self._changed = self._changed, anyio.Event()
+        changed.set()
 
     async def _supervise(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
-        """Open a session, hold it until it is lost, open another; the first failure is the caller's."""
+        """Open a session, hold it until it is lost, open another; the first failure is the caller's.
+        A session that did not last `_STABLE_S` counts as a failure, so a server that dies right after
+        its handshake backs off like one that cannot start."""
         failures = 0
         while not self._closing:
+            opened = anyio.current_time()
             try:
                 await self._session(on_ready=task_status.started if self.starts == 0 else None)
-                failures = 0
+                stable = anyio.current_time() - opened >= _STABLE_S
+                failures = 0 if stable else failures + 1
             except ServerUnavailable as exc:
                 if self.starts == 0:
                     raise
                 failures += 1
                 self._failure = str(exc)
                 log.warning("%s", exc)
+                self._attempts += 1
+                self._notify()
             if self._closing:
                 return
+            self._wake = wake = anyio.Event()
             if failures >= _RESTARTS_BEFORE_PAUSE:
-                self._wake = anyio.Event()
-                await self._wake.wait()  # until a run needs the server again
-                failures = 0
+                await wake.wait()  # until a run needs the server again
+                failures = _RESTARTS_BEFORE_PAUSE - 1  # one try, then the pause again if it fails
                 continue
             delay = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2**failures) * random.uniform(0.5, 1.0)
-            with anyio.move_on_after(delay):
-                await self._wake.wait()
-                if not self._closing:  # a run asks: a short pause still, so a crash loop cannot spin
-                    await anyio.sleep(_BACKOFF_FIRST)
+            await anyio.sleep(delay)
 
     async def _session(self, *, on_ready: Any) -> None:
-        """One session: connect, list the tools, publish the client, wait until it is lost, close it."""
-        self._lost = anyio.Event()
+        """One session: connect, publish the client, wait until it is lost, close it."""
+        self._lost = lost = anyio.Event()
         connect = anyio.CancelScope(deadline=anyio.current_time() + self.spec.connect_timeout)
         try:
             with connect:
                 async with AsyncExitStack() as stack:
                     errlog = stack.enter_context(self._errlog())
-                    transport = _watched(self._transport(errlog), self._lost.set)
+                    transport = _watched(self._transport(errlog), lost.set)
                     client = Client(
                         transport,  # pyright: ignore[reportArgumentType]
                         # The initialize handshake: every server speaks it, and on it a server's
@@ -139,25 +153,25 @@ class McpConnection:
                         client_info=types.Implementation(name="oxy", version=__version__),
                     )
                     await stack.enter_async_context(client)
-                    self.starts += 1
-                    self._tools = None
                     connect.deadline = math.inf
+                    self.starts += 1
+                    self._attempts += 1
+                    self._tools = None
                     self._client, self._failure = client, None
-                    self._connected.set()
+                    self._notify()
                     if on_ready is not None:
                         on_ready()
                     log.info("%s: connected", self.spec.describe())
-                    await self._lost.wait()
-                    self._client = None
-                    self._connected = anyio.Event()
+                    await lost.wait()
+                    if self._client is client:
+                        self._client = None
+                        self._notify()
         except ServerUnavailable:
             raise
         except Exception as exc:
             raise ServerUnavailable(self._explain(exc)) from None
         finally:
             self._client = None
-            if self._connected.is_set():
-                self._connected = anyio.Event()
         if connect.cancelled_caught:
             raise ServerUnavailable(
                 self._explain(
@@ -168,9 +182,8 @@ class McpConnection:
     def _transport(self, errlog: TextIO) -> Any:
         spec = self.spec
         if spec.command is not None:
-            command = sys.executable if spec.command in ("python", "python3") else spec.command
             params = StdioServerParameters(
-                command=command, args=list(spec.args), env=dict(spec.env), cwd=spec.cwd
+                command=spec.command, args=list(spec.args), env=dict(spec.env), cwd=spec.cwd
             )
             return stdio_client(params, errlog=errlog)
         assert spec.url is not None
@@ -195,27 +208,33 @@ class McpConnection:
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification):
             self._tools = None  # listed again when a run next asks
+            self._tools_version += 1
         await anyio.lowlevel.checkpoint()
 
     # -- what runs use ------------------------------------------------------------------------------
 
     async def client(self) -> Client:
-        """The connected client; waits (up to `connect_timeout`) while the server restarts."""
-        client = self._client
-        if client is not None:
-            return client
-        if self._closing:
-            raise ServerUnavailable(f"{self.spec.describe()} is closed")
-        self._wake.set()
-        with anyio.move_on_after(self.spec.connect_timeout):
-            await self._connected.wait()
-        client = self._client
-        if client is None:
+        """The connected client. While the server restarts, waits for the next attempt (up to
+        `connect_timeout`) and raises its failure at once if it fails."""
+        deadline = anyio.current_time() + self.spec.connect_timeout
+        attempts = self._attempts
+        self._wake.set()  # a supervisor pausing after many failures tries again now
+        while True:
+            client = self._client
+            if client is not None:
+                return client
+            if self._closing:
+                raise ServerUnavailable(f"{self.spec.describe()} is closed")
+            if self._attempts > attempts and self._failure is not None:
+                raise ServerUnavailable(self._failure)
+            changed = self._changed
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                await changed.wait()
+                continue
             reason = self._failure or f"did not come back within {self.spec.connect_timeout:g} s"
             raise ServerUnavailable(
                 reason if reason.startswith("MCP server") else self._explain(None, reason)
             )
-        return client
 
     async def list_tools(self) -> list[types.Tool]:
         """The server's tools (listed once per session, again after it says they changed)."""
@@ -226,6 +245,7 @@ class McpConnection:
             if self._tools is not None:
                 return self._tools
             client = await self.client()
+            version = self._tools_version
             found: list[types.Tool] = []
             cursor: str | None = None
             try:
@@ -247,61 +267,79 @@ class McpConnection:
                 raise ServerUnavailable(
                     self._explain(None, f"tools/list failed: {exc.error.message}")
                 ) from None
-            if self._client is client:
+            except Exception as exc:  # a listing the SDK cannot read: the run says so, it does not crash
+                raise ServerUnavailable(
+                    self._explain(None, f"sent a tools/list oxy cannot read: {_short(exc)}")
+                ) from None
+            if self._client is client and self._tools_version == version:
                 self._tools = found
             return found
 
     async def call_tool(
-        self, name: str, arguments: dict[str, Any], *, timeout: float
+        self, name: str, arguments: dict[str, Any], *, timeout: float, label: str | None = None
     ) -> types.CallToolResult:
-        """Call `name`; a protocol error, a timeout or a lost server is a `ToolError` the model reads."""
+        """Call `name`; a protocol error, a timeout, a result oxy cannot read or a lost server is a
+        `ToolError` the model reads, naming the tool `label` (the name the model knows; default `name`).
+        Waiting for a free slot (`max_concurrency`) counts in `timeout`."""
+        label = label or name
+        try:
+            with anyio.fail_after(timeout + 1):  # the SDK's own timeout cancels on the server; a backstop
+                if self._limiter is None:
+                    return await self._call(name, arguments, timeout, label)
+                async with self._limiter:
+                    return await self._call(name, arguments, timeout, label)
+        except TimeoutError:
+            raise ToolError(f"{label} took longer than {timeout:g} s (timeout) and was cancelled") from None
+
+    async def _call(
+        self, name: str, arguments: dict[str, Any], timeout: float, label: str
+    ) -> types.CallToolResult:
         for attempt in (1, 2):
             client = await self.client()
             try:
-                if self._limiter is None:
-                    return await self._call(client, name, arguments, timeout)
-                async with self._limiter:
-                    return await self._call(client, name, arguments, timeout)
+                return await client.call_tool(name, arguments, read_timeout_seconds=timeout)
             except MCPError as exc:
-                if attempt == 1 and _session_expired(exc):
+                if attempt == 1 and self._session_expired(exc):
                     self._drop(client)  # the server did not run it: send it again on a new session
                     continue
                 if self._check_lost(client, exc):
                     raise ToolError(
-                        f"{self.spec.describe()} went away during the call ({exc.error.message}); oxy is "
-                        "starting it again, so the call may be retried"
+                        f"MCP server {self.spec.name!r} went away during the call ({exc.error.message}); "
+                        "oxy is starting it again, so the call may be retried"
                     ) from None
                 if exc.error.code == REQUEST_TIMEOUT:
-                    raise ToolError(
-                        f"{name} took longer than {timeout:g} s (timeout) and was cancelled"
-                    ) from None
-                raise ToolError(f"{name}: {self.spec.redact(exc.error.message)}") from None
-            except TimeoutError:
+                    raise TimeoutError from None
+                raise ToolError(f"{label}: {self.spec.redact(exc.error.message)}") from None
+            except (ToolError, ServerUnavailable, TimeoutError):
+                raise
+            except Exception as exc:  # a result the SDK rejects (bad structured content, unparsable)
                 raise ToolError(
-                    f"{name} took longer than {timeout:g} s (timeout) and was cancelled"
+                    f"{label}: the server's answer could not be read: {self.spec.redact(_short(exc))}"
                 ) from None
         raise AssertionError("unreachable")
 
-    async def _call(
-        self, client: Client, name: str, arguments: dict[str, Any], timeout: float
-    ) -> types.CallToolResult:
-        with anyio.fail_after(
-            timeout + 1
-        ):  # the SDK's own timeout cancels on the server; this is the backstop
-            return await client.call_tool(name, arguments, read_timeout_seconds=timeout)
-
     def _check_lost(self, client: Client, exc: MCPError) -> bool:
         """Whether `exc` says the session is gone; if so, start another."""
-        if exc.error.code == CONNECTION_CLOSED or _session_expired(exc):
+        if exc.error.code == CONNECTION_CLOSED or self._session_expired(exc):
             self._drop(client)
             return True
         return False
 
     def _drop(self, client: Client) -> None:
+        """Give up `client`'s session: the supervisor closes it and opens another."""
         if self._client is client:
             self._client = None
-            self._connected = anyio.Event()
+            self._notify()
             self._lost.set()
+
+    def _session_expired(self, exc: MCPError) -> bool:
+        """An HTTP server that no longer knows the session (it restarted, or let it expire): a 404 the SDK
+        reports as "Session terminated", or the server's own error saying so ("Session not found")."""
+        return (
+            self.spec.url is not None
+            and exc.error.code == INVALID_REQUEST
+            and exc.error.message in ("Session terminated", "Session not found")
+        )
 
     # -- messages -----------------------------------------------------------------------------------
 
@@ -358,42 +396,59 @@ def _reason(exc: BaseException | None) -> str:
     return f"failed: {text}"
 
 
-_EXPIRED = re.compile(r"\bsession (not found|terminated|expired|unknown|invalid)", re.IGNORECASE)
-
-
-def _session_expired(exc: MCPError) -> bool:
-    """An HTTP server that no longer knows the session (it restarted, or let it expire): a 404 the SDK
-    reports as "Session terminated", or the server's own JSON-RPC error ("Session not found")."""
-    return (
-        exc.error.code == INVALID_REQUEST
-        and exc.error.message == "Session terminated"
-        or bool(_EXPIRED.search(exc.error.message))
-    )
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 @asynccontextmanager
-async def _watched(transport: Any, lost: Any) -> AsyncGenerator[TransportStreams]:
+async def _watched(transport: Any, lost: Callable[[], None]) -> AsyncGenerator[TransportStreams]:
     """`transport`'s streams, with `lost()` called when the server's side ends (the process exited, the
     stream closed): the supervisor restarts it before a run finds out by failing a call."""
     async with transport as (read, write):
-        send, receive = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+        yield _EndWatch(read, lost), write
 
-        async def relay() -> None:
-            try:
-                async with send:
-                    async for item in read:
-                        await send.send(item)
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream):
-                pass
-            finally:
-                lost()
 
-        async with anyio.create_task_group() as group:
-            group.start_soon(relay)
-            try:
-                yield receive, write
-            finally:
-                group.cancel_scope.cancel()
+class _EndWatch:
+    """A read stream that calls `lost()` when it ends; every item passes straight through (no task, no
+    copy: the dispatcher reads it as it would the transport's own stream)."""
+
+    def __init__(self, stream: Any, lost: Callable[[], None]) -> None:
+        self._stream = stream
+        self._lost = lost
+
+    def __getattr__(self, name: str) -> Any:  # `last_context` and whatever else a reader looks for
+        return getattr(self._stream, name)
+
+    async def receive(self) -> Any:
+        try:
+            return await self._stream.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._lost()
+            raise
+
+    def __aiter__(self) -> _EndWatch:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def __aenter__(self) -> _EndWatch:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
 
 @asynccontextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import sys
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,21 +28,27 @@ class ServerSpec:
     name: str
     command: str | None = None
     args: tuple[str, ...] = ()
-    env: Mapping[str, str] = field(default_factory=dict[str, str])
+    env: Mapping[str, str] = field(default_factory=dict[str, str], repr=False)
     cwd: Path | None = None
     url: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict[str, str])
+    headers: Mapping[str, str] = field(default_factory=dict[str, str], repr=False)
     connect_timeout: float = DEFAULT_TIMEOUT
     list_timeout: float = DEFAULT_TIMEOUT
     max_concurrency: int | None = None
     log_path: Path | None = None
     """Where a stdio server's stderr goes (appended; the last lines explain a failed start)."""
-    secrets: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    written: str | None = None
+    """The command as the project file wrote it (`python`), for messages."""
     """Values read from the environment or written in a URL: never shown in a message."""
 
     @property
     def key(self) -> Hashable:
         return (
+            self.name,
+            self.connect_timeout,
+            self.list_timeout,
+            self.max_concurrency,
             self.command,
             self.args,
             tuple(sorted(self.env.items())),
@@ -56,7 +63,11 @@ class ServerSpec:
 
     def describe(self) -> str:
         """`'time' (python -m mcp_server_time)`: how messages name the server, secrets left out."""
-        where = " ".join((self.command or "", *self.args)) if self.stdio else redact_url(self.url or "")
+        where = (
+            " ".join((self.written or self.command or "", *self.args))
+            if self.stdio
+            else redact_url(self.url or "")
+        )
         if len(where) > 120:
             where = where[:117] + "..."
         return f"MCP server {self.name!r} ({where})"
@@ -94,10 +105,13 @@ def resolve_spec(
     root: Path,
     file: str,
     key_path: str,
+    python_is_oxys: bool = True,
 ) -> ServerSpec:
     """The server the last of `keys` declares (the others, e.g. the agent's entry, may set its timeouts
     first), its `{env_var: NAME}` values read now (an unset one is a `ConfigError` naming the variable and
-    the key, never a value)."""
+    the key, never a value). With `python_is_oxys`, a `command` of `python` or `python3` is the interpreter
+    running oxy (so a server pip-installed beside oxy is found); a server from an MCP JSON file means
+    the one on PATH, as other clients read that file."""
     server = keys[-1]
     secrets: list[str] = []
 
@@ -116,7 +130,9 @@ def resolve_spec(
         secrets.extend(url_secrets(server.url))
     return ServerSpec(
         name=name,
-        command=server.command,
+        command=sys.executable
+        if python_is_oxys and server.command in ("python", "python3")
+        else server.command,
         args=tuple(server.args),
         env=env,
         cwd=(root / server.cwd) if server.cwd is not None else (root if server.command else None),
@@ -127,6 +143,7 @@ def resolve_spec(
         max_concurrency=_first(keys, "max_concurrency"),
         log_path=root / ".oxy" / "mcp" / f"{_NAME_PART.sub('_', name)}.log" if server.command else None,
         secrets=tuple(secrets),
+        written=server.command,
     )
 
 

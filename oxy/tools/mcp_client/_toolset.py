@@ -9,6 +9,7 @@ for the run), and hands the run a `_RunToolset` bound to it.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from typing import Any
@@ -30,6 +31,8 @@ from oxy.tools.toolset import Toolset
 __all__ = ["McpToolset", "server_for", "toolset_for"]
 
 _MAX_DESCRIPTION = 4000
+
+log = logging.getLogger("oxy.mcp")
 
 
 class McpToolset(Toolset):
@@ -95,9 +98,18 @@ class _RunToolset(Toolset):
         if not isinstance(parsed, dict):
             raise ToolError(f"The arguments must be a JSON object, got {type(parsed).__name__}.")
         try:
-            result = await self.connection.call_tool(tool, parsed, timeout=self.filter.timeout)  # pyright: ignore[reportUnknownArgumentType]
+            result = await self.connection.call_tool(
+                tool,
+                parsed,  # pyright: ignore[reportUnknownArgumentType]
+                timeout=self.filter.timeout,
+                label=name,
+            )
         except ServerUnavailable as exc:
-            raise ToolError(str(exc)) from None
+            log.warning("%s", exc)  # the whole story, for whoever runs oxy
+            raise ToolError(  # the model gets what it can act on, not command lines or a server's log
+                f"MCP server {self.connection.spec.name!r} is not available right now; answer without its "
+                "tools, or try again later"
+            ) from None
         return result_text(result, max_chars=self.filter.max_output_chars, tool=name)
 
 
@@ -144,5 +156,6 @@ def toolset_for(config: McpTool, runtime: RuntimeHandle, *, file: str) -> McpToo
         root=runtime.root,
         file="config.yml" if declared else file,
         key_path=f"mcp_servers.{name}" if declared else f"tools.{config.name}",
+        python_is_oxys=not (declared and isinstance(runtime.project.config.mcp_servers, str)),
     )
     return McpToolset(spec, tool_filter(config.name, keys), file=file)

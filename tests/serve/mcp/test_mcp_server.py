@@ -22,8 +22,10 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
+from oxy.serve import create_app
 from oxy.testing import Reply, ScriptedModelServer, tool_call
 from tests.mcp_servers import free_port, http_server, npm_bin
+from tests.serve.conftest import open_client, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -83,7 +85,7 @@ async def test_stdio_lists_and_runs_agents_and_workflows(project: Path, model: S
         assert not report.is_error, text(report)
         rows = report.structured_content["best_sellers"]["rows"]
         assert [row["name"] for row in rows] == ["Espresso beans", "Oat milk"]
-        assert json.loads(text(report))["best_sellers"]["columns"] == ["name", "units", "revenue"]
+        assert text(report).startswith("best_sellers:\n| name | units | revenue |")
         assert progress and any("best_sellers" in p for p in progress)
 
         with (
@@ -109,14 +111,17 @@ async def test_config_chooses_the_tools_and_sql_files_take_their_variables(proje
     async with Client(stdio(project)) as client:  # the SDK's default: protocol negotiated ("auto")
         listed = {tool.name: tool for tool in (await client.list_tools()).tools}
         assert set(listed) == {"sql-top_products", "workflow-product_report"}
-        assert listed["sql-top_products"].input_schema["properties"] == {
-            "limit": {"description": "The query's template variable `limit`."}
-        }
+        assert list(listed["sql-top_products"].input_schema["properties"]) == ["limit"]
+        assert "required" not in listed["sql-top_products"].input_schema  # `| default(5)` may fill it
         result = await client.call_tool("sql-top_products", {"limit": 2})
         assert not result.is_error, text(result)
         assert result.structured_content is not None
         assert [row["name"] for row in result.structured_content["rows"]] == ["Espresso beans", "Oat milk"]
         assert text(result).startswith("| name | units | revenue |")
+        injected = await client.call_tool("sql-top_products", {"limit": "(select 1); drop table orders"})
+        assert injected.is_error and "it is written into the SQL query" in text(injected)
+        commented = await client.call_tool("sql-top_products", {"limit": "1 -- rest"})
+        assert commented.is_error
 
 
 async def test_an_empty_tool_list_exposes_nothing_and_a_broken_file_says_why(project: Path) -> None:
@@ -133,14 +138,29 @@ async def test_an_empty_tool_list_exposes_nothing_and_a_broken_file_says_why(pro
 
 
 async def test_a_cancelled_call_stops_its_run(project: Path, model: ScriptedModelServer) -> None:
-    model.set_script([Reply(text="late", delay=30), Reply(text="There are 240 orders.")])
+    marker = project / "finished.txt"
+    (project / "slow_tools.py").write_text(
+        "import anyio\nfrom pathlib import Path\n\n\n"
+        "async def slow() -> str:\n"
+        '    """Take a while, then leave a mark."""\n'
+        "    await anyio.sleep(3)\n"
+        f"    Path({str(marker)!r}).write_text('x')\n"
+        "    return 'finished'\n"
+    )
+    (project / "agents" / "slow.agent.yml").write_text(
+        "model: vllm\nsystem_instructions: x\ntools:\n  - type: python\n    function: slow_tools:slow\n"
+    )
+    model.set_script(
+        [Reply(tool_calls=[tool_call("slow", {})]), Reply(text="Still here.")]
+    )
     async with Client(stdio(project), mode="legacy") as client:
         with anyio.move_on_after(1.5):
-            await client.call_tool("agent-analyst", {"question": "slow?"})
+            await client.call_tool("agent-slow", {"question": "slow?"})
+        await anyio.sleep(3)  # the tool would have finished by now, had its run not been cancelled
+        assert not marker.exists()
         with anyio.fail_after(10):
             answer = await client.call_tool("agent-analyst", {"question": "How many orders?"})
-        assert text(answer) == "There are 240 orders."
-    assert len(model.requests) == 2
+        assert text(answer) == "Still here."
 
 
 async def test_http_transport_needs_the_api_key_and_serves_mcp(
@@ -253,3 +273,39 @@ def test_a_broken_project_fails_in_one_line_on_stderr(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "config.yml" in lines[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_serve_without_stdio_mcp_refuses_to_start_a_server(project: Path) -> None:
+    fault_server = Path(__file__).resolve().parents[2] / "tools" / "mcp_client" / "fault_server.py"
+    (project / "agents" / "tools.agent.yml").write_text(
+        "model: vllm\nsystem_instructions: x\ntools:\n  - name: faults\n    type: mcp\n"
+        f"    command: {sys.executable}\n    args: [{json.dumps(str(fault_server))}]\n"
+    )
+    async for client in open_client(create_app(settings_for(project, stdio_mcp=False))):
+        response = await client.post("/api/agents/tools/runs", json={"prompt": "hi", "stream": False})
+        body = response.json()
+        assert body["status"] == "error", body
+        assert "--no-stdio-mcp" in body["error"]
+
+
+async def test_mcp_answers_only_allowed_hosts(project: Path) -> None:
+    async for client in open_client(create_app(settings_for(project, mcp=True))):
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        rebound = await client.post("/mcp", json=ping, headers={"Host": "evil.example"})
+        assert rebound.status_code == 403
+        assert "Host 'evil.example' is not allowed" in rebound.json()["error"]["message"]
+
+
+def test_oxy_serve_mcp_with_several_workers(project: Path) -> None:
+    port = free_port()
+    command = [*OXY, "serve", "--mcp", "--workers", "2", "--port", str(port), "--project", project]
+
+    async def clients() -> None:
+        for _ in range(6):  # each session's requests may reach either worker
+            async with Client(f"http://127.0.0.1:{port}/mcp", mode="legacy") as client:
+                assert len((await client.list_tools()).tools) == 2
+                report = await client.call_tool("workflow-product_report", {"top": 1})
+                assert not report.is_error, text(report)
+
+    with http_server(command, port):
+        anyio.run(clients)

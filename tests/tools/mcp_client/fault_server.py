@@ -27,7 +27,8 @@ Tools, and the fault each one stands for:
   DIR/starts at each launch, before `--fail-start` or `--hang-start` act); 1 without `--state-dir`.
 
 Startup faults: `--fail-start MESSAGE` prints MESSAGE to stderr and exits with status 1 before serving;
-`--hang-start` sleeps forever before serving (connect timeouts).
+`--hang-start` sleeps forever before serving (connect timeouts); `--exit-after SECONDS` exits that long
+after starting (a server that dies right after its handshake).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import argparse
 import functools
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -163,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-dir", type=Path, help="where starts are counted")
     parser.add_argument("--fail-start", metavar="MESSAGE", help="print MESSAGE to stderr and exit 1")
     parser.add_argument("--hang-start", action="store_true", help="sleep forever instead of serving")
+    parser.add_argument("--exit-after", type=float, metavar="SECONDS", help="exit this long after starting")
     args = parser.parse_args(argv)
 
     global _state_dir
@@ -176,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.hang_start:
         while True:
             time.sleep(3600)
+    if args.exit_after is not None:
+        threading.Timer(args.exit_after, os._exit, args=(4,)).start()
     if args.transport == "http":
         server.run("streamable-http", host="127.0.0.1", port=args.port)
     else:

@@ -95,8 +95,9 @@ async def test_tool_results_reach_the_model(tmp_path: Path) -> None:
 
 async def test_server_is_shared_by_runs_and_agents_and_stopped_with_the_runtime(tmp_path: Path) -> None:
     agent = write_project(tmp_path / "p", stdio_tool(tmp_path))
+    # Another agent declaring the same server (same name, same command) shares its process.
     (tmp_path / "p" / "agents" / "b.agent.yml").write_text(
-        "model: m\nsystem_instructions: x\ntools:\n" + stdio_tool(tmp_path, name="other")
+        "model: m\nsystem_instructions: x\ntools:\n" + stdio_tool(tmp_path, extra="    prefix: other\n")
     )
     model = ScriptedModel(ask(("faults_starts", {})) + ask(("faults_starts", {})) + ask(("other_starts", {})))
     runtime = Runtime.for_project(load_project(tmp_path / "p"), models={"m": model})
@@ -143,7 +144,8 @@ async def test_a_changed_tool_list_reaches_the_next_run(tmp_path: Path) -> None:
     runtime = Runtime.for_project(load_project(tmp_path / "p"), models={"m": model})
     async with runtime:
         await run_file(agent, runtime=runtime, prompt="add")
-        await anyio.sleep(0.2)  # the notification arrives after the call's result
+        connection = next(iter(runtime._kept.values()))  # pyright: ignore[reportPrivateUsage]
+        await wait_for(lambda: connection._tools is None)  # pyright: ignore[reportPrivateUsage]
         await run_file(agent, runtime=runtime, prompt="use")
     assert "faults_extra" not in [t.name for t in model.requests[0].tools]
     assert "faults_extra" in [t.name for t in model.requests[2].tools]
@@ -246,7 +248,7 @@ async def test_http_server_with_headers_from_the_environment_and_a_restart(
     port = free_port()
     tool = (
         f"  - name: docs\n    type: mcp\n    url: http://127.0.0.1:{port}/mcp\n"
-        "    headers: {Authorization: {env_var: DOCS_TOKEN}}\n    connect_timeout: 5\n"
+        "    headers: {Authorization: {env_var: DOCS_TOKEN}}\n    connect_timeout: 20\n"
     )
     agent = write_project(tmp_path / "p", tool)
     model = ScriptedModel(ask(("docs_whoami", {})) + ask(("docs_starts", {})))
@@ -256,10 +258,13 @@ async def test_http_server_with_headers_from_the_environment_and_a_restart(
         with http_server(argv, port):
             first = await run_file(agent, runtime=runtime, prompt="who")
         with http_server(argv, port):  # the server restarted: its sessions are gone
+            started = anyio.current_time()
             second = await run_file(agent, runtime=runtime, prompt="again")
+            reconnected_in = anyio.current_time() - started
     assert first.status == "ok" and second.status == "ok", (first.error, second.error)
     assert tool_result(model, 1).content == "authorization=Bearer tok-123 secret=none"
     assert tool_result(model, 3).content == "2"
+    assert reconnected_in < 10  # a new session at once, not after connect_timeout (20 s)
 
 
 async def test_an_unreachable_http_server_is_explained_without_its_secrets(
@@ -347,3 +352,58 @@ async def test_max_concurrency_bounds_calls_to_a_server(tmp_path: Path) -> None:
         elapsed = anyio.current_time() - started
     assert result.status == "ok", result.error
     assert elapsed >= 1.2  # one after the other: in parallel they would take 0.6 s
+
+
+async def test_a_result_oxy_cannot_read_is_a_tool_error(tmp_path: Path) -> None:
+    raw = json.dumps([str(Path(__file__).with_name("raw_server.py"))])
+    agent = write_project(
+        tmp_path / "p", f"  - name: raw\n    type: mcp\n    command: {sys.executable}\n    args: {raw}\n"
+    )
+    model = ScriptedModel(ask(("raw_mismatch", {}), ("raw_malformed", {})))
+    runtime = Runtime.for_project(load_project(tmp_path / "p"), models={"m": model})
+    async with runtime:
+        result = await run_file(agent, runtime=runtime, prompt="go")
+    assert result.status == "ok", result.error  # the run goes on: the model reads what went wrong
+    assert "raw_mismatch: the server's answer could not be read" in tool_result(model, 1).content
+    assert "raw_malformed: the server's answer could not be read" in tool_result(model, 2).content
+
+
+async def test_runs_at_once_share_one_attempt_at_a_failing_server(tmp_path: Path) -> None:
+    agent = write_project(tmp_path / "p", stdio_tool(tmp_path, args=("--fail-start", "bad token")))
+    runtime = Runtime.for_project(load_project(tmp_path / "p"), models={"m": ScriptedModel([])})
+    results: list[Any] = []
+
+    async def one() -> None:
+        results.append(await run_file(agent, runtime=runtime, prompt="go"))
+
+    async with runtime:
+        async with anyio.create_task_group() as group:
+            for _ in range(4):
+                group.start_soon(one)
+    assert [r.status for r in results] == ["error"] * 4
+    assert all("bad token" in str(r.error) for r in results)
+    assert (tmp_path / "starts").read_text().count("\n") == 1  # one attempt, its outcome shared
+
+
+async def test_a_server_that_keeps_dying_is_restarted_with_backoff(tmp_path: Path) -> None:
+    agent = write_project(tmp_path / "p", stdio_tool(tmp_path, args=("--exit-after", "0.2")))
+    model = ScriptedModel([Reply(text="done")])
+    runtime = Runtime.for_project(load_project(tmp_path / "p"), models={"m": model})
+    async with runtime:
+        await run_file(agent, runtime=runtime, prompt="go")
+        await anyio.sleep(4)  # nobody asks: the supervisor restarts it on its own, ever more slowly
+    starts = (tmp_path / "starts").read_text().count("\n")
+    # A fixed 0.1 s retry would start it ~13 times in 4 s; doubling delays (0.1 .. 3.2 s, jittered) fewer.
+    assert 2 <= starts <= 8, starts
+
+
+def test_tool_names_that_clash_once_made_valid_are_a_config_error() -> None:
+    from oxy.tools.mcp_client import model_tool_names
+
+    assert (
+        model_tool_names("fs", ["read.file", "x" * 80], server="s", file=None)["fs_read_file"] == "read.file"
+    )
+    with pytest.raises(ConfigError, match=r"tools 'a.b' and 'a_b' are both called 'p_a_b'"):
+        model_tool_names("p", ["a.b", "a_b"], server="MCP server 'p'", file="agents/a.agent.yml")
+    long = model_tool_names("", ["y" * 100], server="s", file=None)
+    assert all(len(name) <= 64 for name in long)
