@@ -150,9 +150,7 @@ async def test_a_cancelled_call_stops_its_run(project: Path, model: ScriptedMode
     (project / "agents" / "slow.agent.yml").write_text(
         "model: vllm\nsystem_instructions: x\ntools:\n  - type: python\n    function: slow_tools:slow\n"
     )
-    model.set_script(
-        [Reply(tool_calls=[tool_call("slow", {})]), Reply(text="Still here.")]
-    )
+    model.set_script([Reply(tool_calls=[tool_call("slow", {})]), Reply(text="Still here.")])
     async with Client(stdio(project), mode="legacy") as client:
         with anyio.move_on_after(1.5):
             await client.call_tool("agent-slow", {"question": "slow?"})
