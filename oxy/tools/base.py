@@ -40,6 +40,18 @@ class Tool(ABC):
         return ToolDefinition(name=self.name, description=self.description, parameters=self.parameters())
 
 
+def json_arguments(arguments: str) -> dict[str, Any]:
+    """The JSON object a model wrote as a tool's arguments (empty text is `{}`); anything else is a
+    `ToolError` telling the model what to send."""
+    try:
+        raw: Any = json.loads(arguments or "{}")
+    except ValueError as exc:
+        raise ToolError(f"The arguments are not valid JSON ({exc}); send a JSON object.") from None
+    if not isinstance(raw, dict):
+        raise ToolError(f"The arguments must be a JSON object, got {type(raw).__name__}.")
+    return {str(k): v for k, v in raw.items()}  # pyright: ignore[reportUnknownVariableType]
+
+
 ToolFunction = Callable[..., Awaitable[str]]
 
 
@@ -59,12 +71,7 @@ class FunctionTool(Tool):
         return self._schema
 
     async def call(self, ctx: ExecutionContext, arguments: str) -> str:
-        try:
-            raw = json.loads(arguments or "{}")
-        except ValueError as exc:
-            raise ToolError(f"The arguments are not valid JSON ({exc}); send a JSON object.") from None
-        if not isinstance(raw, dict):
-            raise ToolError(f"The arguments must be a JSON object, got {type(raw).__name__}.")
+        raw = json_arguments(arguments)
         try:
             parsed = self._args_model.model_validate(raw)
         except ValidationError as exc:

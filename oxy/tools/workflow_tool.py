@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from oxy.databases.table import TableOutput
 from oxy.errors import ToolError
 from oxy.execution.context import ExecutionContext
-from oxy.tools.base import Tool
+from oxy.tools.base import Tool, json_arguments
 from oxy.tools.registry import RunWorkflow, ToolBuild, tool_type
 from oxy.tools.sql import table_for_model
 
@@ -46,13 +46,7 @@ class WorkflowAsTool(Tool):
         return self._schema
 
     async def call(self, ctx: ExecutionContext, arguments: str) -> str:
-        try:
-            raw: Any = json.loads(arguments or "{}")
-        except ValueError as exc:
-            raise ToolError(f"The arguments are not valid JSON ({exc}); send a JSON object.") from None
-        if not isinstance(raw, dict):
-            raise ToolError(f"The arguments must be a JSON object, got {type(raw).__name__}.")
-        values: dict[str, Any] = {str(k): v for k, v in raw.items()}
+        values = json_arguments(arguments)
         unknown = sorted(set(values) - set(self._variables))
         if unknown:
             known = ", ".join(sorted(self._variables)) or "none"

@@ -20,7 +20,6 @@ from oxy.application.runner import AGENT_SUFFIX, WORKFLOW_SUFFIXES
 from oxy.application.runtime import Runtime
 from oxy.config import parse_sql_file
 from oxy.config._paths import confine_glob
-from oxy.errors import OxyError
 
 __all__ = ["ExposedTool", "exposed_tools"]
 
@@ -149,16 +148,7 @@ def _describe(runtime: Runtime, name: str, kind: Kind, path: str) -> ExposedTool
                 },
             },
         )
-    except OxyError as exc:
-        return ExposedTool(
-            name=name,
-            kind=kind,
-            path=path,
-            description=f"{path} does not load: {exc}",
-            input_schema={"type": "object", "properties": {}},
-            error=str(exc),
-        )
-    except Exception as exc:  # minijinja's syntax errors: the file is listed with the reason
+    except Exception as exc:  # an OxyError, or minijinja's syntax error: the file is listed with the reason
         return ExposedTool(
             name=name,
             kind=kind,

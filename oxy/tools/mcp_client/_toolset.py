@@ -8,7 +8,6 @@ for the run), and hands the run a `_RunToolset` bound to it.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -22,6 +21,7 @@ from oxy.errors import ConfigError, ServerUnavailable, ToolError
 from oxy.execution.context import ExecutionContext
 from oxy.execution.runtime import RuntimeHandle
 from oxy.models.messages import ToolDefinition
+from oxy.tools.base import json_arguments
 from oxy.tools.mcp_client._connection import McpConnection
 from oxy.tools.mcp_client._names import model_tool_names
 from oxy.tools.mcp_client._results import result_text
@@ -91,16 +91,11 @@ class _RunToolset(Toolset):
 
     async def call_tool(self, ctx: ExecutionContext, name: str, arguments: str) -> str:
         tool = self._names.get(name, name)
-        try:
-            parsed: Any = json.loads(arguments or "{}")
-        except ValueError as exc:
-            raise ToolError(f"The arguments are not valid JSON ({exc}); send a JSON object.") from None
-        if not isinstance(parsed, dict):
-            raise ToolError(f"The arguments must be a JSON object, got {type(parsed).__name__}.")
+        parsed = json_arguments(arguments)
         try:
             result = await self.connection.call_tool(
                 tool,
-                parsed,  # pyright: ignore[reportUnknownArgumentType]
+                parsed,
                 timeout=self.filter.timeout,
                 label=name,
             )

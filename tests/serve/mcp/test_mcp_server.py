@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +33,7 @@ OXY = [str(Path(sys.executable).with_name("oxy"))]
 
 
 @pytest.fixture
-def model() -> Iterator[ScriptedModelServer]:
-    with ScriptedModelServer() as server:
-        yield server
-
-
-@pytest.fixture
-def project(tmp_path: Path, model: ScriptedModelServer) -> Path:
+def project(tmp_path: Path, model: ScriptedModelServer) -> Path:  # `model`: tests/serve/conftest.py
     """The quickstart, its analyst pointed at the scripted model's server."""
     root = tmp_path / "shop"
     shutil.copytree(QUICKSTART, root, ignore=shutil.ignore_patterns(".oxy", "output"))
