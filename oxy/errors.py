@@ -85,6 +85,11 @@ class ModelError(RunError):
         super().__init__(message)
 
 
+class ModelBusy(ModelError):
+    """A model's endpoint is at its `max_concurrency` with its queue full (`max_queue`) or waited on past
+    `queue_timeout`: refused at once, so the caller can back off (HTTP 429 from `oxy serve`)."""
+
+
 class ToolError(RunError):
     """A tool failed. Inside the ReAct loop the message is returned to the model as the tool result."""
 

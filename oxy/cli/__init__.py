@@ -14,6 +14,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "keys": ("oxy.cli.keys", "keys", "Create, list and revoke API keys for oxy serve."),
     "make": ("oxy.cli.make", "make", "Create a project around a data file, folder or .duckdb file."),
     "mcp": ("oxy.cli.mcp", "mcp", "Serve the project over MCP; list an MCP server's tools."),
+    "models": ("oxy.cli.models", "models", "Start, check and supervise the model servers agents use."),
     "run": ("oxy.cli.run", "run", "Run a SQL file, an agent or a workflow."),
     "serve": ("oxy.cli.serve", "serve", "Serve the project's agents and workflows over HTTP."),
     "validate": ("oxy.cli.validate", "validate", "Check every project file and report each problem."),
@@ -59,6 +60,13 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
-    from oxy.cli._errors import run_cli  # lazy: loaded when a command runs: `oxy --version` stays cheap
+    # lazy: loaded when a command runs: `oxy --version` stays cheap
+    from oxy.cli._errors import leave_now_if_slow, run_cli
 
-    return run_cli(cli, argv)
+    try:
+        result = run_cli(cli, argv)
+    except SystemExit as exc:
+        leave_now_if_slow(exc.code)
+        raise
+    leave_now_if_slow(0)
+    return result

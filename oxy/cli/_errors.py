@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import sys
+import threading
 from typing import Any, NoReturn
 
 import click
@@ -57,6 +59,33 @@ def _exit_interrupted() -> NoReturn:
 
 def run_cli(command: click.Command, argv: list[str] | None) -> Any:
     """Run the click command, mapping every failure to one line on stderr and an exit code."""
+    try:
+        return _run(command, argv)
+    finally:
+        _quiet_teardown()
+
+
+def _quiet_teardown() -> None:
+    """The command is done; the interpreter's exit may still take a while (freeing a local model). A
+    Ctrl-C then leaves at once, as one during the command would, instead of printing a traceback."""
+    if threading.current_thread() is threading.main_thread():
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(signal.SIGINT, lambda signum, frame: _exit_interrupted())
+
+
+def leave_now_if_slow(code: object) -> None:
+    """Once a command is done: with a local model loaded, leave with `code` now rather than through the
+    interpreter's finalization, which frees the model for a second or more with the signal handlers
+    already reset (a Ctrl-C then would kill the process with a traceback)."""
+    if "llama_cpp" not in sys.modules:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else (0 if code is None else EXIT_ERROR))
+
+
+def _run(command: click.Command, argv: list[str] | None) -> Any:
     try:
         return command.main(args=argv, prog_name="oxy", standalone_mode=False)
     except click.exceptions.Exit as exc:

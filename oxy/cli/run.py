@@ -5,8 +5,9 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import click
@@ -14,6 +15,9 @@ import click
 from oxy.cli._errors import fail
 from oxy.cli._project import load_runtime
 from oxy.events.sinks import EventSink, JsonlSink
+
+if TYPE_CHECKING:
+    from oxy.application.runtime import Runtime
 
 
 def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -70,6 +74,11 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
     show_default=True,
     help="html (vega-embed page), png (needs vl-convert-python) or json (the Vega-Lite spec).",
 )
+@click.option(
+    "--with-models",
+    is_flag=True,
+    help="Start the model servers the run needs (config.yml `serve:`) and stop them after it.",
+)
 def run(
     file: Path,
     prompt: str | None,
@@ -82,6 +91,7 @@ def run(
     retry_from: str | None,
     chart_dir: Path | None,
     chart_format: str,
+    with_models: bool,
 ) -> None:
     """Run FILE: a .sql file, an *.agent.yml (with PROMPT) or a workflow."""
     from oxy.application.runner import run_file  # lazy: loaded when the command runs, not for --help
@@ -105,21 +115,27 @@ def run(
 
         sink = ChartFileSink(sink, folder=chart_dir, suffix=chart_format)
 
+    async def run_it() -> Any:
+        return await run_file(
+            file,
+            runtime=runtime,
+            prompt=prompt,
+            variables=variables,
+            database=database,
+            model=model,
+            sink=sink,
+            retry=retry,
+            retry_from=retry_from,
+            caller=Caller(user=_os_user()),
+        )
+
     async def main() -> Any:
         try:
+            if with_models:
+                async with runtime, _model_servers(runtime, file, model):
+                    return await run_it()
             async with runtime:  # closes what the run kept open, the databases and the store
-                return await run_file(
-                    file,
-                    runtime=runtime,
-                    prompt=prompt,
-                    variables=variables,
-                    database=database,
-                    model=model,
-                    sink=sink,
-                    retry=retry,
-                    retry_from=retry_from,
-                    caller=Caller(user=_os_user()),
-                )
+                return await run_it()
         finally:
             if "oxy.models" in sys.modules:  # close kept-alive model connections before the loop ends
                 from oxy.models import aclose_clients  # lazy: loaded when the command runs, not for --help
@@ -143,3 +159,18 @@ def _os_user() -> str | None:
         return getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a bare container), no USER/LOGNAME
         return None
+
+
+def _model_servers(runtime: Runtime, file: Path, model: str | None) -> AbstractAsyncContextManager[Any]:
+    """`--with-models`: the servers of the models the run needs: an agent's own model (or `--model`), or
+    for any other file every model with `serve:`."""
+    from oxy.models.serving import ModelFleet, served_models  # lazy: only --with-models needs it
+
+    served = served_models(runtime.project.config.models)
+    if file.name.endswith(".agent.yml"):
+        from oxy.application.runner import relative_name  # lazy: loaded when the command runs
+
+        agent = runtime.project.agent(relative_name(file, runtime.root))
+        name = model or getattr(agent, "model", None)
+        served = [m for m in served if m.name == name]
+    return ModelFleet(served, project_root=runtime.root)

@@ -91,6 +91,11 @@ if TYPE_CHECKING:
 )
 @click.option("--mcp", "with_mcp", is_flag=True, help="Also serve MCP (streamable HTTP) at /mcp.")
 @click.option(
+    "--with-models",
+    is_flag=True,
+    help="Start the model servers config.yml describes (`serve:`); ready only while they are.",
+)
+@click.option(
     "--no-stdio-mcp", is_flag=True, help="Agents may use HTTP MCP servers only: never start a stdio one."
 )
 @click.option(
@@ -114,6 +119,7 @@ def serve(
     keep_alive: int,
     allowed_hosts: tuple[str, ...],
     with_mcp: bool,
+    with_models: bool,
     no_stdio_mcp: bool,
     log_level: str,
 ) -> None:
@@ -138,7 +144,10 @@ def serve(
         body_timeout_s=body_timeout,
         mcp=with_mcp,
         stdio_mcp=not no_stdio_mcp,
+        with_models=with_models,
     )
+    if with_models and workers > 1:
+        fail("--with-models starts one server per model: serve it with --workers 1")
     run_server(
         settings,
         max_connections=max_connections,

@@ -23,6 +23,7 @@ __all__ = [
     "ModelConfig",
     "OllamaModelConfig",
     "OpenAIModelConfig",
+    "ServeConfig",
     "VLLMModelConfig",
 ]
 
@@ -35,6 +36,39 @@ class EnvVarHeader(StrictModel):
 
 HeaderValue = str | EnvVarHeader
 """A header's value: the literal string, or `{env_var: NAME}`."""
+
+
+class ServeConfig(StrictModel):
+    """How oxy starts the server of a model (an oxy addition): `oxy models serve`, `--with-models`."""
+
+    engine: Literal["vllm", "llamacpp"] = Field(
+        default="vllm",
+        description="vllm (`vllm serve`), or llamacpp (llama-cpp-python's server, for CPU hosts).",
+    )
+    args: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict[str, "str | int | float | bool | None"],
+        description="Passed through as --flags (`gpu_memory_utilization: 0.85` → "
+        "`--gpu-memory-utilization 0.85`; `true` → a bare flag; `false`/null → left out).",
+    )
+    tool_call_parser: str | None = Field(
+        default="auto",
+        description="vllm: `auto` picks by model family; any vLLM parser name overrides; null turns tool "
+        "calling off.",
+    )
+    env: dict[str, HeaderValue] = Field(
+        default_factory=dict[str, HeaderValue],
+        description="Environment variables for the server (a value or {env_var: NAME}).",
+    )
+    command: list[str] | None = Field(
+        default=None,
+        description="The program to start instead of `vllm` (e.g. [uv, run, vllm]); its arguments follow.",
+    )
+    startup_timeout: Annotated[float, Field(gt=0)] = Field(
+        default=900.0, description="Seconds the server may take to answer /health and /v1/models."
+    )
+    max_restarts: Annotated[int, Field(ge=0)] = Field(
+        default=5, description="Restarts after the server dies, with backoff, before oxy gives up."
+    )
 
 
 class _BaseModelConfig(StrictModel):
@@ -60,6 +94,11 @@ class _BaseModelConfig(StrictModel):
     """Base delay in seconds of the exponential backoff (full jitter) between retries."""
     retry_max_delay: Annotated[float, Field(ge=0)] = 8.0
     """Upper bound in seconds of one backoff delay."""
+    max_queue: Annotated[int, Field(ge=0)] | None = None
+    """With `max_concurrency`: at most this many requests wait for a slot; one more is refused at once
+    (a `ModelBusy` error: HTTP 429 from `oxy serve`) rather than piling onto a saturated server."""
+    queue_timeout: Annotated[float, Field(gt=0)] | None = None
+    """With `max_concurrency`: seconds a request may wait for a slot before it is refused (`ModelBusy`)."""
 
 
 class OpenAIModelConfig(_BaseModelConfig):
@@ -76,12 +115,14 @@ class OpenAIModelConfig(_BaseModelConfig):
 
 
 class VLLMModelConfig(_BaseModelConfig):
-    """A vLLM server (or any OpenAI-compatible server, e.g. `llama-server`)."""
+    """A vLLM server (or any OpenAI-compatible server, e.g. `llama-server`); with `serve:`, oxy starts it."""
 
     vendor: Literal["vllm"]
     api_url: str
     key_var: str | None = None
     headers: dict[str, HeaderValue] | None = None
+    serve: ServeConfig | None = None
+    """How `oxy models serve` / `--with-models` start this model's server (it listens at `api_url`)."""
 
 
 class OllamaModelConfig(_BaseModelConfig):

@@ -15,10 +15,20 @@ from weakref import WeakKeyDictionary
 
 import anyio
 
+from oxy.errors import ModelBusy
+
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-__all__ = ["Endpoint", "aclose_clients", "limiter_for", "openai_client"]
+__all__ = [
+    "Endpoint",
+    "QueuedSlot",
+    "aclose_clients",
+    "limiter_for",
+    "limiter_for_existing",
+    "openai_client",
+    "queued_slot_for",
+]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -102,3 +112,72 @@ def limiter_for(key: object, total: int) -> anyio.CapacityLimiter:
     elif total < limiter.total_tokens:
         limiter.total_tokens = total
     return limiter
+
+
+def limiter_for_existing(key: object) -> anyio.CapacityLimiter | None:
+    """The limiter for `key` if a request made one (for status pages), else None."""
+    return _limiters.get(key)
+
+
+class QueuedSlot:
+    """One endpoint's `max_concurrency` slots, with backpressure: at most `max_queue` requests wait for a
+    slot, each at most `queue_timeout` seconds; past either, `ModelBusy` at once rather than a pile-up on
+    a saturated server. Shared by every client of the endpoint in the process, like its limiter."""
+
+    def __init__(
+        self,
+        limiter: anyio.CapacityLimiter,
+        *,
+        model: str,
+        max_queue: int | None,
+        queue_timeout: float | None,
+    ) -> None:
+        self.limiter = limiter
+        self.model = model
+        self.max_queue = max_queue
+        self.queue_timeout = queue_timeout
+        self.waiting = 0
+
+    async def __aenter__(self) -> None:
+        limiter = self.limiter
+        if limiter.available_tokens > 0 and self.waiting == 0:
+            await limiter.acquire()
+            return
+        if self.max_queue is not None and self.waiting >= self.max_queue:
+            raise ModelBusy(
+                f"model {self.model!r} is busy: {int(limiter.borrowed_tokens)} requests running "
+                f"(max_concurrency) and {self.waiting} waiting (max_queue {self.max_queue}); try again shortly",
+                model=self.model,
+                status=429,
+            )
+        self.waiting += 1
+        try:
+            with anyio.fail_after(self.queue_timeout):
+                await limiter.acquire()
+        except TimeoutError:
+            raise ModelBusy(
+                f"model {self.model!r} is busy: no free slot within {self.queue_timeout:g} s (queue_timeout); "
+                "try again shortly",
+                model=self.model,
+                status=429,
+            ) from None
+        finally:
+            self.waiting -= 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.limiter.release()
+
+
+_slots: dict[object, QueuedSlot] = {}
+
+
+def queued_slot_for(
+    key: object, total: int, *, model: str, max_queue: int | None, queue_timeout: float | None
+) -> QueuedSlot:
+    """The process-wide queued slot for one endpoint (over its `limiter_for` limiter)."""
+    slot = _slots.get(key)
+    if slot is None:
+        slot = _slots[key] = QueuedSlot(
+            limiter_for(key, total), model=model, max_queue=max_queue, queue_timeout=queue_timeout
+        )
+    return slot

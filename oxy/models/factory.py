@@ -184,6 +184,8 @@ def _openai_compatible(
         vendor=cfg.vendor,
         retry=_retry(cfg),
         max_concurrency=cfg.max_concurrency,
+        max_queue=cfg.max_queue,
+        queue_timeout=cfg.queue_timeout,
         key_var=key_var,
         problem="; ".join(missing) or None,
     )

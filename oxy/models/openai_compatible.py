@@ -6,11 +6,9 @@ from collections.abc import AsyncGenerator, AsyncIterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
 from oxy.config.secrets import redact_url, url_secrets
 
-from ._endpoints import Endpoint, current_loop, limiter_for, openai_client
+from ._endpoints import Endpoint, current_loop, limiter_for, openai_client, queued_slot_for
 from ._failures import RETRYABLE, openai_failure
 from ._retrying import RetryingClient
 from .retry import Failure, RetryPolicy
@@ -36,17 +34,21 @@ class OpenAICompatibleClient(RetryingClient):
         vendor: str = "openai",
         retry: RetryPolicy | None = None,
         max_concurrency: int | None = None,
+        max_queue: int | None = None,
+        queue_timeout: float | None = None,
         key_var: str | None = None,
         problem: str | None = None,
     ) -> None:
         super().__init__(name=name, vendor=vendor, model=model, retry=retry)
         self.endpoint = endpoint
         self.max_concurrency = max_concurrency
+        self.max_queue = max_queue
+        self.queue_timeout = queue_timeout
         self.key_var = key_var
         self._problem = problem  # a missing key or header variable, raised on first use
         self._loop: object = None
         self._client: AsyncOpenAI | None = None
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._slot: AbstractAsyncContextManager[Any] | None = None
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleClient(name={self.name!r}, model={self.model!r}, endpoint={self.endpoint!r})"
@@ -66,9 +68,19 @@ class OpenAICompatibleClient(RetryingClient):
     def slot(self) -> AbstractAsyncContextManager[Any]:
         if self.max_concurrency is None:
             return super().slot()
-        if self._limiter is None:
-            self._limiter = limiter_for((self.endpoint.base_url, self.model), self.max_concurrency)
-        return self._limiter
+        if self._slot is None:
+            key = (self.endpoint.base_url, self.model)
+            if self.max_queue is None and self.queue_timeout is None:
+                self._slot = limiter_for(key, self.max_concurrency)
+            else:
+                self._slot = queued_slot_for(
+                    key,
+                    self.max_concurrency,
+                    model=self.name,
+                    max_queue=self.max_queue,
+                    queue_timeout=self.queue_timeout,
+                )
+        return self._slot
 
     # Requests go through the client's own `post` (its transport, retries off, SSE decoding and
     # error types) rather than `client.chat.completions.create`: the first touch of `client.chat`

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
-from oxy.events.types import RunFinished, TextDelta, UsageEvent
+from oxy.events.types import ErrorEvent, RunFinished, TextDelta, UsageEvent
 from oxy.models.messages import AssistantMessage, Message, SystemMessage, ToolCall, ToolMessage, UserMessage
 from oxy.serve._auth import Principal
 from oxy.serve._errors import ApiError
@@ -141,6 +141,9 @@ async def chat_completions(body: ChatCompletionBody, server: ServerDep, principa
     finished = handle.finished
     if finished is None or finished.status != "ok":
         error = finished.error if finished is not None else "The run ended without a result."
+        if any(isinstance(p.event, ErrorEvent) and p.event.error_type == "ModelBusy" for p in handle.events):
+            # The model's queue is full (max_queue / queue_timeout): back off and retry, as from OpenAI.
+            raise ApiError(429, f"{error}", type="model_busy", headers={"Retry-After": "1"})
         raise ApiError(502, f"The agent's run {handle.run_id} failed: {error}", type="run_failed")
     return JSONResponse(completion.whole(finished), headers=run_headers(handle))
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from functools import partial
 from types import FrameType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -31,6 +31,9 @@ from oxy.serve._limits import RateLimiter
 from oxy.serve._runs import RunManager
 from oxy.serve._settings import ServeSettings
 from oxy.storage import AsyncStore, KeyStore, StoreWriter
+
+if TYPE_CHECKING:
+    from oxy.models.serving import ModelFleet
 
 log = logging.getLogger("oxy.serve")
 T = TypeVar("T")
@@ -80,6 +83,7 @@ class Server:
         self._manager: RunManager | None = None
         self._writer: StoreWriter | None = None
         self._restore_signals: Callable[[], None] = lambda: None
+        self._fleet: ModelFleet | None = None
 
     async def start(self, task_group: TaskGroup) -> None:
         settings = self.settings
@@ -94,6 +98,14 @@ class Server:
             runtime.close()
             raise
         runtime.use_store(store.sync)  # tools reach the server's store through ctx.runtime
+        if settings.with_models:
+            try:
+                await self._start_models(runtime)
+            except BaseException:
+                runtime.close()
+                await store.close()
+                keys.close()
+                raise
         await runtime.__aenter__()  # holds process-lifetime toolsets until stop()
         self._runtime, self._catalog, self._store, self._keys = runtime, catalog, store, keys
         self._auth = Authenticator(keys, ttl_s=settings.key_cache_s)
@@ -104,6 +116,28 @@ class Server:
         )
         self._restore_signals = _on_shutdown_signal(self._begin_shutdown)
         log.info("serving %s (%d agents, %d workflows)", root, len(catalog.agents), len(catalog.workflows))
+
+    async def _start_models(self, runtime: Runtime) -> None:
+        from oxy.models.serving import ModelFleet, served_models  # lazy: only --with-models needs it
+
+        fleet = ModelFleet(
+            served_models(runtime.project.config.models),
+            project_root=runtime.root,
+            on_line=lambda line: log.info("%s", line),
+        )
+        self._fleet = await fleet.__aenter__()
+
+    def models_status(self) -> dict[str, object] | None:
+        """The model servers this server started (`--with-models`): each one's state; None without them."""
+        fleet = self._fleet
+        if fleet is None:
+            return None
+        status: dict[str, object] = {
+            name: {"state": s.state, "pid": s.pid, "restarts": s.restarts, "error": s.error}
+            for name, s in fleet.servers.items()
+        }
+        status.update({name: {"state": "ready", "reused": True} for name in fleet.reused})
+        return status
 
     def _begin_shutdown(self) -> None:
         """SIGINT or SIGTERM: stop the runs at once, so their clients get a final event and their
@@ -122,6 +156,9 @@ class Server:
         if self._runtime is not None:
             # Not under a shield scope: the runtime's own task group exits here, as it was entered.
             await self._runtime.aclose()
+        fleet, self._fleet = self._fleet, None
+        if fleet is not None:  # after the runs: none of them is still talking to a model
+            await fleet.__aexit__(None, None, None)
         await aclose_clients()
         if self._store is not None:
             await self._store.close()
@@ -161,6 +198,8 @@ class Server:
         """None when config is loaded and the store answers; else why not."""
         if self._manager is None:
             return "The server is still starting."
+        if self._fleet is not None and self._fleet.problems():
+            return "Model servers not ready: " + "; ".join(self._fleet.problems())
         try:
             with anyio.fail_after(3):
                 await self.store.list_runs(tenant=LOCAL.tenant, limit=1)

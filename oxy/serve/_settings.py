@@ -49,6 +49,8 @@ class ServeSettings:
     """Serve the HTTP API, the OpenAI-compatible API and the chat page (`oxy mcp --transport http`: no)."""
     stdio_mcp: bool = True
     """Whether agents may start stdio MCP servers (`--no-stdio-mcp`: only HTTP ones)."""
+    with_models: bool = False
+    """Start the servers of the models with `serve:` blocks, and be ready only while they are."""
 
     def to_json(self) -> str:
         values: dict[str, Any] = asdict(self)

@@ -66,8 +66,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, object]:
+        models = server.models_status()
+        return {"status": "ok"} if models is None else {"status": "ok", "models": models}
 
     @app.get("/ready", responses={503: {"description": "Not ready; the error says why"}})
     async def ready() -> JSONResponse:

@@ -1,0 +1,128 @@
+"""`oxy models serve [NAME...]`: start the model servers config.yml describes (`serve:`), in the
+foreground, their logs prefixed, until Ctrl-C or SIGTERM; `oxy models status`: how each configured
+endpoint is doing."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import click
+
+from oxy.cli._errors import fail
+
+if TYPE_CHECKING:
+    from oxy.config.models import VLLMModelConfig
+
+_PROJECT = click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="The project folder (default: the nearest config.yml above the current folder).",
+)
+
+
+@click.group()
+def models() -> None:
+    """Start, check and supervise the model servers a project's agents use."""
+
+
+@models.command("serve")
+@click.argument("names", nargs=-1)
+@_PROJECT
+def serve(names: tuple[str, ...], project_dir: Path | None) -> None:
+    """Start the servers of NAMES (default: every model with `serve:`) until Ctrl-C or SIGTERM."""
+    from oxy.cli._project import load_runtime  # lazy: loaded when the command runs, not for --help
+    from oxy.models.serving import ModelFleet  # lazy: loaded when the command runs, not for --help
+
+    runtime = load_runtime(project_dir=project_dir)
+    chosen = _served(runtime.project.config.models, names)
+
+    def echo(line: str) -> None:
+        click.echo(line)
+
+    async def main() -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with ModelFleet(chosen, project_root=runtime.root, on_line=echo) as fleet:
+                for name in fleet.reused:
+                    click.echo(
+                        f"oxy models: {name} is already served at its api_url; not starting it", err=True
+                    )
+                for name, server in fleet.servers.items():
+                    click.echo(
+                        f"oxy models: {name} ready at {server.plan.api_url} (pid {server.pid})", err=True
+                    )
+                async for _ in signals:
+                    click.echo("oxy models: stopping", err=True)
+                    break
+
+    anyio.run(main)
+    runtime.close()
+
+
+def _served(configs: list[Any], names: tuple[str, ...]) -> list[VLLMModelConfig]:
+    from oxy.models.serving import served_models  # lazy: loaded when the command runs, not for --help
+
+    served = served_models(configs)
+    if not names:
+        if not served:
+            fail("no model in config.yml has a `serve:` block; add one (see docs/models.md)")
+        return served
+    by_name = {m.name: m for m in served}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        known = ", ".join(by_name) or "none"
+        fail(f"no `serve:` block for model(s) {', '.join(map(repr, missing))}; models with one: {known}")
+    return [by_name[n] for n in names]
+
+
+@models.command("status")
+@_PROJECT
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per model.")
+def status(project_dir: Path | None, as_json: bool) -> None:
+    """Each configured model endpoint: reachable, models served, health, requests in flight."""
+    from oxy.cli._project import load_runtime  # lazy: loaded when the command runs, not for --help
+    from oxy.models.serving import endpoint_status  # lazy: loaded when the command runs, not for --help
+
+    runtime = load_runtime(project_dir=project_dir)
+    configs = runtime.project.config.models
+
+    async def main() -> list[Any]:
+        results: list[Any] = [None] * len(configs)
+
+        async def one(i: int) -> None:
+            results[i] = await endpoint_status(configs[i])
+
+        async with anyio.create_task_group() as group:
+            for i in range(len(configs)):
+                group.start_soon(one, i)
+        return results
+
+    statuses = anyio.run(main)
+    runtime.close()
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in statuses], indent=2))
+        return
+    rows = [("model", "endpoint", "reachable", "serves", "health", "running", "waiting")]
+    for s in statuses:
+        reachable = "-" if s.reachable is None else ("yes" if s.reachable else f"no ({s.error})")
+        rows.append(
+            (
+                s.model,
+                s.url or "(in process)",
+                reachable,
+                ", ".join(s.served) or "-",
+                s.health,
+                "-" if s.running is None else str(s.running),
+                "-" if s.waiting is None else str(s.waiting),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if any(s.reachable is False for s in statuses):
+        sys.exit(1)

@@ -1,0 +1,155 @@
+"""`oxy models serve|status`, `oxy run --with-models` and `oxy serve --with-models`, with the stand-in
+`vllm serve` (tests/models/serving/fake_vllm.py) forwarding to the scripted model."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from oxy.testing import Reply, ScriptedModelServer
+from tests.mcp_servers import free_port, http_server
+from tests.models.serving.test_model_server import alive
+
+OXY = str(Path(sys.executable).with_name("oxy"))
+FAKE_VLLM = Path(__file__).resolve().parents[1] / "models" / "serving" / "fake_vllm.py"
+
+
+@pytest.fixture
+def upstream() -> Iterator[ScriptedModelServer]:
+    with ScriptedModelServer() as server:
+        yield server
+
+
+def project(tmp_path: Path, upstream: ScriptedModelServer, port: int) -> Path:
+    root = tmp_path / "p"
+    (root / "agents").mkdir(parents=True)
+    (root / "config.yml").write_text(
+        "models:\n"
+        "  - name: qwen\n    vendor: vllm\n    model_ref: Qwen/Qwen2.5-7B-Instruct\n"
+        f"    api_url: http://127.0.0.1:{port}/v1\n"
+        f"    serve:\n      command: [{sys.executable}, {FAKE_VLLM}]\n"
+        f"      env: {{FAKE_VLLM_UPSTREAM: '{upstream.base_url}', FAKE_VLLM_DELAY: '0.3'}}\n"
+        f"      args: {{gpu_memory_utilization: 0.85}}\n"
+        "  - name: down\n    vendor: vllm\n    model_ref: x\n    api_url: http://127.0.0.1:9/v1\n"
+    )
+    (root / "agents" / "a.agent.yml").write_text("model: qwen\nsystem_instructions: Be brief.\n")
+    return root
+
+
+def fake_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if str(FAKE_VLLM) in cmdline and alive(int(entry.name)):
+                pids.append(int(entry.name))
+    return pids
+
+
+def test_run_with_models_starts_and_stops_the_server(tmp_path: Path, upstream: ScriptedModelServer) -> None:
+    root = project(tmp_path, upstream, free_port())
+    upstream.set_script([Reply(text="Served.")])
+    done = subprocess.run(
+        [OXY, "run", "agents/a.agent.yml", "hi", "--with-models"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Served." in done.stdout
+    assert fake_pids() == []
+
+
+def test_models_serve_until_ctrl_c_and_status(tmp_path: Path, upstream: ScriptedModelServer) -> None:
+    port = free_port()
+    root = project(tmp_path, upstream, port)
+    proc = subprocess.Popen(
+        [OXY, "models", "serve"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith(f"oxy models: qwen ready at http://127.0.0.1:{port}/v1 (pid "), line
+        status = subprocess.run(
+            [OXY, "models", "status"], cwd=root, capture_output=True, text=True, timeout=30
+        )
+        lines = status.stdout.splitlines()
+        assert lines[0].split() == [
+            "model",
+            "endpoint",
+            "reachable",
+            "serves",
+            "health",
+            "running",
+            "waiting",
+        ]
+        assert lines[1].split()[:5] == [
+            "qwen",
+            f"http://127.0.0.1:{port}/v1",
+            "yes",
+            "Qwen/Qwen2.5-7B-Instruct",
+            "ok",
+        ]
+        assert lines[2].startswith("down") and "no (nothing listens there)" in lines[2]
+        assert status.returncode == 1  # an endpoint is down
+        as_json = json.loads(
+            subprocess.run(
+                [OXY, "models", "status", "--json"], cwd=root, capture_output=True, text=True
+            ).stdout
+        )
+        assert as_json[0]["served"] == ["Qwen/Qwen2.5-7B-Instruct"] and as_json[1]["reachable"] is False
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+        assert time.monotonic() - started < 10
+        assert "[qwen] INFO" in out  # the server's own lines, prefixed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert fake_pids() == []
+
+
+def test_models_serve_explains_a_failure(tmp_path: Path, upstream: ScriptedModelServer) -> None:
+    root = project(tmp_path, upstream, free_port())
+    config = root / "config.yml"
+    config.write_text(
+        config.read_text().replace("FAKE_VLLM_DELAY: '0.3'", "FAKE_VLLM_DELAY: '0.1', FAKE_VLLM_MODE: oom")
+    )
+    done = subprocess.run(
+        [OXY, "models", "serve", "qwen"], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: the vllm server of model 'qwen'")
+    assert "ran out of GPU memory" in done.stderr and "Traceback" not in done.stderr.split("[qwen]")[0]
+    unknown = subprocess.run(
+        [OXY, "models", "serve", "nope"], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert (
+        unknown.returncode == 1
+        and "no `serve:` block for model(s) 'nope'; models with one: qwen" in unknown.stderr
+    )
+
+
+def test_oxy_serve_with_models_reports_them_in_health(tmp_path: Path, upstream: ScriptedModelServer) -> None:
+    root = project(tmp_path, upstream, free_port())
+    port = free_port()
+    with http_server([OXY, "serve", "--with-models", "--port", str(port)], port, cwd=root, timeout=60):
+        health = httpx.get(f"http://127.0.0.1:{port}/health").json()
+        assert health["models"]["qwen"]["state"] == "ready"
+        assert httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 200
+        assert len(fake_pids()) == 1
+    time.sleep(0.5)
+    assert fake_pids() == []
