@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ import yaml
 
 from oxy.models.local import shipped_model_path
 from oxy.testing import Reply, ScriptedModelServer
-from tests.cli.test_models import fake_pids
+from tests.cli.test_models import none_left, readline_within
 from tests.mcp_servers import free_port, http_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,20 +65,30 @@ def test_every_documented_command_runs(tmp_path: Path) -> None:
             args = [OXY if a == "oxy" else a for a in shlex.split(command)]
             if command.startswith("oxy models serve"):
                 # The servers' own lines go to stdout (llama.cpp's are many): a file, not a pipe no one reads.
-                log = open(tmp_path / "serve.log", "w")
-                proc = subprocess.Popen(args, cwd=root, stdout=log, stderr=subprocess.PIPE, text=True)
-                assert proc.stderr is not None
-                expected = 1 if command.endswith("qwen") else 2
-                ready = [proc.stderr.readline() for _ in range(expected)]
-                assert all(" ready at http://127.0.0.1:" in line for line in ready), ready
-                proc.send_signal(signal.SIGINT)
-                proc.communicate(timeout=30)
-                log.close()
+                with open(tmp_path / "serve.log", "w") as log:
+                    proc = subprocess.Popen(args, cwd=root, stdout=log, stderr=subprocess.PIPE, text=True)
+                    try:
+                        assert proc.stderr is not None
+                        expected = 1 if command.endswith("qwen") else 2
+                        ready = [readline_within(proc.stderr, 120) for _ in range(expected)]
+                        assert all(" ready at http://127.0.0.1:" in line for line in ready), ready
+                        proc.send_signal(signal.SIGINT)
+                        proc.communicate(timeout=30)
+                    finally:
+                        if proc.poll() is None:
+                            proc.send_signal(signal.SIGINT)  # it stops its servers, then itself
+                            proc.wait(timeout=30)
                 assert proc.returncode == 0
                 assert "[qwen] INFO" in (tmp_path / "serve.log").read_text()
             elif command.startswith("oxy serve --with-models"):
                 port = free_port()
                 with http_server([*args, "--port", str(port)], port, cwd=root, timeout=120):
+                    deadline = time.monotonic() + 120
+                    while httpx.get(f"http://127.0.0.1:{port}/ready").status_code != 200:
+                        assert time.monotonic() < deadline, httpx.get(
+                            f"http://127.0.0.1:{port}/health"
+                        ).json()
+                        time.sleep(0.3)
                     health = httpx.get(f"http://127.0.0.1:{port}/health").json()
                     assert {name: m["state"] for name, m in health["models"].items()} == {
                         "qwen": "ready",
@@ -91,5 +102,5 @@ def test_every_documented_command_runs(tmp_path: Path) -> None:
                 done = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=120)
                 assert done.returncode == 0, done.stderr
                 assert "There are 240 orders." in done.stdout
-            assert fake_pids() == []
+            assert none_left(upstream)
     assert not any(LONG_RUNNING[0] in c and "&" in c for c in listed)

@@ -37,6 +37,7 @@ def models() -> None:
 def serve(names: tuple[str, ...], project_dir: Path | None) -> None:
     """Start the servers of NAMES (default: every model with `serve:`) until Ctrl-C or SIGTERM."""
     from oxy.cli._project import load_runtime  # lazy: loaded when the command runs, not for --help
+    from oxy.errors import OxyError  # lazy: loaded when the command runs, not for --help
     from oxy.models.serving import ModelFleet  # lazy: loaded when the command runs, not for --help
 
     runtime = load_runtime(project_dir=project_dir)
@@ -45,23 +46,39 @@ def serve(names: tuple[str, ...], project_dir: Path | None) -> None:
     def echo(line: str) -> None:
         click.echo(line)
 
+    failed: list[str] = []
+
     async def main() -> None:
-        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async with ModelFleet(chosen, project_root=runtime.root, on_line=echo) as fleet:
-                for name in fleet.reused:
-                    click.echo(
-                        f"oxy models: {name} is already served at its api_url; not starting it", err=True
-                    )
-                for name, server in fleet.servers.items():
-                    click.echo(
-                        f"oxy models: {name} ready at {server.plan.api_url} (pid {server.pid})", err=True
-                    )
-                async for _ in signals:
-                    click.echo("oxy models: stopping", err=True)
-                    break
+        async with anyio.create_task_group() as group:
+
+            async def on_signal() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for _ in signals:  # also while the servers are still starting
+                        click.echo("oxy models: stopping", err=True)
+                        group.cancel_scope.cancel()
+                        return
+
+            group.start_soon(on_signal)
+            try:
+                await serve_until_failure()
+            except OxyError as exc:  # a server that did not start (or a bad config): one line, exit 1
+                failed.append(str(exc))
+            group.cancel_scope.cancel()
+
+    async def serve_until_failure() -> None:
+        async with ModelFleet(chosen, project_root=runtime.root, on_line=echo) as fleet:
+            for name in fleet.reused:
+                click.echo(f"oxy models: {name} is already served at its api_url; not starting it", err=True)
+            for name, server in fleet.servers.items():
+                click.echo(f"oxy models: {name} ready at {server.plan.api_url} (pid {server.pid})", err=True)
+            while not fleet.failed():  # until a signal, or a server that was given up on
+                await anyio.sleep(0.5)
+            failed.extend(fleet.failed())
 
     anyio.run(main)
     runtime.close()
+    if failed:
+        fail("; ".join(failed))
 
 
 def _served(configs: list[Any], names: tuple[str, ...]) -> list[VLLMModelConfig]:

@@ -7,7 +7,7 @@ and tune retries; those keys are oxy's own and default to sensible values.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -16,6 +16,7 @@ from oxy.config._base import StrictModel
 __all__ = [
     "AnthropicModelConfig",
     "EnvVarHeader",
+    "FlagValue",
     "GoogleModelConfig",
     "HeaderValue",
     "LiteLLMModelConfig",
@@ -38,6 +39,10 @@ HeaderValue = str | EnvVarHeader
 """A header's value: the literal string, or `{env_var: NAME}`."""
 
 
+FlagValue = str | int | float | bool | list[str | int | float] | dict[str, Any] | None
+"""A server flag's value in `serve.args`."""
+
+
 class ServeConfig(StrictModel):
     """How oxy starts the server of a model (an oxy addition): `oxy models serve`, `--with-models`."""
 
@@ -45,10 +50,11 @@ class ServeConfig(StrictModel):
         default="vllm",
         description="vllm (`vllm serve`), or llamacpp (llama-cpp-python's server, for CPU hosts).",
     )
-    args: dict[str, str | int | float | bool | None] = Field(
-        default_factory=dict[str, "str | int | float | bool | None"],
-        description="Passed through as --flags (`gpu_memory_utilization: 0.85` → "
-        "`--gpu-memory-utilization 0.85`; `true` → a bare flag; `false`/null → left out).",
+    args: dict[str, FlagValue] = Field(
+        default_factory=dict[str, FlagValue],
+        description="Passed through as --flags (vLLM: `gpu_memory_utilization: 0.85` → "
+        "`--gpu-memory-utilization 0.85`, `true` → a bare flag, `false` → its `--no-` form, a list → several "
+        "values, a mapping → JSON; null → left out).",
     )
     tool_call_parser: str | None = Field(
         default="auto",

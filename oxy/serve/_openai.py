@@ -141,7 +141,8 @@ async def chat_completions(body: ChatCompletionBody, server: ServerDep, principa
     finished = handle.finished
     if finished is None or finished.status != "ok":
         error = finished.error if finished is not None else "The run ended without a result."
-        if any(isinstance(p.event, ErrorEvent) and p.event.error_type == "ModelBusy" for p in handle.events):
+        errors = [p.event for p in handle.events if isinstance(p.event, ErrorEvent)]
+        if errors and errors[-1].error_type == "ModelBusy":  # the error the run ended on
             # The model's queue is full (max_queue / queue_timeout): back off and retry, as from OpenAI.
             raise ApiError(429, f"{error}", type="model_busy", headers={"Retry-After": "1"})
         raise ApiError(502, f"The agent's run {handle.run_id} failed: {error}", type="run_failed")

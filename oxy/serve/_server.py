@@ -84,6 +84,10 @@ class Server:
         self._writer: StoreWriter | None = None
         self._restore_signals: Callable[[], None] = lambda: None
         self._fleet: ModelFleet | None = None
+        self._models_state: str | None = None
+        self._models_error: str | None = None
+        self._models_closing = anyio.Event()
+        self._models_done = anyio.Event()
 
     async def start(self, task_group: TaskGroup) -> None:
         settings = self.settings
@@ -98,14 +102,6 @@ class Server:
             runtime.close()
             raise
         runtime.use_store(store.sync)  # tools reach the server's store through ctx.runtime
-        if settings.with_models:
-            try:
-                await self._start_models(runtime)
-            except BaseException:
-                runtime.close()
-                await store.close()
-                keys.close()
-                raise
         await runtime.__aenter__()  # holds process-lifetime toolsets until stop()
         self._runtime, self._catalog, self._store, self._keys = runtime, catalog, store, keys
         self._auth = Authenticator(keys, ttl_s=settings.key_cache_s)
@@ -115,28 +111,57 @@ class Server:
             runtime=runtime, store=store, writer=writer, settings=settings, task_group=task_group
         )
         self._restore_signals = _on_shutdown_signal(self._begin_shutdown)
+        if settings.with_models:  # in the background: the port opens (and /health answers) while they load
+            self._models_state = "starting"
+            task_group.start_soon(self._run_models, runtime)
         log.info("serving %s (%d agents, %d workflows)", root, len(catalog.agents), len(catalog.workflows))
 
-    async def _start_models(self, runtime: Runtime) -> None:
+    async def _run_models(self, runtime: Runtime) -> None:
+        """Start the model servers, hold them until `stop()`, stop them: all in this one task."""
         from oxy.models.serving import ModelFleet, served_models  # lazy: only --with-models needs it
 
-        fleet = ModelFleet(
-            served_models(runtime.project.config.models),
-            project_root=runtime.root,
-            on_line=lambda line: log.info("%s", line),
-        )
-        self._fleet = await fleet.__aenter__()
+        try:
+            fleet = ModelFleet(
+                served_models(runtime.project.config.models),
+                project_root=runtime.root,
+                on_line=lambda line: log.info("%s", line),
+            )
+            async with fleet:
+                self._fleet, self._models_state = fleet, "ready"
+                await self._models_closing.wait()
+        except OxyError as exc:
+            self._models_state, self._models_error = "failed", str(exc)
+            log.error("%s", exc)
+        finally:
+            self._fleet = None
+            self._models_done.set()
 
     def models_status(self) -> dict[str, object] | None:
-        """The model servers this server started (`--with-models`): each one's state; None without them."""
+        """The model servers this server started (`--with-models`): each one's state, and this process's
+        requests in flight against its `max_concurrency`; None without them."""
+        if self._models_state is None:
+            return None
+        from oxy.models.serving import in_flight  # lazy: only --with-models needs it
+
         fleet = self._fleet
         if fleet is None:
-            return None
-        status: dict[str, object] = {
-            name: {"state": s.state, "pid": s.pid, "restarts": s.restarts, "error": s.error}
-            for name, s in fleet.servers.items()
-        }
-        status.update({name: {"state": "ready", "reused": True} for name in fleet.reused})
+            return {"state": self._models_state, "error": self._models_error}
+        status: dict[str, object] = {}
+        for name, server in fleet.servers.items():
+            status[name] = {
+                "state": server.state,
+                "pid": server.pid,
+                "restarts": server.restarts,
+                "error": server.error,
+            }
+        for name in fleet.reused:
+            status[name] = {"state": "ready", "reused": True}
+        for model in self.runtime.project.config.models:
+            if model.name in status and model.max_concurrency is not None:
+                entry = status[model.name]
+                assert isinstance(entry, dict)
+                entry["max_concurrency"] = model.max_concurrency
+                entry["in_flight"] = in_flight(model)
         return status
 
     def _begin_shutdown(self) -> None:
@@ -156,9 +181,10 @@ class Server:
         if self._runtime is not None:
             # Not under a shield scope: the runtime's own task group exits here, as it was entered.
             await self._runtime.aclose()
-        fleet, self._fleet = self._fleet, None
-        if fleet is not None:  # after the runs: none of them is still talking to a model
-            await fleet.__aexit__(None, None, None)
+        if self._models_state is not None:  # after the runs: none of them is still talking to a model
+            self._models_closing.set()
+            with anyio.CancelScope(shield=True):
+                await self._models_done.wait()
         await aclose_clients()
         if self._store is not None:
             await self._store.close()
@@ -198,8 +224,13 @@ class Server:
         """None when config is loaded and the store answers; else why not."""
         if self._manager is None:
             return "The server is still starting."
-        if self._fleet is not None and self._fleet.problems():
-            return "Model servers not ready: " + "; ".join(self._fleet.problems())
+        if self._models_state is not None:
+            if self._fleet is None:
+                return f"Model servers {self._models_state}" + (
+                    f": {self._models_error}" if self._models_error else "."
+                )
+            if self._fleet.problems():
+                return "Model servers not ready: " + "; ".join(self._fleet.problems())
         try:
             with anyio.fail_after(3):
                 await self.store.list_runs(tenant=LOCAL.tenant, limit=1)

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import json
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -44,15 +47,41 @@ def project(tmp_path: Path, upstream: ScriptedModelServer, port: int) -> Path:
     return root
 
 
-def fake_pids() -> list[int]:
+def readline_within(stream: IO[str], timeout: float = 60) -> str:
+    """A line from a child's pipe, or a failed test (not a hung one) when none comes in time. (Read in a
+    thread: `select` on the pipe would miss lines already in the stream's buffer.)"""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError(f"no line within {timeout} s") from None
+
+
+def none_left(upstream: ScriptedModelServer, within: float = 10) -> bool:
+    """Whether this test's stand-in servers are all gone (waiting up to `within` seconds for them)."""
+    deadline = time.monotonic() + within
+    while fake_pids(upstream) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return fake_pids(upstream) == []
+
+
+def fake_pids(upstream: ScriptedModelServer) -> list[int]:
+    """Live stand-in servers of this test (the ones forwarding to its `upstream`)."""
+    marker = f"FAKE_VLLM_UPSTREAM={upstream.base_url}".encode()
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+                cmdline = (entry / "cmdline").read_bytes()
+                environ = (entry / "environ").read_bytes()
             except OSError:
                 continue
-            if str(FAKE_VLLM) in cmdline and alive(int(entry.name)):
+            if (
+                str(FAKE_VLLM).encode() in cmdline
+                and marker in environ.split(b"\0")
+                and alive(int(entry.name))
+            ):
                 pids.append(int(entry.name))
     return pids
 
@@ -69,7 +98,7 @@ def test_run_with_models_starts_and_stops_the_server(tmp_path: Path, upstream: S
     )
     assert done.returncode == 0, done.stderr
     assert "Served." in done.stdout
-    assert fake_pids() == []
+    assert none_left(upstream)
 
 
 def test_models_serve_until_ctrl_c_and_status(tmp_path: Path, upstream: ScriptedModelServer) -> None:
@@ -80,7 +109,7 @@ def test_models_serve_until_ctrl_c_and_status(tmp_path: Path, upstream: Scripted
     )
     try:
         assert proc.stderr is not None
-        line = proc.stderr.readline()
+        line = readline_within(proc.stderr)
         assert line.startswith(f"oxy models: qwen ready at http://127.0.0.1:{port}/v1 (pid "), line
         status = subprocess.run(
             [OXY, "models", "status"], cwd=root, capture_output=True, text=True, timeout=30
@@ -119,7 +148,7 @@ def test_models_serve_until_ctrl_c_and_status(tmp_path: Path, upstream: Scripted
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert fake_pids() == []
+    assert none_left(upstream)
 
 
 def test_models_serve_explains_a_failure(tmp_path: Path, upstream: ScriptedModelServer) -> None:
@@ -147,9 +176,56 @@ def test_oxy_serve_with_models_reports_them_in_health(tmp_path: Path, upstream: 
     root = project(tmp_path, upstream, free_port())
     port = free_port()
     with http_server([OXY, "serve", "--with-models", "--port", str(port)], port, cwd=root, timeout=60):
-        health = httpx.get(f"http://127.0.0.1:{port}/health").json()
-        assert health["models"]["qwen"]["state"] == "ready"
+        # The port opens at once; the models start in the background and /ready waits for them.
+        deadline = time.monotonic() + 30
+        while (health := httpx.get(f"http://127.0.0.1:{port}/health").json())["models"].get(
+            "state"
+        ) == "starting":
+            assert httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 503
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert health["models"].get("qwen", {}).get("state") == "ready", health
         assert httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 200
-        assert len(fake_pids()) == 1
-    time.sleep(0.5)
-    assert fake_pids() == []
+        assert len(fake_pids(upstream)) == 1
+    assert none_left(upstream)
+
+
+def test_ctrl_c_while_a_server_is_still_starting(tmp_path: Path, upstream: ScriptedModelServer) -> None:
+    root = project(tmp_path, upstream, free_port())
+    config = root / "config.yml"
+    config.write_text(config.read_text().replace("FAKE_VLLM_DELAY: '0.3'", "FAKE_VLLM_DELAY: '60'"))
+    proc = subprocess.Popen(
+        [OXY, "models", "serve"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 20
+    while not fake_pids(upstream) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert fake_pids(upstream), "the server never started"
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()  # its server goes too (it dies with oxy)
+    assert time.monotonic() - sent < 5, err  # not after the server's 60 s startup
+    assert "oxy models: stopping" in err and "ready at" not in err
+    assert none_left(upstream)
+
+
+def test_a_server_does_not_outlive_a_killed_oxy(tmp_path: Path, upstream: ScriptedModelServer) -> None:
+    root = project(tmp_path, upstream, free_port())
+    upstream.set_script([Reply(text="late", delay=30)])
+    proc = subprocess.Popen(
+        [OXY, "run", "agents/a.agent.yml", "hi", "--with-models"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not upstream.requests and time.monotonic() < deadline:  # the server is up and the run asks it
+        time.sleep(0.1)
+    assert upstream.requests and fake_pids(upstream)
+    proc.kill()  # no chance to clean up
+    proc.wait(timeout=10)
+    assert none_left(upstream)  # the kernel told it to stop when oxy died

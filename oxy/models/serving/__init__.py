@@ -8,7 +8,7 @@ an endpoint is doing. `oxy models serve|status` and `--with-models` are built on
 from .fleet import ModelFleet
 from .parsers import PARSERS, tool_call_parser
 from .plan import ServerPlan, plan_for, served_models
-from .status import EndpointStatus, endpoint_status
+from .status import EndpointStatus, endpoint_status, in_flight
 from .supervisor import ModelServer, ModelServerError, explain_failure
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "ServerPlan",
     "endpoint_status",
     "explain_failure",
+    "in_flight",
     "plan_for",
     "served_models",
     "tool_call_parser",

@@ -58,6 +58,10 @@ class ModelFleet:
     ) -> None:
         await self._stack.__aexit__(exc_type, exc, tb)
 
+    def failed(self) -> list[str]:
+        """The servers given up on (their restarts spent), each with why."""
+        return [s.error or f"model {n!r} failed" for n, s in self.servers.items() if s.state == "failed"]
+
     def problems(self) -> list[str]:
         """Why a model is not ready now (restarting, or given up on); empty when all are."""
         return [
@@ -69,7 +73,7 @@ class ModelFleet:
 
 async def _already_served(plan: ServerPlan) -> bool:
     try:
-        async with httpx.AsyncClient(timeout=1.0) as http:
+        async with httpx.AsyncClient(timeout=1.0, trust_env=False, headers=plan.probe_headers) as http:
             listed = await http.get(f"{plan.api_url}/models")
             if listed.status_code != 200:
                 return False

@@ -6,13 +6,14 @@ GGUF file (`smollm2`: the shipped SmolLM2)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from oxy.config.models import EnvVarHeader, ModelConfig, ServeConfig, VLLMModelConfig
+from oxy.config.models import EnvVarHeader, FlagValue, ModelConfig, ServeConfig, VLLMModelConfig
 from oxy.config.secrets import resolve_secret
 from oxy.errors import ConfigError
 
@@ -36,11 +37,14 @@ class ServerPlan:
     startup_timeout: float
     max_restarts: int
     parser: str | None = None
+    probe_headers: dict[str, str] = field(default_factory=dict[str, str], repr=False)
+    """What oxy sends when it asks the server whether it is ready (its API key, when it has one)."""
 
     @property
     def root_url(self) -> str:
         """The server's root (`/health` lives here), without the API's `/v1`."""
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
 
 def served_models(models: list[ModelConfig]) -> list[VLLMModelConfig]:
@@ -72,7 +76,15 @@ def plan_for(model: VLLMModelConfig, *, project_root: Path) -> ServerPlan:
         startup_timeout=serve.startup_timeout,
         max_restarts=serve.max_restarts,
         parser=parser,
+        probe_headers=probe_headers(model),
     )
+
+
+def probe_headers(model: VLLMModelConfig) -> dict[str, str]:
+    """`Authorization: Bearer <key>` when the model's `key_var` is set (a vLLM started with --api-key
+    answers 401 on /v1/models otherwise)."""
+    key = os.environ.get(model.key_var) if model.key_var else None
+    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 def _address(model: VLLMModelConfig) -> tuple[str, int]:
@@ -95,14 +107,23 @@ def _env(serve: ServeConfig, model: str) -> dict[str, str]:
     return values
 
 
-def _flags(args: dict[str, str | int | float | bool | None], *, dashes: bool) -> list[str]:
+def _flags(args: dict[str, FlagValue], *, vllm: bool) -> list[str]:
+    """vLLM: `--dashed-name value`; `true` a bare flag, `false` its `--no-` form; a list as several values;
+    a mapping as JSON. llama-cpp-python's server: `--field_name value`, booleans as `true`/`false` values.
+    Null leaves a flag out."""
     flags: list[str] = []
     for key, value in args.items():
-        flag = "--" + (key.replace("_", "-") if dashes else key)
-        if value is True:
-            flags.append(flag)
-        elif value is not False and value is not None:
-            flags.extend([flag, str(value)])
+        name = key.replace("_", "-") if vllm else key
+        if value is None:
+            continue
+        if isinstance(value, bool) and vllm:
+            flags.append(f"--{name}" if value else f"--no-{name}")
+        elif isinstance(value, list):
+            flags.extend([f"--{name}", *(str(v) for v in value)])
+        elif isinstance(value, dict):
+            flags.extend([f"--{name}", json.dumps(value)])
+        else:
+            flags.extend([f"--{name}", str(value).lower() if isinstance(value, bool) else str(value)])
     return flags
 
 
@@ -117,7 +138,7 @@ def _vllm(model: VLLMModelConfig, serve: ServeConfig, host: str, port: int) -> t
         template = _chat_template(parser)
         if template is not None and "chat_template" not in serve.args:
             argv += ["--chat-template", template]
-    return argv + _flags(serve.args, dashes=True), parser
+    return argv + _flags(serve.args, vllm=True), parser
 
 
 def _chat_template(parser: str) -> str | None:
@@ -154,9 +175,12 @@ def _llamacpp(
     ]
     argv += ["--model_alias", model.model_ref]
     args = dict(serve.args)
+    # Its default stops a streaming answer whenever another request arrives: concurrent runs would cut
+    # each other off. Requests queue instead.
+    args.setdefault("interrupt_requests", False)
     if model.model_ref.lower() in ("smollm2", "smollm2-135m-instruct"):
         args.setdefault("chat_format", "chatml-function-calling")
-    return argv + _flags(args, dashes=False)
+    return argv + _flags(args, vllm=False)
 
 
 def _gguf(model: VLLMModelConfig, project_root: Path) -> Path:

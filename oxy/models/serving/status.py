@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from oxy.config.models import ModelConfig
+from oxy.config.models import ModelConfig, VLLMModelConfig
 from oxy.config.secrets import redact_url
 
 from .._endpoints import limiter_for_existing
+from .plan import probe_headers
 
-__all__ = ["EndpointStatus", "endpoint_status"]
+__all__ = ["EndpointStatus", "endpoint_status", "in_flight"]
 
 _METRIC = re.compile(r"^(vllm:num_requests_(?:running|waiting))(?:\{[^}]*\})?\s+([0-9.eE+-]+)$", re.M)
 
@@ -66,7 +67,8 @@ async def endpoint_status(model: ModelConfig, *, timeout: float = 2.0) -> Endpoi
         return status
     parts = urlsplit(url)
     root = f"{parts.scheme}://{parts.netloc}"
-    async with httpx.AsyncClient(timeout=timeout) as http:
+    headers = probe_headers(model) if isinstance(model, VLLMModelConfig) else {}
+    async with httpx.AsyncClient(timeout=timeout, trust_env=False, headers=headers) as http:
         try:
             listed = await http.get(f"{url.rstrip('/')}/models")
         except httpx.HTTPError as exc:
@@ -96,6 +98,11 @@ async def endpoint_status(model: ModelConfig, *, timeout: float = 2.0) -> Endpoi
         except httpx.HTTPError:
             pass
     return status
+
+
+def in_flight(model: ModelConfig) -> int:
+    """This process's requests to `model` now (its `max_concurrency` slots taken)."""
+    return _in_flight(getattr(model, "api_url", None), model)
 
 
 def _in_flight(url: str | None, model: ModelConfig) -> int:

@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 from collections.abc import Callable
 from types import TracebackType
 from typing import Literal, Self
@@ -72,6 +73,18 @@ _CAUSES: tuple[tuple[str, str], ...] = (
         "needs llama-cpp-python's server: pip install 'llama-cpp-python[server]'",
     ),
     (r"No module named 'vllm'|vllm: command not found", "needs vLLM: pip install vllm (on a GPU host)"),
+    (
+        r"^oxy: '(?P<program>.*)' was not found",
+        "cannot start: {program!r} was not found (install it, or set serve.command)",
+    ),
+    (
+        r"^oxy: '(?P<program>.*)' is not executable",
+        "cannot start: {program!r} is not executable (fix serve.command)",
+    ),
+    (
+        r"invalid tool call parser|is not a registered tool parser|invalid choice: '[a-z0-9_]+' \(choose from",
+        "does not know the tool-call parser {parser!r}: upgrade vLLM, or set serve.tool_call_parser",
+    ),
 )
 
 
@@ -82,8 +95,11 @@ def explain_failure(
     the last lines of its own log."""
     text = "\n".join(lines)
     for pattern, cause in _CAUSES:
-        if re.search(pattern, text):
-            reason = cause.format(port=plan.port, model_ref=plan.model_ref)
+        found = re.search(pattern, text, re.MULTILINE)
+        if found:
+            reason = cause.format(
+                port=plan.port, model_ref=plan.model_ref, parser=plan.parser, **found.groupdict()
+            )
             break
     else:
         last = next((line.strip() for line in reversed(lines) if line.strip()), "")
@@ -111,6 +127,7 @@ class ModelServer:
         self._process: anyio.abc.Process | None = None
         self._group: anyio.abc.TaskGroup | None = None
         self._stopping = False
+        self._read_done = anyio.Event()
 
     @property
     def pid(self) -> int | None:
@@ -150,27 +167,33 @@ class ModelServer:
         assert self._group is not None
         self.state = "starting"
         self._tail.clear()
+        self._read_done = anyio.Event()
         try:
             process = await anyio.open_process(
-                list(self.plan.argv),
+                # Through a tiny exec wrapper that makes the server die with oxy, however oxy dies.
+                [sys.executable, "-m", "oxy.models.serving._exec", *self.plan.argv],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 env=self.plan.env,
                 start_new_session=True,  # its own process group: stopped whole, children included
             )
-        except FileNotFoundError:
+        except OSError as exc:
             raise ModelServerError(
-                f"the {self.plan.engine} server of model {self.plan.model!r} cannot start: {self.plan.argv[0]!r} "
-                "was not found (install it, or set serve.command)"
+                f"the {self.plan.engine} server of model {self.plan.model!r} cannot start: {exc}"
             ) from None
         self._process = process
-        self._group.start_soon(self._read, process)
-        log.info("[%s] started: %s (pid %d)", self.plan.model, " ".join(self.plan.argv), process.pid)
-        await self._wait_ready(process)
+        self._group.start_soon(self._read, process, self._read_done)
+        log.info("[%s] started: %s (pid %d)", self.plan.model, _shown(self.plan.argv), process.pid)
+        try:
+            await self._wait_ready(process)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._stop_process()  # not ready: nothing of it stays
+            raise
         self.state, self.error = "ready", None
 
-    async def _read(self, process: anyio.abc.Process) -> None:
+    async def _read(self, process: anyio.abc.Process, done: anyio.Event) -> None:
         assert process.stdout is not None
         buffer = ""
         try:
@@ -181,8 +204,16 @@ class ModelServer:
                     self._line(line.rstrip("\r"))
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass
-        if buffer:
-            self._line(buffer)
+        finally:
+            if buffer:
+                self._line(buffer)
+            done.set()
+
+    async def _last_words(self) -> list[str]:
+        """The server's lines, once it has written its last (or after 2 s)."""
+        with anyio.move_on_after(2):
+            await self._read_done.wait()
+        return list(self._tail)
 
     def _line(self, line: str) -> None:
         self._tail.append(line)
@@ -191,12 +222,15 @@ class ModelServer:
 
     async def _wait_ready(self, process: anyio.abc.Process) -> None:
         deadline = anyio.current_time() + self.plan.startup_timeout
-        async with httpx.AsyncClient(timeout=2.0) as http:
+        async with httpx.AsyncClient(timeout=2.0, trust_env=False, headers=self.plan.probe_headers) as http:
             while True:
                 if process.returncode is not None:
-                    await anyio.sleep(0.1)  # its last lines
-                    raise ModelServerError(explain_failure(self.plan, list(self._tail), process.returncode))
+                    raise ModelServerError(
+                        explain_failure(self.plan, await self._last_words(), process.returncode)
+                    )
                 if await self._ready(http):
+                    if process.returncode is not None:  # what answered is not our server
+                        continue
                     return
                 if anyio.current_time() > deadline:
                     raise ModelServerError(
@@ -216,7 +250,7 @@ class ModelServer:
             ids = [str(m.get("id")) for m in listed.json().get("data", []) if isinstance(m, dict)]
         except (httpx.HTTPError, ValueError, AttributeError):
             return False
-        return self.plan.model_ref in ids or len(ids) == 1
+        return self.plan.model_ref in ids
 
     async def _watch(self) -> None:
         """Start the server again when it dies (with backoff, `max_restarts` times at most)."""
@@ -227,24 +261,26 @@ class ModelServer:
             status = await process.wait()
             if self._stopping:
                 return
-            reason = explain_failure(self.plan, list(self._tail), status)
+            reason = explain_failure(self.plan, await self._last_words(), status)
             await self._stop_process()  # its children go too
-            if self.restarts >= self.plan.max_restarts:
-                self.state, self.error = "failed", f"{reason}; gave up after {self.restarts} restarts"
-                log.error("[%s] %s", self.plan.model, self.error)
-                return
-            self.restarts += 1
-            self.state, self.error = "restarting", reason
-            delay = min(30.0, 2.0 ** (self.restarts - 1))
-            log.warning("[%s] %s; starting it again in %g s", self.plan.model, reason, delay)
-            await anyio.sleep(delay)
-            if self._stopping:
-                return
-            try:
-                await self._start()
-            except ModelServerError as exc:
-                self.error = str(exc)
-                log.warning("[%s] %s", self.plan.model, exc)
+            while True:  # start it again, until it is ready or the restarts are spent
+                if self.restarts >= self.plan.max_restarts:
+                    self.state, self.error = "failed", f"{reason}; gave up after {self.restarts} restarts"
+                    log.error("[%s] %s", self.plan.model, self.error)
+                    return
+                self.restarts += 1
+                self.state, self.error = "restarting", reason
+                delay = min(30.0, 2.0 ** (self.restarts - 1))
+                log.warning("[%s] %s; starting it again in %g s", self.plan.model, reason, delay)
+                await anyio.sleep(delay)
+                if self._stopping:
+                    return
+                try:
+                    await self._start()  # a start that fails stops what it started
+                    break
+                except ModelServerError as exc:
+                    reason = str(exc)
+                    log.warning("[%s] %s", self.plan.model, exc)
 
     async def _stop_process(self) -> None:
         process, self._process = self._process, None
@@ -266,3 +302,16 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+_SECRET_FLAG = re.compile(r"key|token|secret|password", re.IGNORECASE)
+
+
+def _shown(argv: tuple[str, ...]) -> str:
+    """The command line for a log, the value after a flag named like a secret left out."""
+    shown: list[str] = []
+    hide = False
+    for arg in argv:
+        shown.append("***" if hide else arg)
+        hide = arg.startswith("--") and "=" not in arg and bool(_SECRET_FLAG.search(arg))
+    return " ".join(shown)

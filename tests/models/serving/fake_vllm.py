@@ -107,7 +107,7 @@ def main() -> None:
         f"INFO 12-02 10:00:01 launcher.py:29 Available routes are: /health, /v1/models on {host}:{port}",
         flush=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1)
 
 
 if __name__ == "__main__":

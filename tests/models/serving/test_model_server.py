@@ -99,7 +99,7 @@ async def test_a_killed_server_is_started_again(tmp_path: Path, monkeypatch: pyt
 
 
 async def test_restarts_are_bounded(tmp_path: Path) -> None:
-    cfg = served_model(free_port(), tmp_path, mode="die:0.8", max_restarts=1, env={"FAKE_VLLM_DELAY": "0.1"})
+    cfg = served_model(free_port(), tmp_path, mode="die:2", max_restarts=1, env={"FAKE_VLLM_DELAY": "0.1"})
     async with ModelServer(plan_for(cfg, project_root=tmp_path)) as server:
         with anyio.fail_after(20):
             while server.state != "failed":
@@ -160,7 +160,7 @@ async def test_a_fleet_reuses_a_model_already_served(tmp_path: Path, upstream: S
 
 
 async def test_a_fleet_says_which_model_is_not_ready(tmp_path: Path) -> None:
-    cfg = served_model(free_port(), tmp_path, mode="die:0.6", max_restarts=0, env={"FAKE_VLLM_DELAY": "0.1"})
+    cfg = served_model(free_port(), tmp_path, mode="die:2", max_restarts=0, env={"FAKE_VLLM_DELAY": "0.1"})
     async with ModelFleet([cfg], project_root=tmp_path) as fleet:
         assert fleet.problems() == []
         with anyio.fail_after(10):
@@ -169,3 +169,16 @@ async def test_a_fleet_says_which_model_is_not_ready(tmp_path: Path) -> None:
         (problem,) = fleet.problems()
         assert problem.startswith("model 'qwen': failed (the vllm server of model 'qwen'")
         assert "exited with status 9" in problem
+
+
+async def test_another_server_on_the_port_is_not_taken_for_ours(tmp_path: Path) -> None:
+    port = free_port()
+    other = served_model(port, tmp_path / "other", env={"FAKE_VLLM_ARGV": ""})
+    other = other.model_copy(update={"model_ref": "someone/qwen2.5-other"})
+    async with ModelServer(plan_for(other, project_root=tmp_path)):
+        ours = served_model(port, tmp_path, startup_timeout=20)
+        with pytest.raises(
+            ModelServerError, match=rf"could not listen: port {port} is taken by another process"
+        ):
+            async with ModelServer(plan_for(ours, project_root=tmp_path)):
+                pass

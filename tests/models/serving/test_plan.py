@@ -27,6 +27,9 @@ from oxy.models.serving import plan_for, tool_call_parser
         ("mistralai/Mistral-7B-Instruct-v0.3", "mistral"),
         ("openai/gpt-oss-20b", "openai"),
         ("ibm-granite/granite-4.0-h-small", "granite4"),
+        ("deepseek-ai/DeepSeek-V3.2-Exp", "deepseek_v32"),
+        ("MiniMaxAI/MiniMax-M2", "minimax_m2"),
+        ("meta-llama/Llama-4-Scout-17B-16E-Instruct", "llama4_json"),
         ("/models/local-copy-of-qwen2.5-14b", "hermes"),
     ],
 )
@@ -56,7 +59,15 @@ def model(**serve: Any) -> VLLMModelConfig:
 def test_vllm_command_line(tmp_path: Path) -> None:
     plan = plan_for(
         model(
-            args={"gpu_memory_utilization": 0.85, "max_model_len": 16384, "enforce_eager": True, "x": False}
+            args={
+                "gpu_memory_utilization": 0.85,
+                "max_model_len": 16384,
+                "enforce_eager": True,
+                "enable_prefix_caching": False,
+                "served_model_name": ["qwen", "Qwen/Qwen2.5-7B-Instruct"],
+                "hf_overrides": {"rope_scaling": {"type": "yarn"}},
+                "seed": None,
+            }
         ),
         project_root=tmp_path,
     )
@@ -76,6 +87,12 @@ def test_vllm_command_line(tmp_path: Path) -> None:
         "--max-model-len",
         "16384",
         "--enforce-eager",
+        "--no-enable-prefix-caching",
+        "--served-model-name",
+        "qwen",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "--hf-overrides",
+        '{"rope_scaling": {"type": "yarn"}}',
     )
     assert plan.root_url == "http://127.0.0.1:8123" and plan.api_url == "http://127.0.0.1:8123/v1"
 
@@ -107,6 +124,7 @@ def test_llamacpp_command_line(tmp_path: Path) -> None:
     assert plan.argv[plan.argv.index("--model") + 1] == str(shipped_model_path())
     assert plan.argv[plan.argv.index("--chat_format") + 1] == "chatml-function-calling"
     assert plan.argv[plan.argv.index("--n_ctx") + 1] == "2048"
+    assert plan.argv[plan.argv.index("--interrupt_requests") + 1] == "false"  # concurrent runs queue
 
 
 def test_a_missing_gguf_file_is_a_config_error(tmp_path: Path) -> None:
