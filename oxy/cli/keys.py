@@ -6,14 +6,8 @@ from pathlib import Path
 
 import click
 
+from oxy.cli._options import project_option
 from oxy.storage import KeyStore
-
-_project = click.option(
-    "--project",
-    "project_dir",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="The project folder (default: the nearest config.yml above the current folder).",
-)
 
 
 def _open(project_dir: Path | None) -> KeyStore:
@@ -30,7 +24,7 @@ def keys() -> None:
 @keys.command()
 @click.option("--tenant", default="default", show_default=True, help="Whose threads and runs the key sees.")
 @click.option("--name", help="A label to tell keys apart in `oxy keys list`.")
-@_project
+@project_option
 def create(tenant: str, name: str | None, project_dir: Path | None) -> None:
     """Create a key and print it: it is shown this once and stored only as a hash."""
     with _open(project_dir) as store:
@@ -41,7 +35,7 @@ def create(tenant: str, name: str | None, project_dir: Path | None) -> None:
 
 @keys.command("list")
 @click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
-@_project
+@project_option
 def list_keys(include_revoked: bool, project_dir: Path | None) -> None:
     """List keys (never the keys themselves): id, tenant, name, created, revoked."""
     with _open(project_dir) as store:
@@ -54,7 +48,7 @@ def list_keys(include_revoked: bool, project_dir: Path | None) -> None:
 
 @keys.command()
 @click.argument("key_id")
-@_project
+@project_option
 def revoke(key_id: str, project_dir: Path | None) -> None:
     """Revoke the key KEY_ID (from `oxy keys list`); servers stop accepting it within seconds."""
     with _open(project_dir) as store:

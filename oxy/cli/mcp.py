@@ -12,17 +12,11 @@ import anyio
 import click
 
 from oxy.cli._errors import fail
+from oxy.cli._options import project_option
 
 if TYPE_CHECKING:
     from oxy.application.runtime import Runtime
     from oxy.tools.mcp_client import McpToolset
-
-_PROJECT = click.option(
-    "--project",
-    "project_dir",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="The project folder (default: the nearest config.yml above the current folder).",
-)
 
 
 @click.group(invoke_without_command=True)
@@ -37,7 +31,7 @@ _PROJECT = click.option(
 @click.option(
     "--port", default=3001, show_default=True, type=click.IntRange(0, 65535), help="http: the port."
 )
-@_PROJECT
+@project_option
 @click.option("--insecure", is_flag=True, help="http: allow listening beyond 127.0.0.1 with no API keys.")
 @click.option(
     "--allowed-host", "allowed_hosts", multiple=True, metavar="NAME", help="http: also answer this host name."
@@ -127,7 +121,7 @@ def _serve_stdio(root: Path, *, max_concurrent_runs: int, stdio_mcp: bool, log_l
 
 @mcp.command("list-tools")
 @click.argument("target")
-@_PROJECT
+@project_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: each server's tools with their schemas.")
 def list_tools(target: str, project_dir: Path | None, as_json: bool) -> None:
     """Connect to the MCP servers TARGET names and print their tools, as the agent sees them.

@@ -14,16 +14,10 @@ import anyio
 import click
 
 from oxy.cli._errors import fail
+from oxy.cli._options import project_option
 
 if TYPE_CHECKING:
     from oxy.config.models import VLLMModelConfig
-
-_PROJECT = click.option(
-    "--project",
-    "project_dir",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="The project folder (default: the nearest config.yml above the current folder).",
-)
 
 
 @click.group()
@@ -33,7 +27,7 @@ def models() -> None:
 
 @models.command("serve")
 @click.argument("names", nargs=-1)
-@_PROJECT
+@project_option
 def serve(names: tuple[str, ...], project_dir: Path | None) -> None:
     """Start the servers of NAMES (default: every model with `serve:`) until Ctrl-C or SIGTERM."""
     from oxy.cli._project import load_runtime  # lazy: loaded when the command runs, not for --help
@@ -98,7 +92,7 @@ def _served(configs: list[Any], names: tuple[str, ...]) -> list[VLLMModelConfig]
 
 
 @models.command("status")
-@_PROJECT
+@project_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per model.")
 def status(project_dir: Path | None, as_json: bool) -> None:
     """Each configured model endpoint: reachable, models served, health, requests in flight."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from oxy.cli._errors import fail
+from oxy.cli._options import project_option
 
 if TYPE_CHECKING:
     from oxy.serve._settings import ServeSettings
@@ -19,12 +20,7 @@ if TYPE_CHECKING:
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535), help="The port.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes.")
-@click.option(
-    "--project",
-    "project_dir",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="The project folder (default: the nearest config.yml above the current folder).",
-)
+@project_option
 @click.option(
     "--insecure", is_flag=True, help="Allow listening beyond 127.0.0.1 with no API keys configured."
 )
