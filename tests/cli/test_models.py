@@ -174,18 +174,19 @@ def test_models_serve_explains_a_failure(tmp_path: Path, upstream: ScriptedModel
 
 def test_oxy_serve_with_models_reports_them_in_health(tmp_path: Path, upstream: ScriptedModelServer) -> None:
     root = project(tmp_path, upstream, free_port())
+    config = root / "config.yml"  # the model takes 3 s to load: the server answers before it is ready
+    config.write_text(config.read_text().replace("FAKE_VLLM_DELAY: '0.3'", "FAKE_VLLM_DELAY: '3'"))
     port = free_port()
     with http_server([OXY, "serve", "--with-models", "--port", str(port)], port, cwd=root, timeout=60):
-        # The port opens at once; the models start in the background and /ready waits for them.
+        loading = httpx.get(f"http://127.0.0.1:{port}/ready")
+        assert loading.status_code == 503 and "Model servers starting" in loading.text
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["models"]["state"] == "starting"
         deadline = time.monotonic() + 30
-        while (health := httpx.get(f"http://127.0.0.1:{port}/health").json())["models"].get(
-            "state"
-        ) == "starting":
-            assert httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 503
-            assert time.monotonic() < deadline
+        while httpx.get(f"http://127.0.0.1:{port}/ready").status_code != 200:
+            assert time.monotonic() < deadline, httpx.get(f"http://127.0.0.1:{port}/health").json()
             time.sleep(0.2)
+        health = httpx.get(f"http://127.0.0.1:{port}/health").json()
         assert health["models"].get("qwen", {}).get("state") == "ready", health
-        assert httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 200
         assert len(fake_pids(upstream)) == 1
     assert none_left(upstream)
 
