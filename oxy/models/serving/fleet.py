@@ -15,6 +15,7 @@ import httpx
 from oxy.config.models import VLLMModelConfig
 
 from .plan import ServerPlan, plan_for
+from .status import served_ids
 from .supervisor import ModelServer
 
 __all__ = ["ModelFleet"]
@@ -74,10 +75,7 @@ class ModelFleet:
 async def _already_served(plan: ServerPlan) -> bool:
     try:
         async with httpx.AsyncClient(timeout=1.0, trust_env=False, headers=plan.probe_headers) as http:
-            listed = await http.get(f"{plan.api_url}/models")
-            if listed.status_code != 200:
-                return False
-            ids = [str(m.get("id")) for m in listed.json().get("data", []) if isinstance(m, dict)]
-    except (httpx.HTTPError, ValueError, AttributeError):
+            ids = await served_ids(http, plan.api_url)
+    except httpx.HTTPError:
         return False
-    return plan.model_ref in ids
+    return ids is not None and plan.model_ref in ids

@@ -16,7 +16,7 @@ from oxy.config.secrets import redact_url
 from .._endpoints import limiter_for_existing
 from .plan import probe_headers
 
-__all__ = ["EndpointStatus", "endpoint_status", "in_flight"]
+__all__ = ["EndpointStatus", "endpoint_status", "in_flight", "served_ids"]
 
 _METRIC = re.compile(r"^(vllm:num_requests_(?:running|waiting))(?:\{[^}]*\})?\s+([0-9.eE+-]+)$", re.M)
 
@@ -98,6 +98,17 @@ async def endpoint_status(model: ModelConfig, *, timeout: float = 2.0) -> Endpoi
         except httpx.HTTPError:
             pass
     return status
+
+
+async def served_ids(http: httpx.AsyncClient, api_url: str) -> list[str] | None:
+    """The model ids `GET {api_url}/models` lists; None when it does not answer 200 with JSON."""
+    try:
+        listed = await http.get(f"{api_url.rstrip('/')}/models")
+        if listed.status_code != 200:
+            return None
+        return [str(m.get("id")) for m in listed.json().get("data", []) if isinstance(m, dict)]
+    except (ValueError, AttributeError):
+        return None
 
 
 def in_flight(model: ModelConfig) -> int:

@@ -29,6 +29,7 @@ from anyio.streams.text import TextReceiveStream
 from oxy.errors import OxyError
 
 from .plan import ServerPlan
+from .status import served_ids
 
 __all__ = ["ModelServer", "ModelServerError", "State", "explain_failure"]
 
@@ -244,13 +245,10 @@ class ModelServer:
             health = await http.get(f"{self.plan.root_url}/health")
             if health.status_code not in (200, 404):
                 return False
-            listed = await http.get(f"{self.plan.api_url}/models")
-            if listed.status_code != 200:
-                return False
-            ids = [str(m.get("id")) for m in listed.json().get("data", []) if isinstance(m, dict)]
-        except (httpx.HTTPError, ValueError, AttributeError):
+            ids = await served_ids(http, self.plan.api_url)
+        except httpx.HTTPError:
             return False
-        return self.plan.model_ref in ids
+        return ids is not None and self.plan.model_ref in ids
 
     async def _watch(self) -> None:
         """Start the server again when it dies (with backoff, `max_restarts` times at most)."""
