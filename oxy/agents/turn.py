@@ -21,7 +21,16 @@ async def model_turn(
     stream_text: bool = True,
 ) -> m.ModelResponse:
     """Ask `model` once. Text deltas become `text_delta` events unless `stream_text` is off (a router
-    holds back its own words when a fallback may answer instead); reasoning always streams."""
+    holds back its own words when a fallback may answer instead); reasoning always streams. When no
+    one reads the run as it is written (`ctx.stream` off), the model answers whole: one delta each."""
+    if not ctx.stream:
+        whole = await model.request(messages, tools=tools, settings=settings)
+        if whole.reasoning:
+            await ctx.emit(ReasoningDelta(source=ctx.source, text=whole.reasoning))
+        if stream_text and whole.text:
+            await ctx.emit(TextDelta(source=ctx.source, text=whole.text))
+        await _usage(ctx, model, whole)
+        return whole
     response: m.ModelResponse | None = None
     async with aclosing(model.stream(messages, tools=tools, settings=settings)) as deltas:
         async for delta in deltas:
@@ -34,6 +43,11 @@ async def model_turn(
                 response = delta.response
     if response is None:  # pragma: no cover - ModelClient guarantees a ResponseDone
         raise AssertionError(f"model {model.name!r} ended its stream without a response")
+    await _usage(ctx, model, response)
+    return response
+
+
+async def _usage(ctx: ExecutionContext, model: ModelClient, response: m.ModelResponse) -> None:
     usage = response.usage
     await ctx.emit(
         UsageEvent(
@@ -44,4 +58,3 @@ async def model_turn(
             finish_reason=response.finish_reason,
         )
     )
-    return response

@@ -16,6 +16,7 @@ class ChartFileSink(EventSink):
 
     def __init__(self, inner: EventSink, *, folder: Path, suffix: str) -> None:
         self._inner = inner
+        self.streams_text = inner.streams_text
         self._folder = folder
         self._suffix = suffix
         self._used: set[str] = set()

@@ -12,6 +12,10 @@ from oxy.events.types import Event, event_to_json
 class EventSink(ABC):
     """Receives every event of a run, in order."""
 
+    streams_text: bool = True
+    """Whether this sink shows text as it arrives (token by token). A run whose sink doesn't asks its
+    models for whole answers (cheaper on the wire); their text still arrives, as one delta each."""
+
     @abstractmethod
     async def emit(self, event: Event) -> None: ...
 
@@ -19,15 +23,19 @@ class EventSink(ABC):
 class NullSink(EventSink):
     """Drops every event."""
 
+    streams_text = False
+
     async def emit(self, event: Event) -> None:
         return None
 
 
 class ListSink(EventSink):
-    """Keeps every event in `events`: for tests and for callers that want the transcript."""
+    """Keeps every event in `events`: for tests and for callers that want the transcript. Models answer
+    whole unless `streams_text` asks for their deltas."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, streams_text: bool = False) -> None:
         self.events: list[Event] = []
+        self.streams_text = streams_text
 
     async def emit(self, event: Event) -> None:
         self.events.append(event)
@@ -59,6 +67,7 @@ class TeeSink(EventSink):
 
     def __init__(self, sinks: Sequence[EventSink]) -> None:
         self._sinks = tuple(sinks)
+        self.streams_text = any(sink.streams_text for sink in self._sinks)
 
     async def emit(self, event: Event) -> None:
         for sink in self._sinks:

@@ -67,6 +67,10 @@ class ExecutionContext:
     variables: Mapping[str, Any] = field(default_factory=dict[str, Any])
     limits: Limits = field(default_factory=Limits)
     depth: int = 0
+    stream: bool = True
+    """Whether someone reads this step's answer as it is written (a terminal, an SSE client): models
+    then stream their answers token by token; otherwise they answer whole, which is cheaper on the
+    wire, and the text still arrives as one `text_delta`."""
 
     @property
     def runtime(self) -> RuntimeHandle:
@@ -81,6 +85,10 @@ class ExecutionContext:
     def child(self, name: str) -> ExecutionContext:
         """The context of a nested step called `name`."""
         return dataclasses.replace(self, source=(*self.source, name), depth=self.depth + 1)
+
+    def unstreamed(self) -> ExecutionContext:
+        """A context whose answers nobody reads token by token (an agent asked as a tool, a workflow task)."""
+        return self if not self.stream else dataclasses.replace(self, stream=False)
 
     def with_variables(self, variables: Mapping[str, Any]) -> ExecutionContext:
         """A context whose template variables are these, merged over the current ones."""

@@ -52,17 +52,21 @@ async def run_executable(
     limits: Limits | None = None,
     run_id: str | None = None,
     source: tuple[str, ...] = (),
+    stream: bool | None = None,
 ) -> RunResult[OutT]:
     """Run `executable` on `input`, emitting run started/finished (and an error event on failure).
 
     An `OxyError` ends the run with status "error" and comes back in the result, never raised:
     the caller decides how to show it. Cancellation from outside is re-raised after the
-    finished event is emitted, so transcripts always close.
+    finished event is emitted, so transcripts always close. Models stream their answers when `stream`
+    says so, by default when the sink shows text as it arrives (`EventSink.streams_text`).
     """
     run_id = run_id or new_run_id()
+    sink = sink or NullSink()
     ctx = ExecutionContext(
         run_id=run_id,
-        sink=sink or NullSink(),
+        sink=sink,
+        stream=sink.streams_text if stream is None else stream,
         source=source,
         handle=runtime,
         caller=caller or Caller(),

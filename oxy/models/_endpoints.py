@@ -1,7 +1,7 @@
-"""One `AsyncOpenAI` per endpoint and event loop, and one concurrency limiter per endpoint.
+"""One pooled HTTP client per endpoint and event loop, and one concurrency limiter per endpoint.
 
-Building an `AsyncOpenAI` costs ~20 ms and its connection pool is what makes keep-alive work, so
-clients are shared by every run in the process. An httpx pool belongs to the event loop that opened
+A client's connection pool is what makes keep-alive work, so clients are shared by every run in the
+process. An httpx pool belongs to the event loop that opened
 its connections, hence one client per loop (tests start a loop per test; a server has one).
 `aclose_clients()` closes the current loop's clients; call it before that loop ends.
 """
@@ -9,6 +9,7 @@ its connections, hence one client per loop (tests start a loop per test; a serve
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
@@ -18,15 +19,16 @@ import anyio
 from oxy.errors import ModelBusy
 
 if TYPE_CHECKING:
-    from openai import AsyncOpenAI
+    import httpx
 
 __all__ = [
     "Endpoint",
+    "WireClient",
     "QueuedSlot",
     "aclose_clients",
     "limiter_for",
     "limiter_for_existing",
-    "openai_client",
+    "http_client",
     "queued_slot_for",
 ]
 
@@ -49,7 +51,7 @@ class _NoLoop:
 
 
 _NO_LOOP = _NoLoop()
-_clients: WeakKeyDictionary[object, dict[Endpoint, AsyncOpenAI]] = WeakKeyDictionary()
+_clients: WeakKeyDictionary[object, dict[tuple[Endpoint, str | None], WireClient]] = WeakKeyDictionary()
 _limiters: dict[object, anyio.CapacityLimiter] = {}
 
 
@@ -60,40 +62,71 @@ def current_loop() -> object:
         return _NO_LOOP
 
 
-def _build(endpoint: Endpoint) -> AsyncOpenAI:
-    import httpx  # lazy: the openai SDK loads when a client first connects
-    import openai  # lazy: the openai SDK loads when a client first connects
+_OPENAI_URL = "https://api.openai.com/v1"
 
-    headers = dict(endpoint.headers) or None
-    connect = endpoint.connect_timeout if endpoint.connect_timeout is not None else endpoint.timeout
-    timeout = httpx.Timeout(endpoint.timeout, connect=connect)
+
+@dataclass(frozen=True, slots=True)
+class WireClient:
+    """An endpoint's pooled `httpx.AsyncClient` and the URL its chat completions go to."""
+
+    http: httpx.AsyncClient
+    chat_url: str
+
+    def is_closed(self) -> bool:
+        return self.http.is_closed
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _build(endpoint: Endpoint, model: str) -> WireClient:
+    import httpx  # lazy: loaded when a client first connects
+
+    from oxy._version import __version__
+
+    headers = {"user-agent": f"oxy/{__version__}", "accept": "application/json"}
+    params: dict[str, str] = {}
     if endpoint.azure_api_version is not None:
-        return openai.AsyncAzureOpenAI(
-            api_key=endpoint.api_key,
-            api_version=endpoint.azure_api_version,
-            azure_endpoint=endpoint.base_url or "",
-            azure_deployment=endpoint.azure_deployment,
-            default_headers=headers,
-            timeout=timeout,
-            max_retries=0,
-        )
-    return openai.AsyncOpenAI(
-        api_key=endpoint.api_key,
-        base_url=endpoint.base_url,
-        default_headers=headers,
-        timeout=timeout,
-        max_retries=0,
+        root = (endpoint.base_url or "").rstrip("/")
+        # As the openai SDK does: without a deployment id, the model name is the deployment.
+        url = f"{root}/openai/deployments/{endpoint.azure_deployment or model}/chat/completions"
+        params["api-version"] = endpoint.azure_api_version
+        headers["api-key"] = endpoint.api_key
+    else:
+        root = (endpoint.base_url or os.environ.get("OPENAI_BASE_URL") or _OPENAI_URL).rstrip("/")
+        url = f"{root}/chat/completions"
+        headers["authorization"] = f"Bearer {endpoint.api_key}"
+        if endpoint.base_url is None:  # OpenAI itself: the SDK's organization and project variables
+            for variable, header in (
+                ("OPENAI_ORG_ID", "openai-organization"),
+                ("OPENAI_PROJECT_ID", "openai-project"),
+            ):
+                if value := os.environ.get(variable):
+                    headers[header] = value
+    headers.update((name.lower(), value) for name, value in endpoint.headers)
+    connect = endpoint.connect_timeout if endpoint.connect_timeout is not None else endpoint.timeout
+    client = httpx.AsyncClient(
+        headers=headers,
+        params=params,
+        timeout=httpx.Timeout(endpoint.timeout, connect=connect),
+        # The openai SDK's pool: enough connections for a server's worth of streamed runs at once.
+        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+        follow_redirects=True,
+        trust_env=True,
     )
+    return WireClient(http=client, chat_url=url)
 
 
-def openai_client(endpoint: Endpoint, loop: object) -> AsyncOpenAI:
-    """The shared client for `endpoint` on `loop` (from `current_loop()`), built on first use."""
+def http_client(endpoint: Endpoint, model: str, loop: object) -> WireClient:
+    """The shared client for `endpoint` (and, on Azure, `model`'s deployment) on `loop`
+    (from `current_loop()`), built on first use."""
     clients = _clients.get(loop)
     if clients is None:
         clients = _clients[loop] = {}
-    client = clients.get(endpoint)
+    key = (endpoint, model if endpoint.azure_api_version is not None else None)
+    client = clients.get(key)
     if client is None:
-        client = clients[endpoint] = _build(endpoint)
+        client = clients[key] = _build(endpoint, model)
     return client
 
 
@@ -101,7 +134,7 @@ async def aclose_clients() -> None:
     """Close the current event loop's shared HTTP clients (their kept-alive connections)."""
     clients = _clients.pop(current_loop(), {})
     for client in clients.values():
-        await client.close()
+        await client.aclose()
 
 
 def limiter_for(key: object, total: int) -> anyio.CapacityLimiter:

@@ -1,7 +1,8 @@
 """Our messages and settings as OpenAI chat-completions JSON, and OpenAI-shaped replies back.
 
-The reply side reads attributes, so it serves the `openai` SDK's objects, litellm's (which mirror
-them) and llama-cpp-python's dict chunks once wrapped by `ChatCompletionChunk.model_construct`.
+The reply side comes twice: `chunk_deltas` / `response_from_completion` read attributes (litellm's
+objects, which mirror the `openai` SDK's); `json_chunk_deltas` / `response_from_json` read the dicts
+that `_wire` decodes for OpenAI-compatible servers and that llama-cpp-python returns.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from .messages import (
     Usage,
 )
 
-__all__ = ["chunk_deltas", "request_body", "response_from_completion"]
+__all__ = [
+    "chunk_deltas",
+    "json_chunk_deltas",
+    "request_body",
+    "response_from_completion",
+    "response_from_json",
+]
 
 
 def _message(message: Message) -> dict[str, Any]:
@@ -142,4 +149,79 @@ def response_from_completion(completion: Any) -> ModelResponse:
         tool_calls=calls,
         usage=usage,
         finish_reason=choice.finish_reason,
+    )
+
+
+# The same readers for JSON decoded to dicts (`_wire`): no SDK object per chunk, no attribute lookups
+# through pydantic. Keep them in step with `chunk_deltas` and `response_from_completion` above.
+
+
+def _json_reasoning(delta: dict[str, Any]) -> str | None:
+    return delta.get("reasoning_content") or delta.get("reasoning")
+
+
+def _json_usage(usage: dict[str, Any]) -> Usage:
+    return Usage(
+        input_tokens=usage.get("prompt_tokens") or 0, output_tokens=usage.get("completion_tokens") or 0
+    )
+
+
+def json_chunk_deltas(chunk: dict[str, Any], acc: ResponseAccumulator) -> list[ModelDelta]:
+    """Feed one streamed chunk, decoded from JSON, to `acc`; return the deltas to pass on."""
+    out: list[ModelDelta] = []
+    usage = chunk.get("usage")
+    if usage:
+        acc.usage = _json_usage(usage)
+    for choice in chunk.get("choices") or ():
+        delta = choice.get("delta")
+        if delta:
+            reasoning = _json_reasoning(delta)
+            if reasoning:
+                out.append(acc.reasoning(reasoning))
+            content = delta.get("content")
+            if content:
+                out.append(acc.text(content))
+            calls = delta.get("tool_calls")
+            if calls:
+                for call in calls:
+                    function = call.get("function")
+                    index = call.get("index", 0)
+                    if function is None:
+                        out.append(acc.tool_call(index, call.get("id"), None, ""))
+                    else:
+                        out.append(
+                            acc.tool_call(
+                                index, call.get("id"), function.get("name"), function.get("arguments") or ""
+                            )
+                        )
+        finish = choice.get("finish_reason")
+        if finish:
+            acc.finish_reason = finish
+    return out
+
+
+def response_from_json(completion: dict[str, Any]) -> ModelResponse:
+    """A non-streamed chat completion, decoded from JSON, as our `ModelResponse`."""
+    raw_usage = completion.get("usage")
+    usage = _json_usage(raw_usage) if raw_usage else None
+    choices = completion.get("choices")
+    if not choices:
+        return ModelResponse(usage=usage)
+    choice = choices[0]
+    message = choice.get("message") or {}
+    calls = tuple(
+        ToolCall(
+            id=c.get("id") or f"call_{i}",
+            name=function.get("name") or "",
+            arguments=function.get("arguments") or "",
+        )
+        for i, c in enumerate(message.get("tool_calls") or ())
+        if (function := c.get("function")) is not None
+    )
+    return ModelResponse(
+        text=message.get("content") or "",
+        reasoning=_json_reasoning(message) or "",
+        tool_calls=calls,
+        usage=usage,
+        finish_reason=choice.get("finish_reason"),
     )

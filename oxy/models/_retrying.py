@@ -57,6 +57,14 @@ class RetryingClient(ModelClient):
     def failure(self, exc: BaseException) -> Failure:
         """Describe an exception from `retryable` (or a `StreamCut`)."""
 
+    def deltas(self, chunk: Any, acc: ResponseAccumulator) -> list[ModelDelta]:
+        """Read one streamed chunk (an OpenAI-shaped object; `_wire` clients read dicts)."""
+        return chunk_deltas(chunk, acc)
+
+    def answer(self, completion: Any) -> ModelResponse:
+        """Read one whole completion (an OpenAI-shaped object; `_wire` clients read dicts)."""
+        return response_from_completion(completion)
+
     def slot(self) -> AbstractAsyncContextManager[Any]:
         """Held around each attempt: a shared limiter when the model sets `max_concurrency`."""
         return _NO_LIMIT
@@ -88,7 +96,7 @@ class RetryingClient(ModelClient):
                 async with self.slot():
                     with deadline.scope(None, what="a whole answer"):
                         completion = await self.complete(body)
-                return response_from_completion(completion)
+                return self.answer(completion)
             except (*self.retryable, Silence) as exc:
                 failure = self._failure(exc)
             await self._backoff(failure, attempt, deadline)
@@ -123,7 +131,7 @@ class RetryingClient(ModelClient):
                             except StopAsyncIteration:
                                 break
                         started = True
-                        for delta in chunk_deltas(chunk, acc):
+                        for delta in self.deltas(chunk, acc):
                             yield delta
                 if acc.finish_reason is None:
                     raise StreamCut

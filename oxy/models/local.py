@@ -25,7 +25,7 @@ import anyio.to_thread
 
 from oxy.errors import ModelError, NotSupported
 
-from ._openai_format import chunk_deltas, request_body, response_from_completion
+from ._openai_format import json_chunk_deltas, request_body, response_from_json
 from .accumulator import ResponseAccumulator
 from .client import DEFAULT_SETTINGS, ModelClient
 from .messages import (
@@ -208,8 +208,6 @@ class LocalLlamaClient(ModelClient):
         tools: Sequence[ToolDefinition] = (),
         settings: ModelSettings = DEFAULT_SETTINGS,
     ) -> ModelResponse:
-        from openai.types.chat import ChatCompletion  # lazy: the openai SDK types load only when converting
-
         options = self._options(messages, tools, settings)
         loaded = await self._model()
         async with loaded.lock:
@@ -217,7 +215,7 @@ class LocalLlamaClient(ModelClient):
                 raw = await anyio.to_thread.run_sync(partial(loaded.llama.create_chat_completion, **options))
             except (ValueError, RuntimeError) as exc:  # llama-cpp-python's errors: context overflow, ...
                 raise self._error(exc) from exc
-        return response_from_completion(ChatCompletion.model_validate(raw))
+        return response_from_json(raw)
 
     async def stream(
         self,
@@ -226,9 +224,6 @@ class LocalLlamaClient(ModelClient):
         tools: Sequence[ToolDefinition] = (),
         settings: ModelSettings = DEFAULT_SETTINGS,
     ) -> AsyncGenerator[ModelDelta, None]:
-        # lazy: the openai SDK types load only when converting
-        from openai.types.chat import ChatCompletionChunk
-
         options = self._options(messages, tools, settings)
         if (
             tools
@@ -260,7 +255,7 @@ class LocalLlamaClient(ModelClient):
                         raise self._error(exc) from exc
                     if raw is None:
                         break
-                    for delta in chunk_deltas(ChatCompletionChunk.model_validate(raw), acc):
+                    for delta in json_chunk_deltas(raw, acc):
                         pieces += 1
                         yield delta
             finally:

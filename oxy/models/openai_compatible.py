@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oxy.config.secrets import redact_url, url_secrets
 
-from ._endpoints import Endpoint, current_loop, limiter_for, openai_client, queued_slot_for
-from ._failures import RETRYABLE, openai_failure
+from ._endpoints import Endpoint, WireClient, current_loop, http_client, limiter_for, queued_slot_for
+from ._openai_format import json_chunk_deltas, response_from_json
 from ._retrying import RetryingClient
+from ._wire import RETRYABLE, http_failure, open_sse, post_json
+from .accumulator import ResponseAccumulator
+from .messages import ModelDelta, ModelResponse
 from .retry import Failure, RetryPolicy
-
-if TYPE_CHECKING:
-    from openai import AsyncOpenAI
 
 __all__ = ["OpenAICompatibleClient"]
 
 
 class OpenAICompatibleClient(RetryingClient):
-    """Chat completions through a shared `openai.AsyncOpenAI`, with retries and an optional bound on
+    """Chat completions over a shared pooled HTTP client (`_wire`: no SDK objects), with retries and an optional bound on
     requests in flight shared by every client of the same endpoint and model."""
 
     retryable = RETRYABLE
@@ -47,13 +47,13 @@ class OpenAICompatibleClient(RetryingClient):
         self.key_var = key_var
         self._problem = problem  # a missing key or header variable, raised on first use
         self._loop: object = None
-        self._client: AsyncOpenAI | None = None
+        self._client: WireClient | None = None
         self._slot: AbstractAsyncContextManager[Any] | None = None
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleClient(name={self.name!r}, model={self.model!r}, endpoint={self.endpoint!r})"
 
-    def _openai(self) -> AsyncOpenAI:
+    def _wire(self) -> WireClient:
         if self._problem is not None:
             raise Failure(transient=False, detail=self._problem).error(
                 model=self.name, vendor=self.vendor, attempts=1
@@ -61,7 +61,7 @@ class OpenAICompatibleClient(RetryingClient):
         loop = current_loop()
         client = self._client
         if client is None or loop is not self._loop or client.is_closed():
-            client = self._client = openai_client(self.endpoint, loop)
+            client = self._client = http_client(self.endpoint, self.model, loop)
             self._loop = loop
         return client
 
@@ -82,40 +82,24 @@ class OpenAICompatibleClient(RetryingClient):
                 )
         return self._slot
 
-    # Requests go through the client's own `post` (its transport, retries off, SSE decoding and
-    # error types) rather than `client.chat.completions.create`: the first touch of `client.chat`
-    # imports openai's whole resource tree (~0.4 s of a cold `oxy run`), and `create` re-validates a
-    # body we already built to the wire format.
-
     async def complete(self, body: dict[str, Any]) -> Any:
-        from openai.types.chat import ChatCompletion  # lazy: the openai SDK loads when the client is used
-
-        payload, options = _split_extra_body(body)
-        return await self._openai().post(
-            "/chat/completions", body=payload, options=options, cast_to=ChatCompletion
-        )
+        wire = self._wire()
+        return await post_json(wire.http, wire.chat_url, _merged(body))
 
     @asynccontextmanager
     async def open_stream(self, body: dict[str, Any]) -> AsyncGenerator[AsyncIterable[Any], None]:
-        from openai import AsyncStream  # lazy: the openai SDK loads when the client is used
-
-        # lazy: the openai SDK loads when the client is used
-        from openai.types.chat import ChatCompletion, ChatCompletionChunk
-
-        payload, options = _split_extra_body(body)
-        chunks = await self._openai().post(
-            "/chat/completions",
-            body=payload,
-            options=options,
-            cast_to=ChatCompletion,
-            stream=True,
-            stream_cls=AsyncStream[ChatCompletionChunk],
-        )
-        async with chunks:
+        wire = self._wire()
+        async with open_sse(wire.http, wire.chat_url, _merged(body)) as chunks:
             yield chunks
 
+    def deltas(self, chunk: Any, acc: ResponseAccumulator) -> list[ModelDelta]:
+        return json_chunk_deltas(chunk, acc)
+
+    def answer(self, completion: Any) -> ModelResponse:
+        return response_from_json(completion)
+
     def failure(self, exc: BaseException) -> Failure:
-        return openai_failure(
+        return http_failure(
             exc,
             url=redact_url(self.endpoint.base_url or "https://api.openai.com/v1"),
             model=self.model,
@@ -128,10 +112,11 @@ class OpenAICompatibleClient(RetryingClient):
         return (self.endpoint.api_key, *(value for _, value in self.endpoint.headers), *url)
 
 
-def _split_extra_body(body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-    """`extra_body` (vLLM's `chat_template_kwargs`, ...) is merged into the JSON, as `create` does."""
+def _merged(body: dict[str, Any]) -> dict[str, Any]:
+    """`extra_body` (vLLM's `chat_template_kwargs`, ...) is merged into the JSON, as the SDK's `create` does."""
     extra = body.get("extra_body")
     if not extra:
-        return body, {}
+        return body
     payload = {k: v for k, v in body.items() if k != "extra_body"}
-    return payload, {"extra_json": dict(extra)}
+    payload.update(extra)
+    return payload

@@ -87,6 +87,7 @@ async def run_agent(name: str, body: AgentRunBody, server: ServerDep, principal:
         thread_id=body.thread_id,
         background=body.background,
         user=body.user,
+        stream=body.stream,
     )
     handle = await server.manager.start(request)
     return await _respond(server, handle, stream=body.stream, background=body.background)
@@ -103,6 +104,7 @@ async def run_workflow(
         variables=body.variables,
         background=body.background,
         user=body.user,
+        stream=body.stream,
     )
     handle = await server.manager.start(request)
     return await _respond(server, handle, stream=body.stream, background=body.background)

@@ -104,9 +104,12 @@ class HandleSink(EventSink):
     The server publishes the run's `run_started` when it accepts the run (so a queued run's client
     hears of it at once); the engine's own `run_started`, when the run leaves the queue, is then
     dropped (`engine_started` says it came). Each event is encoded to JSON once, for both.
+    `streams_text` says whether a client reads the run as it goes (an SSE stream, a background run
+    someone may follow); otherwise its models answer whole.
     """
 
-    def __init__(self, handle: RunHandle, store: StoreSink) -> None:
+    def __init__(self, handle: RunHandle, store: StoreSink, *, streams_text: bool = True) -> None:
+        self.streams_text = streams_text
         self._handle = handle
         self.store = store
         self._started = False

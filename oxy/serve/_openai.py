@@ -123,6 +123,7 @@ async def chat_completions(body: ChatCompletionBody, server: ServerDep, principa
         history=history,
         record_thread=False,
         user=body.user,
+        stream=bool(body.stream),
     )
     handle = await server.manager.start(request)
     completion = _Completion(handle, model=body.model)

@@ -56,6 +56,9 @@ class RunRequest:
     """Earlier messages given by the caller (the OpenAI endpoint), used when there is no thread."""
     record_thread: bool = True
     background: bool = False
+    stream: bool = True
+    """Whether the client reads the run's events as they come (SSE); a background run counts as read,
+    since anyone may follow it. Otherwise its models answer whole, which is cheaper."""
     user: str | None = None
     """Who asked, as the request names them (the OpenAI endpoint's `user`), for the run's caller."""
 
@@ -129,7 +132,7 @@ class RunManager:
             writes = self.writer.run_writes()
             self._record_thread(handle, request, writes)
             store = StoreSink(writes, tenant=handle.tenant, kind=handle.kind, thread_id=handle.thread_id)
-            sink = HandleSink(handle, store)
+            sink = HandleSink(handle, store, streams_text=request.stream or request.background)
             started = RunStarted(run_id=handle.run_id, target=handle.target, input=_input(request, history))
             await sink.emit(started)  # queued for the store, published at once
         except BaseException:

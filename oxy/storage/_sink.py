@@ -42,6 +42,8 @@ class StoreSink(EventSink):
     stored. A kill then loses at most the events of the last `max_delay_s`.
     """
 
+    streams_text = False
+
     def __init__(
         self,
         store: Store | AsyncStore | RunWrites,

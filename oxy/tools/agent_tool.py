@@ -25,11 +25,12 @@ PromptArgument = Annotated[
 ]
 
 
-def agent_tool(*, name: str, description: str, ask: AskAgent) -> Tool:
-    """A tool taking one `prompt` string; the result is the agent's answer."""
+def agent_tool(*, name: str, description: str, ask: AskAgent, streamed: bool = True) -> Tool:
+    """A tool taking one `prompt` string; the result is the agent's answer. Unless `streamed` (a
+    routing agent's route, whose answer people read), the agent answers whole: its asker reads it."""
 
     async def ask_agent(ctx: ExecutionContext, prompt: PromptArgument) -> str:
-        return await ask(ctx, prompt)
+        return await ask(ctx if streamed else ctx.unstreamed(), prompt)
 
     return FunctionTool(ask_agent, name=name, description=description)
 
@@ -38,4 +39,6 @@ def agent_tool(*, name: str, description: str, ask: AskAgent) -> Tool:
 def _build(config: AgentTool, build: ToolBuild) -> Tool:
     delegates = build.delegates
     description = config.description or delegates.agent_description(config.agent_ref)
-    return agent_tool(name=config.name, description=description, ask=delegates.ask_agent(config.agent_ref))
+    return agent_tool(
+        name=config.name, description=description, ask=delegates.ask_agent(config.agent_ref), streamed=False
+    )

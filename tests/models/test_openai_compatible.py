@@ -277,13 +277,17 @@ async def test_clients_are_cached(server: ScriptedModelServer, monkeypatch: pyte
 
 
 async def test_one_http_client_per_endpoint(server: ScriptedModelServer) -> None:
-    from oxy.models._endpoints import Endpoint, current_loop, openai_client
+    from oxy.models._endpoints import Endpoint, current_loop, http_client
 
     endpoint = Endpoint(base_url=server.base_url, api_key="EMPTY", timeout=120.0)
     loop = current_loop()
-    assert openai_client(endpoint, loop) is openai_client(endpoint, loop)
+    assert http_client(endpoint, "m", loop) is http_client(endpoint, "other-model", loop)
     other = Endpoint(base_url=server.base_url, api_key="OTHER", timeout=120.0)
-    assert openai_client(other, loop) is not openai_client(endpoint, loop)
+    assert http_client(other, "m", loop) is not http_client(endpoint, "m", loop)
+    # On Azure the model names the deployment, so each model has its own URL.
+    azure = Endpoint(base_url=server.base_url, api_key="k", azure_api_version="2024-10-21")
+    assert http_client(azure, "a", loop).chat_url.endswith("/openai/deployments/a/chat/completions")
+    assert http_client(azure, "a", loop) is not http_client(azure, "b", loop)
 
 
 async def test_connection_refused_is_retried_then_reported() -> None:

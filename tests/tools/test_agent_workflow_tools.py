@@ -97,9 +97,11 @@ def project(tmp_path: Path, server: ScriptedModelServer) -> Path:
     return tmp_path
 
 
-async def ask(project: Path, prompt: str) -> tuple[RunResult[Any], list[Event]]:
+async def ask(
+    project: Path, prompt: str, *, streams_text: bool = False
+) -> tuple[RunResult[Any], list[Event]]:
     runtime = Runtime.for_project(load_project(project))
-    sink = ListSink()
+    sink = ListSink(streams_text=streams_text)
     try:
         result = await run_file(
             project / "agents/manager.agent.yml", runtime=runtime, prompt=prompt, sink=sink
@@ -163,8 +165,10 @@ async def test_an_agent_tool_runs_the_agent_as_a_nested_step(
             Reply(text="The analyst says 2000 bananas."),
         ]
     )
-    result, events = await ask(project, "How are bananas doing?")
+    result, events = await ask(project, "How are bananas doing?", streams_text=True)
     assert (result.status, result.output) == ("ok", "The analyst says 2000 bananas.")
+    # The run is read as it goes, so the manager streams; the analyst answers the manager, whole.
+    assert [r.stream for r in server.requests] == [True, False, False, True]
     steps = [(e.source, e.name) for e in events if isinstance(e, StepStarted)]
     assert steps == [(("manager",), "manager"), (("manager", "ask_analyst", "analyst"), "analyst")]
     assert [e.source for e in events if isinstance(e, SqlEvent)] == [

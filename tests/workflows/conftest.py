@@ -83,9 +83,9 @@ class Run:
         return self.result.output
 
 
-def run(root: Path, path: Path, **kwargs: Any) -> Run:
+def run(root: Path, path: Path, *, streams_text: bool = False, **kwargs: Any) -> Run:
     runtime = Runtime.for_project(load_project(root))
-    sink = ListSink()
+    sink = ListSink(streams_text=streams_text)
 
     async def main() -> RunResult[dict[str, Any]]:
         return await run_file(path, runtime=runtime, sink=sink, **kwargs)

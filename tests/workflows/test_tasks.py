@@ -75,10 +75,11 @@ def test_agent_task_prompt_and_variables(project: Path, server: ScriptedModelSer
             prompt: "Top seller: {{ sales.fruit[0] }}"
         """,
     )
-    done = run(project, path)
+    done = run(project, path, streams_text=True)
     assert done.output["report"] == "Bananas sell best."
     (request,) = server.requests
     assert request.messages[-1].content == "Top seller: banana"
+    assert request.stream is False  # a task's answer shows when the task ends: nobody reads it token by token
     agent_steps = [e.source for e in done.events if isinstance(e, StepStarted) and e.step_type == "agent"]
     assert agent_steps == [("agent", "report", "writer")]
 

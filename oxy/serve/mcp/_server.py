@@ -186,6 +186,8 @@ def _error(message: str) -> types.CallToolResult:
 class _Progress(EventSink):
     """Steps and tool calls of the run as `notifications/progress` (no-op unless the client asked)."""
 
+    streams_text = False  # the caller reads the result whole
+
     def __init__(self, ctx: ServerRequestContext[Any, Any]) -> None:
         self._ctx = ctx
         self._count = 0

@@ -53,6 +53,7 @@ class AgentTaskRunner(Task):
 
     async def run(self, ctx: ExecutionContext, call: TaskCall) -> TaskOutcome:
         config = self.config
+        ctx = ctx.unstreamed()  # each answer shows when its task finishes: nobody reads it token by token
         renderer = ctx.runtime.renderer
         prompt = await renderer.arender(
             config.prompt, ctx.variables, origin=self.origins.of((*self.at, "prompt"))
