@@ -192,6 +192,9 @@ async def measure(base_url: str, runs: int, rounds: int, concurrency: int) -> di
     times: dict[str, list[float]] = {name: [] for name in runners}
     for _ in range(rounds):  # interleave, so drift in the machine's load hits every runner alike
         for name, one in runners.items():
+            # Re-open the pool's connections first (idle ones expire after 5 s while the other runners
+            # go): 64 connects at once stall for seconds on loopback, whichever client makes them.
+            await timed(one, concurrency * 2, concurrency)
             times[name].append(await timed(one, runs, concurrency))
     return {name: statistics.median(values) for name, values in times.items()}
 

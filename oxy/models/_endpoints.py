@@ -11,19 +11,16 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 import anyio
 
 from oxy.errors import ModelBusy
 
-if TYPE_CHECKING:
-    import httpx
+from ._shards import ShardedClient
 
 __all__ = [
     "Endpoint",
-    "WireClient",
     "QueuedSlot",
     "aclose_clients",
     "limiter_for",
@@ -51,7 +48,7 @@ class _NoLoop:
 
 
 _NO_LOOP = _NoLoop()
-_clients: WeakKeyDictionary[object, dict[tuple[Endpoint, str | None], WireClient]] = WeakKeyDictionary()
+_clients: WeakKeyDictionary[object, dict[tuple[Endpoint, str | None], ShardedClient]] = WeakKeyDictionary()
 _limiters: dict[object, anyio.CapacityLimiter] = {}
 
 
@@ -65,21 +62,7 @@ def current_loop() -> object:
 _OPENAI_URL = "https://api.openai.com/v1"
 
 
-@dataclass(frozen=True, slots=True)
-class WireClient:
-    """An endpoint's pooled `httpx.AsyncClient` and the URL its chat completions go to."""
-
-    http: httpx.AsyncClient
-    chat_url: str
-
-    def is_closed(self) -> bool:
-        return self.http.is_closed
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-
-def _build(endpoint: Endpoint, model: str) -> WireClient:
+def _build(endpoint: Endpoint, model: str) -> ShardedClient:
     import httpx  # lazy: loaded when a client first connects
 
     from oxy._version import __version__
@@ -105,19 +88,22 @@ def _build(endpoint: Endpoint, model: str) -> WireClient:
                     headers[header] = value
     headers.update((name.lower(), value) for name, value in endpoint.headers)
     connect = endpoint.connect_timeout if endpoint.connect_timeout is not None else endpoint.timeout
-    client = httpx.AsyncClient(
-        headers=headers,
-        params=params,
-        timeout=httpx.Timeout(endpoint.timeout, connect=connect),
-        # The openai SDK's pool: enough connections for a server's worth of streamed runs at once.
-        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
-        follow_redirects=True,
-        trust_env=True,
-    )
-    return WireClient(http=client, chat_url=url)
+    timeout = httpx.Timeout(endpoint.timeout, connect=connect)
+
+    def client(connections: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            headers=headers,
+            params=params,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            follow_redirects=True,
+            trust_env=True,
+        )
+
+    return ShardedClient(client, chat_url=url, headers=headers, params=params)
 
 
-def http_client(endpoint: Endpoint, model: str, loop: object) -> WireClient:
+def http_client(endpoint: Endpoint, model: str, loop: object) -> ShardedClient:
     """The shared client for `endpoint` (and, on Azure, `model`'s deployment) on `loop`
     (from `current_loop()`), built on first use."""
     clients = _clients.get(loop)

@@ -8,9 +8,10 @@ from typing import Any
 
 from oxy.config.secrets import redact_url, url_secrets
 
-from ._endpoints import Endpoint, WireClient, current_loop, http_client, limiter_for, queued_slot_for
+from ._endpoints import Endpoint, current_loop, http_client, limiter_for, queued_slot_for
 from ._openai_format import json_chunk_deltas, response_from_json
 from ._retrying import RetryingClient
+from ._shards import ShardedClient
 from ._wire import RETRYABLE, http_failure, open_sse, post_json
 from .accumulator import ResponseAccumulator
 from .messages import ModelDelta, ModelResponse
@@ -47,13 +48,13 @@ class OpenAICompatibleClient(RetryingClient):
         self.key_var = key_var
         self._problem = problem  # a missing key or header variable, raised on first use
         self._loop: object = None
-        self._client: WireClient | None = None
+        self._client: ShardedClient | None = None
         self._slot: AbstractAsyncContextManager[Any] | None = None
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleClient(name={self.name!r}, model={self.model!r}, endpoint={self.endpoint!r})"
 
-    def _wire(self) -> WireClient:
+    def _wire(self) -> ShardedClient:
         if self._problem is not None:
             raise Failure(transient=False, detail=self._problem).error(
                 model=self.name, vendor=self.vendor, attempts=1
@@ -84,13 +85,15 @@ class OpenAICompatibleClient(RetryingClient):
 
     async def complete(self, body: dict[str, Any]) -> Any:
         wire = self._wire()
-        return await post_json(wire.http, wire.chat_url, _merged(body))
+        with wire.lease() as http:
+            return await post_json(http, wire.chat_url, _merged(body))
 
     @asynccontextmanager
     async def open_stream(self, body: dict[str, Any]) -> AsyncGenerator[AsyncIterable[Any], None]:
         wire = self._wire()
-        async with open_sse(wire.http, wire.chat_url, _merged(body)) as chunks:
-            yield chunks
+        with wire.lease() as http:
+            async with open_sse(http, wire.chat_url, _merged(body)) as chunks:
+                yield chunks
 
     def deltas(self, chunk: Any, acc: ResponseAccumulator) -> list[ModelDelta]:
         return json_chunk_deltas(chunk, acc)

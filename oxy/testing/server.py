@@ -108,7 +108,9 @@ class ScriptedModelServer:
 
         def run() -> None:
             asyncio.set_event_loop(loop)
-            self._server = loop.run_until_complete(loop.create_server(lambda: _Connection(self), sock=sock))
+            self._server = loop.run_until_complete(
+                loop.create_server(lambda: _Connection(self), sock=sock, backlog=1024)
+            )
             ready.set()
             loop.run_forever()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -157,18 +158,34 @@ async def test_headers_for_openai_compatible_servers_and_azure(monkeypatch: pyte
         Endpoint(base_url="http://vllm.test/v1/", api_key="k1", headers=(("X-Team", "data"),)), "m", loop
     )
     assert plain.chat_url == "http://vllm.test/v1/chat/completions"
-    assert (plain.http.headers["authorization"], plain.http.headers["x-team"]) == ("Bearer k1", "data")
-    assert "openai-organization" not in plain.http.headers  # only for OpenAI itself
+    assert (plain.headers["authorization"], plain.headers["x-team"]) == ("Bearer k1", "data")
+    assert "openai-organization" not in plain.headers  # only for OpenAI itself
     openai = http_client(Endpoint(base_url=None, api_key="k2"), "gpt", loop)
     assert openai.chat_url == "https://api.openai.com/v1/chat/completions"
-    assert openai.http.headers["openai-organization"] == "org-1"
+    assert openai.headers["openai-organization"] == "org-1"
     azure = http_client(
         Endpoint(base_url="https://x.openai.azure.com", api_key="k3", azure_api_version="2024-10-21"),
         "gpt",
         loop,
     )
     assert azure.chat_url == "https://x.openai.azure.com/openai/deployments/gpt/chat/completions"
-    assert azure.http.headers["api-key"] == "k3" and "authorization" not in azure.http.headers
-    assert azure.http.params["api-version"] == "2024-10-21"
+    assert azure.headers["api-key"] == "k3" and "authorization" not in azure.headers
+    assert azure.params["api-version"] == "2024-10-21"
     for wire in (plain, openai, azure):
         await wire.aclose()
+
+
+async def test_requests_spread_over_small_pools_as_they_pile_up() -> None:
+    from oxy.models._shards import SHARD
+
+    wire = http_client(Endpoint(base_url="http://pool.test/v1", api_key="k"), "m", current_loop())
+    with wire.lease() as first:
+        with wire.lease() as second:
+            assert second is first  # few requests: one client keeps its connections warm
+        with ExitStack() as held:
+            clients = {held.enter_context(wire.lease()) for _ in range(SHARD)}
+            assert wire.shards == 2 and len(clients) == 2  # the first shard was full: a second pool opened
+    with wire.lease() as again:
+        assert again is first  # the least busy shard comes first
+    await wire.aclose()
+    assert wire.is_closed()
