@@ -1,12 +1,20 @@
-"""`oxy serve` under load: N concurrent streaming agent runs against one server process.
+"""`oxy serve` under load: streamed agent runs against one server (one or more worker processes).
 
-The model is the scripted server in its own process (one streamed answer of a few words per
-request); `oxy serve` runs as it ships (uvicorn, SQLite run store, every run and event recorded,
-a thread per run); the load generator is this process (raw HTTP/1.1, one connection per run). Reported:
-time from sending the request to the first SSE event (`run_started`), p50 and p99; time to
-`run_finished`; completed runs/s over the whole batch; the server's peak RSS (VmHWM); errors.
+The model is the scripted server in its own process; `oxy serve` runs as it ships (uvicorn, SQLite
+run store, every run and event recorded, a thread per conversation); the load generator is this
+process (raw HTTP/1.1, one connection per run). Two modes:
 
-    python -m benchmarks.serve_load [--runs 1000] [--concurrency 1000] [--max-concurrent-runs 256]
+- burst: `--runs` requests sent in the same instant (at most `--concurrency` open), each answered
+  with a few words at once. Measures how fast a pile of runs is worked off.
+- steady: runs arrive at `--rate` per second for `--seconds`, each model answer streamed over
+  `--answer-seconds` (in `--pieces` chunks), so about rate x answer-seconds runs are live at once (1,000 by
+  default) — the shape of a busy chat service. Measures whether each new run still starts at once.
+
+Reported: time from sending the request to the first SSE event (`run_started`), p50 and p99; time to
+`run_finished`; completed runs/s; the most runs live at once; each worker's peak RSS (VmHWM) and
+the server's CPU; errors.
+
+    python -m benchmarks.serve_load [--mode burst|steady] [--workers 1] [--runs 1000] [--rate 100]
 """
 
 from __future__ import annotations
@@ -34,12 +42,9 @@ from benchmarks._scripted_backend import scripted_backend
 from oxy.testing import Reply, ScriptedRequest, Turn
 
 ANSWER = Reply(text="The shop sold 240 orders of coffee and tea last month.")
+WORDS = "The shop sold 240 orders of coffee and tea last month, mostly on weekends.".split()
 CONFIG = "models:\n  - name: scripted\n    vendor: vllm\n    model_ref: scripted\n    api_url: {url}\n"
 AGENT = "description: Chats.\nmodel: scripted\nsystem_instructions: You are a helpful assistant.\n"
-
-
-def _answer(request: ScriptedRequest) -> Turn:
-    return ANSWER
 
 
 def _free_port() -> int:
@@ -49,7 +54,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def oxy_serve(project: Path, *, max_concurrent_runs: int) -> Generator[tuple[int, str], None, None]:
+def oxy_serve(
+    project: Path, *, max_concurrent_runs: int, workers: int = 1
+) -> Generator[tuple[int, str], None, None]:
     """`oxy serve` in a child process; yields its pid and base URL."""
     port = _free_port()
     command = [
@@ -66,6 +73,10 @@ def oxy_serve(project: Path, *, max_concurrent_runs: int) -> Generator[tuple[int
         "warning",
         "--max-concurrent-runs",
         str(max_concurrent_runs),
+        "--workers",
+        str(workers),
+        "--max-connections",
+        "4096",
     ]
     env = {k: v for k, v in os.environ.items() if k != "OXY_DATABASE_URL"}
     child = subprocess.Popen(command, env=env)
@@ -90,16 +101,32 @@ def oxy_serve(project: Path, *, max_concurrent_runs: int) -> Generator[tuple[int
             child.kill()
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's worker processes)."""
+    found = [pid]
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        found.extend(_tree(int(child)))
+    return found
+
+
 def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for each in _tree(pid):
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def peak_rss_mib(pid: int) -> list[float]:
+    """The peak RSS of each process that serves (the workers; the lone process with one worker)."""
+    pids = _tree(pid)
+    workers = [p for p in pids[1:] if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
+    peaks: list[float] = []
+    for each in workers or pids:
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return peaks
 
 
 @dataclass
@@ -148,18 +175,55 @@ async def one_run(host: str, port: int, index: int) -> Outcome:
     return outcome
 
 
-async def load(url: str, *, runs: int, concurrency: int) -> tuple[list[Outcome], float]:
+class Live:
+    """Runs in flight at the load generator, and the most at once."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+
+    def enter(self) -> None:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+
+    def leave(self) -> None:
+        self.now -= 1
+
+
+async def burst(url: str, *, runs: int, concurrency: int, live: Live) -> tuple[list[Outcome], float]:
     host, port = url.removeprefix("http://").split(":")
     outcomes: list[Outcome] = []
     limiter = anyio.CapacityLimiter(concurrency)
 
     async def run(index: int) -> None:
         async with limiter:
+            live.enter()
             outcomes.append(await one_run(host, int(port), index))
+            live.leave()
 
     started = time.perf_counter()
     async with anyio.create_task_group() as tg:
         for index in range(runs):
+            tg.start_soon(run, index)
+    return outcomes, time.perf_counter() - started
+
+
+async def steady(url: str, *, rate: float, seconds: float, live: Live) -> tuple[list[Outcome], float]:
+    """Start a run every 1/rate s for `seconds` (on schedule, however the server keeps up)."""
+    host, port = url.removeprefix("http://").split(":")
+    outcomes: list[Outcome] = []
+
+    async def run(index: int) -> None:
+        live.enter()
+        outcomes.append(await one_run(host, int(port), index))
+        live.leave()
+
+    started = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        for index in range(round(rate * seconds)):
+            delay = started + index / rate - time.perf_counter()
+            if delay > 0:
+                await anyio.sleep(delay)
             tg.start_soon(run, index)
     return outcomes, time.perf_counter() - started
 
@@ -171,23 +235,58 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=1000)
-    parser.add_argument("--max-concurrent-runs", type=int, default=256, help="oxy serve's own bound")
+    parser.add_argument("--mode", choices=("burst", "steady"), default="burst")
+    parser.add_argument("--workers", type=int, default=1, help="oxy serve --workers")
+    parser.add_argument("--runs", type=int, default=1000, help="burst: runs sent at once")
+    parser.add_argument("--concurrency", type=int, default=1000, help="burst: connections open at most")
+    parser.add_argument("--rate", type=float, default=100.0, help="steady: runs started per second")
+    parser.add_argument("--seconds", type=float, default=20.0, help="steady: how long runs keep arriving")
+    parser.add_argument(
+        "--answer-seconds", type=float, default=10.0, help="steady: each answer streams this long"
+    )
+    parser.add_argument("--pieces", type=int, default=10, help="steady: text chunks per answer")
+    parser.add_argument("--max-concurrent-runs", type=int, default=2048, help="oxy serve's own bound")
     args = parser.parse_args()
 
+    if args.mode == "steady":
+        text = " ".join(WORDS[i % len(WORDS)] for i in range(args.pieces))
+        # The stream is the pieces plus a role, a finish and a usage chunk, each after the delay.
+        answer = Reply(text=text, chunk_delay=args.answer_seconds / (args.pieces + 3))
+    else:
+        answer = ANSWER
+
+    def script(request: ScriptedRequest) -> Turn:
+        return answer
+
     folder = Path(tempfile.mkdtemp(prefix="oxy-serve-load-"))
+    live = Live()
     try:
-        with scripted_backend(_answer) as model_url:
+        with scripted_backend(script) as model_url:
             (folder / "config.yml").write_text(CONFIG.format(url=model_url))
             (folder / "agents").mkdir()
             (folder / "agents" / "chat.agent.yml").write_text(AGENT)
-            with oxy_serve(folder, max_concurrent_runs=args.max_concurrent_runs) as (pid, url):
-                anyio.run(lambda: load(url, runs=10, concurrency=10))  # warm up: imports, connections
+            with oxy_serve(folder, max_concurrent_runs=args.max_concurrent_runs, workers=args.workers) as (
+                pid,
+                url,
+            ):
+                warm = Live()
+                anyio.run(
+                    lambda: burst(url, runs=10 * args.workers, concurrency=10, live=warm)
+                )  # imports, pools
+                model_pids = [p for p in _tree(os.getpid())[1:] if p not in _tree(pid)]
+                model_cpu = sum(cpu_s(p) for p in model_pids)
                 server_cpu = cpu_s(pid)
                 client_cpu = time.process_time()
-                outcomes, elapsed = anyio.run(lambda: load(url, runs=args.runs, concurrency=args.concurrency))
+                if args.mode == "steady":
+                    outcomes, elapsed = anyio.run(
+                        lambda: steady(url, rate=args.rate, seconds=args.seconds, live=live)
+                    )
+                else:
+                    outcomes, elapsed = anyio.run(
+                        lambda: burst(url, runs=args.runs, concurrency=args.concurrency, live=live)
+                    )
                 server_cpu = cpu_s(pid) - server_cpu
+                model_cpu = sum(cpu_s(p) for p in model_pids) - model_cpu
                 client_cpu = time.process_time() - client_cpu
                 rss = peak_rss_mib(pid)
     finally:
@@ -196,9 +295,16 @@ def main() -> None:
     errors = [o.error for o in outcomes if o.error is not None]
     firsts = [o.first_event_s for o in outcomes if o.first_event_s is not None]
     totals = [o.total_s for o in outcomes if o.total_s is not None and o.error is None]
+    if args.mode == "steady":
+        shape = (
+            f"steady: {args.rate:g} runs/s for {args.seconds:g} s, each answer streamed in {args.pieces} "
+            f"chunks over {args.answer_seconds:g} s"
+        )
+    else:
+        shape = f"burst: {args.runs} runs at once ({args.concurrency} connections at most)"
     print(
-        f"oxy serve, {args.runs} streaming agent runs, {args.concurrency} at once "
-        f"(--max-concurrent-runs {args.max_concurrent_runs}), {os.cpu_count()} CPUs\n"
+        f"oxy serve --workers {args.workers} --max-concurrent-runs {args.max_concurrent_runs}, {shape}, "
+        f"{os.cpu_count()} CPUs\n"
     )
     rows = [
         ("time to first event p50", f"{statistics.median(firsts) * 1000:.0f} ms" if firsts else "-"),
@@ -206,10 +312,12 @@ def main() -> None:
         ("time to run_finished p50", f"{statistics.median(totals) * 1000:.0f} ms" if totals else "-"),
         ("time to run_finished p99", f"{percentile(totals, 0.99) * 1000:.0f} ms" if totals else "-"),
         ("completed runs/s", f"{len(totals) / elapsed:.0f}"),
+        ("most runs live at once", str(live.peak)),
         ("wall time", f"{elapsed:.1f} s"),
-        ("server peak RSS", f"{rss:.0f} MiB"),
+        ("peak RSS per worker", ", ".join(f"{r:.0f} MiB" for r in rss)),
         ("server CPU", f"{server_cpu:.1f} s ({server_cpu / elapsed * 100:.0f}% of one core)"),
         ("load generator CPU", f"{client_cpu:.1f} s"),
+        ("scripted model server CPU", f"{model_cpu:.1f} s"),
         ("errors", str(len(errors))),
     ]
     width = max(len(name) for name, _ in rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
@@ -89,9 +90,13 @@ def _build(endpoint: Endpoint, model: str) -> ShardedClient:
     headers.update((name.lower(), value) for name, value in endpoint.headers)
     connect = endpoint.connect_timeout if endpoint.connect_timeout is not None else endpoint.timeout
     timeout = httpx.Timeout(endpoint.timeout, connect=connect)
+    tls: list[ssl.SSLContext] = []  # one for every shard: loading the CA bundle costs ~20 ms
 
     def client(connections: int) -> httpx.AsyncClient:
+        if not tls:
+            tls.append(httpx.create_ssl_context())
         return httpx.AsyncClient(
+            verify=tls[0],
             headers=headers,
             params=params,
             timeout=timeout,
