@@ -49,8 +49,14 @@ def database_url(url: str | URL | None, *, project_root: Path | None) -> URL:
         ignore.write_text("# oxy's local state (runs, threads); not for version control\n*\n")
     database = state / SQLITE_FILE
     # Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
-    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
-    database.chmod(0o600)
+    # Never open (and close) a file that exists: closing any descriptor of it drops every POSIX lock
+    # this process holds on it, SQLite's included. Another process's SQLite then took itself for the
+    # last connection and deleted the WAL under this one, whose writes nobody saw again.
+    try:
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        if database.stat().st_mode & 0o077:
+            database.chmod(0o600)
     return URL.create("sqlite+pysqlite", database=str(database))
 
 
