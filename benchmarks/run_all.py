@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["cold_start", "engine_overhead", "mcp_overhead", "serve_load", "stop_times", "vllm_fleet"]
+BENCHMARKS = [
+    "cold_start",
+    "engine_overhead",
+    "mcp_overhead",
+    "serve_load",
+    "store_scale",
+    "stop_times",
+    "vllm_fleet",
+]
 
 
 def main() -> int:

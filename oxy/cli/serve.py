@@ -25,14 +25,23 @@ if TYPE_CHECKING:
     "--insecure", is_flag=True, help="Allow listening beyond 127.0.0.1 with no API keys configured."
 )
 @click.option(
-    "--max-concurrent-runs", default=256, show_default=True, type=click.IntRange(1), help="Per process."
+    "--max-concurrent-runs",
+    default=256,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Runs executing at once, per process.",
 )
 @click.option(
     "--max-queued-runs",
     default=2048,
     show_default=True,
     type=click.IntRange(0),
-    help="Runs waiting; past this, 503.",
+    help="Runs waiting for a slot, per process; past this, 503.",
+)
+@click.option(
+    "--max-runs-per-key",
+    type=click.IntRange(1),
+    help="Runs one API key may have going at once, across workers and replicas sharing the store.",
 )
 @click.option(
     "--run-timeout", default=600.0, show_default=True, type=click.FloatRange(min=0.001), help="Seconds."
@@ -45,7 +54,7 @@ if TYPE_CHECKING:
     default=20.0,
     show_default=True,
     type=click.FloatRange(min=0),
-    help="Requests/s per API key.",
+    help="Requests/s per API key, across workers and replicas sharing the store.",
 )
 @click.option(
     "--rate-burst", default=40, show_default=True, type=click.IntRange(1), help="Burst per API key."
@@ -105,6 +114,7 @@ def serve(
     insecure: bool,
     max_concurrent_runs: int,
     max_queued_runs: int,
+    max_runs_per_key: int | None,
     run_timeout: float,
     max_body: int,
     rate_limit: float,
@@ -132,6 +142,7 @@ def serve(
         insecure=insecure,
         max_concurrent_runs=max_concurrent_runs,
         max_queued_runs=max_queued_runs,
+        max_runs_per_key=max_runs_per_key,
         run_timeout_s=run_timeout,
         max_body_bytes=max_body,
         rate_per_s=rate_limit,

@@ -87,6 +87,7 @@ async def run_agent(name: str, body: AgentRunBody, server: ServerDep, principal:
         thread_id=body.thread_id,
         background=body.background,
         user=body.user,
+        budget=principal.key_id,
         stream=body.stream,
     )
     handle = await server.manager.start(request)
@@ -104,6 +105,7 @@ async def run_workflow(
         variables=body.variables,
         background=body.background,
         user=body.user,
+        budget=principal.key_id,
         stream=body.stream,
     )
     handle = await server.manager.start(request)

@@ -129,7 +129,7 @@ class AuthGuard:
                 await error_response(401, message, headers=headers)(scope, receive, send)
                 return
             principal = found
-            wait = limiter.acquire(found.key_id or found.tenant)
+            wait = await limiter.acquire(found.key_id or found.tenant)
             if wait > 0:
                 retry = str(max(1, int(wait + 0.999)))
                 message = (

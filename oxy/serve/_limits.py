@@ -1,47 +1,27 @@
-"""Request bounds: a per-key token bucket, and a cap on request body size."""
+"""Request bounds: a per-key token bucket (shared through the run store), and a cap on request body size."""
 
 from __future__ import annotations
-
-import math
-import time
-from dataclasses import dataclass
 
 import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oxy.serve._errors import error_response
-
-
-@dataclass(kw_only=True, slots=True)
-class _Bucket:
-    tokens: float
-    updated: float
+from oxy.storage import AsyncStore
 
 
 class RateLimiter:
-    """A token bucket per key: `burst` requests at once, refilled at `rate` per second."""
+    """A token bucket per API key: `burst` requests at once, refilled at `rate` per second. The buckets
+    live in the run store, so every worker and every replica sharing the store draws on the same one."""
 
-    def __init__(self, *, rate: float, burst: int, max_keys: int = 100_000) -> None:
+    def __init__(self, store: AsyncStore, *, rate: float, burst: int) -> None:
+        self.store = store
         self.rate = rate
         self.burst = burst
-        self._max_keys = max_keys
-        self._buckets: dict[str, _Bucket] = {}
 
-    def acquire(self, key: str) -> float:
+    async def acquire(self, key: str) -> float:
         """Take a token for `key`: 0.0 if allowed, else the seconds until one is available."""
-        now = time.monotonic()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= self._max_keys:
-                self._buckets.clear()
-            bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), updated=now)
-        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
-        bucket.updated = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return 0.0
-        return (1.0 - bucket.tokens) / self.rate if self.rate > 0 else math.inf
+        return await self.store.take_token(f"rate:{key}", rate=self.rate, burst=self.burst)
 
 
 class BodyTooLarge(HTTPException):

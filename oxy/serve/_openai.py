@@ -123,6 +123,7 @@ async def chat_completions(body: ChatCompletionBody, server: ServerDep, principa
         history=history,
         record_thread=False,
         user=body.user,
+        budget=principal.key_id,
         stream=bool(body.stream),
     )
     handle = await server.manager.start(request)

@@ -61,6 +61,8 @@ class RunRequest:
     since anyone may follow it. Otherwise its models answer whole, which is cheaper."""
     user: str | None = None
     """Who asked, as the request names them (the OpenAI endpoint's `user`), for the run's caller."""
+    budget: str | None = None
+    """Whose budget of runs at once it counts against (the API key's id); `None`: the tenant's."""
 
 
 class RunManager:
@@ -119,6 +121,7 @@ class RunManager:
             if busy_for != request.tenant:
                 raise ApiError(404, f"There is no thread {request.thread_id!r}.")
             raise ApiError(409, f"Thread {request.thread_id!r} already has a run going; wait for it to end.")
+        lease = await self._lease(request)
         self._admitted += 1
         try:
             handle = RunHandle(
@@ -137,12 +140,33 @@ class RunManager:
             await sink.emit(started)  # queued for the store, published at once
         except BaseException:
             self._admitted -= 1
+            if lease is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.store.release_lease(lease)
             raise
         if handle.thread_id is not None:
             self._busy_threads[handle.thread_id] = handle.tenant
         self.active[handle.run_id] = handle
-        self._tg.start_soon(self._drive, handle, request, history, sink, writes)
+        self._tg.start_soon(self._drive, handle, request, history, sink, writes, lease)
         return handle
+
+    async def _lease(self, request: RunRequest) -> str | None:
+        """A lease on one of the key's `max_runs_per_key` runs, from the store every process shares."""
+        cap = self._settings.max_runs_per_key
+        if cap is None:
+            return None
+        lease = new_run_id()
+        held = await self.store.acquire_lease(
+            f"runs:{request.budget or request.tenant}", cap=cap, lease_id=lease
+        )
+        if held is not None:
+            raise ApiError(
+                429,
+                f"This API key has {held} runs going, its limit (--max-runs-per-key {cap}); "
+                "wait for one to finish and try again.",
+                headers={"Retry-After": "1"},
+            )
+        return lease
 
     async def _read_thread(self, handle: RunHandle, request: RunRequest) -> Sequence[Message]:
         """The history of the thread the run continues (checked to be the tenant's), else the caller's."""
@@ -174,6 +198,7 @@ class RunManager:
         history: Sequence[Message],
         sink: HandleSink,
         writes: RunWrites,
+        lease: str | None,
     ) -> None:
         try:
             with handle.scope:
@@ -191,6 +216,12 @@ class RunManager:
             if handle.finished is None:
                 _close_without_store(handle, exc)
         finally:
+            if lease is not None:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await self.store.release_lease(lease)
+                    except OxyError as exc:  # the store is away: the lease lapses with this process's
+                        log.warning("run %s: its budget lease stays until it lapses: %s", handle.run_id, exc)
             self._admitted -= 1
             if handle.thread_id is not None:
                 self._busy_threads.pop(handle.thread_id, None)

@@ -7,7 +7,6 @@ One `Runtime` per project per process (config.yml read once), one run store, one
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 import threading
@@ -75,7 +74,7 @@ def _load(settings: ServeSettings) -> tuple[Runtime, Catalog]:
 class Server:
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings
-        self.limiter = RateLimiter(rate=settings.rate_per_s, burst=settings.rate_burst)
+        self._limiter: RateLimiter | None = None
         self._runtime: Runtime | None = None
         self._catalog: Catalog | None = None
         self._store: AsyncStore | None = None
@@ -106,6 +105,7 @@ class Server:
         await runtime.__aenter__()  # holds process-lifetime toolsets until stop()
         self._runtime, self._catalog, self._store, self._keys = runtime, catalog, store, keys
         self._auth = Authenticator(keys, ttl_s=settings.key_cache_s)
+        self._limiter = RateLimiter(store, rate=settings.rate_per_s, burst=settings.rate_burst)
         self._writer = writer = StoreWriter(store)
         task_group.start_soon(writer.run)
         self._manager = RunManager(
@@ -116,7 +116,6 @@ class Server:
             self._models_state = "starting"
             task_group.start_soon(self._run_models, runtime)
         log.info("serving %s (%d agents, %d workflows)", root, len(catalog.agents), len(catalog.workflows))
-        _tune_gc()
 
     async def _run_models(self, runtime: Runtime) -> None:
         """Start the model servers, hold them until `stop()`, stop them: all in this one task."""
@@ -220,7 +219,7 @@ class Server:
         return self.store
 
     def guards(self) -> tuple[Authenticator, RateLimiter]:
-        return self._started(self._auth), self.limiter
+        return self._started(self._auth), self._started(self._limiter)
 
     async def ready(self) -> str | None:
         """None when config is loaded and the store answers; else why not."""
@@ -253,15 +252,3 @@ def principal_of(request: Request) -> Principal:
     principal = request.scope.get("state", {}).get("principal", LOCAL)
     assert isinstance(principal, Principal)
     return principal
-
-
-def _tune_gc() -> None:
-    """Cyclic garbage collection, tuned for a server holding many live runs. What is loaded by now
-    (modules, config models, pydantic schemas) lives as long as the server: `gc.freeze` keeps full
-    collections from walking it again and again. And the youngest generation is collected every
-    50,000 allocations rather than 700 (objects without cycles are freed at once either way).
-    Measured with 1,000 runs at once (benchmarks/serve_load.py, one worker): collections took 2.8 s
-    of the burst's 7.5 s of CPU before, 0.6 s of 5.0 s after (132 -> 197 runs/s)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)

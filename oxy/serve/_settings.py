@@ -15,7 +15,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ServeSettings:
-    """Everything `oxy serve` is told on its command line. Limits apply per process."""
+    """Everything `oxy serve` is told on its command line. The run slots and queue protect one process
+    and apply per process; the per-API-key budgets (rate, runs at once) are kept in the run store and
+    hold across workers and replicas sharing it."""
 
     project: Path
     host: str = "127.0.0.1"
@@ -27,6 +29,9 @@ class ServeSettings:
     """Runs executing at once; more wait in the queue."""
     max_queued_runs: int = 2048
     """Runs waiting for a slot; past this a new run gets 503."""
+    max_runs_per_key: int | None = None
+    """Runs one API key (the local tenant, without keys) may have going at once, counted across every
+    process sharing the run store; past it a new run gets 429. `None`: no such bound."""
     run_timeout_s: float = 600.0
     """A run still going after this long is stopped with a `LimitExceeded` error."""
     max_body_bytes: int = 1_048_576

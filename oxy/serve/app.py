@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oxy import __version__
-from oxy.serve import _api, _openai
+from oxy.serve import _api, _gc, _openai
 from oxy.serve._auth import AuthGuard
 from oxy.serve._errors import error_response, install_error_handlers
 from oxy.serve._limits import BodyLimit
@@ -25,8 +25,9 @@ from oxy.serve._settings import SETTINGS_VAR, ServeSettings
 STATIC = Path(__file__).with_name("static")
 
 
-def create_app(settings: ServeSettings) -> FastAPI:
-    """The app for one project; its lifespan loads the project and opens the stores."""
+def create_app(settings: ServeSettings, *, tune_gc: bool = False) -> FastAPI:
+    """The app for one project; its lifespan loads the project and opens the stores. `tune_gc`: the
+    process is the server's own (`oxy serve`), so tune its garbage collector once started."""
     server = Server(settings)
 
     mcp = _McpRoute()
@@ -35,6 +36,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncGenerator[None]:
         async with anyio.create_task_group() as task_group:
             await server.start(task_group)
+            if tune_gc:
+                _gc.tune_gc()
             try:
                 if settings.mcp:
                     from oxy.serve.mcp import http_endpoint  # lazy: the MCP server loads when it is served
@@ -103,4 +106,4 @@ class _McpRoute:
 
 def app_from_env() -> FastAPI:
     """The app a `--workers N` process builds, from the settings its parent put in the environment."""
-    return create_app(ServeSettings.from_json(os.environ[SETTINGS_VAR]))
+    return create_app(ServeSettings.from_json(os.environ[SETTINGS_VAR]), tune_gc=True)

@@ -58,6 +58,17 @@ class AsyncStore:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    async def take_token(self, key: str, *, rate: float, burst: int) -> float:
+        return await anyio.to_thread.run_sync(partial(self.sync.take_token, key, rate=rate, burst=burst))
+
+    async def acquire_lease(self, scope: str, *, cap: int, lease_id: str) -> int | None:
+        return await anyio.to_thread.run_sync(
+            partial(self.sync.acquire_lease, scope, cap=cap, lease_id=lease_id)
+        )
+
+    async def release_lease(self, lease_id: str) -> None:
+        await anyio.to_thread.run_sync(self.sync.release_lease, lease_id)
+
     async def mark_interrupted(self) -> int:
         return await anyio.to_thread.run_sync(self.sync.mark_interrupted)
 

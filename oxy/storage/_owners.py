@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from oxy.storage._engine import writing
 from oxy.storage._errors import StoreError
-from oxy.storage._schema import owners, runs, utcnow
+from oxy.storage._schema import owners, run_leases, runs, utcnow
 
 log = logging.getLogger("oxy.storage")
 
@@ -78,6 +78,7 @@ def register(engine: sa.Engine, owner: Owner, lease: timedelta) -> None:
 
 def unregister(engine: sa.Engine, owner: Owner) -> None:
     with writing(engine) as connection:
+        connection.execute(run_leases.delete().where(run_leases.c.owner == owner.id))
         connection.execute(owners.delete().where(owners.c.id == owner.id))
 
 
@@ -92,6 +93,7 @@ def mark_interrupted(engine: sa.Engine, owner: Owner) -> int:
         rows = connection.execute(sa.select(owners)).all()
         dead = [row.id for row in rows if not owner.is_alive(row, now)]
         if dead:
+            connection.execute(run_leases.delete().where(run_leases.c.owner.in_(dead)))
             connection.execute(owners.delete().where(owners.c.id.in_(dead)))
         has_owner = sa.exists().where(owners.c.id == runs.c.owner)
         result = connection.execute(

@@ -8,6 +8,9 @@ runs           id, tenant, target, kind, input (JSON), status, error, output (JS
                started_at, finished_at, thread_id → threads, owner
 events         run_id → runs, seq, kind, payload (event_to_json text, byte for byte)
 task_outputs   run_id → runs, path, output (JSON), finished_at
+api_keys       id, tenant, name, hash, created_at, revoked_at
+rate_buckets   key, tokens, updated (epoch seconds)         a token bucket per API key (_budgets.py)
+run_leases     id, scope, owner → owners, acquired_at       a run an API key has going (_budgets.py)
 ```
 """
 
@@ -132,4 +135,22 @@ api_keys = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime),
+)
+
+rate_buckets = sa.Table(
+    "rate_buckets",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+)
+
+run_leases = sa.Table(
+    "run_leases",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("scope", sa.String(255), nullable=False),
+    sa.Column("owner", ID, nullable=False),
+    sa.Column("acquired_at", UtcDateTime, nullable=False),
+    sa.Index("ix_run_leases_scope", "scope"),
 )

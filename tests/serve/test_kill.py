@@ -29,21 +29,25 @@ def free_port() -> int:
 
 
 @contextmanager
-def oxy_serve(project: Path) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
+def oxy_serve(
+    project: Path, *options: str, ready: str = "/ready"
+) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
+    """`oxy serve` on a free port until the block ends, once `ready` answers 200 (`/health` for a
+    server with API keys: `/ready` would need one, and spend its rate budget)."""
     port = free_port()
     command = [sys.executable, "-c", "from oxy.cli import main; main()", "serve", "--project", str(project)]
     env = {k: v for k, v in os.environ.items() if k != "OXY_DATABASE_URL"}
     log = project / f"serve-{port}.log"
     with log.open("wb") as stderr:
         child = subprocess.Popen(
-            [*command, "--port", str(port), "--log-level", "warning"], env=env, stderr=stderr
+            [*command, "--port", str(port), "--log-level", "warning", *options], env=env, stderr=stderr
         )
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if client.get("/ready").status_code == 200:
+                if client.get(ready).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from oxy.cli import cli
 from oxy.serve import create_app
 from oxy.serve._limits import RateLimiter
+from oxy.storage import AsyncStore
 from oxy.testing import Reply, ScriptedModelServer
 
 from .conftest import open_client, settings_for
@@ -19,12 +20,15 @@ from .test_auth import bearer, create_key
 pytestmark = pytest.mark.anyio
 
 
-def test_token_bucket_refills_at_its_rate() -> None:
-    limiter = RateLimiter(rate=10.0, burst=2)
-    assert [limiter.acquire("k") for _ in range(2)] == [0.0, 0.0]
-    wait = limiter.acquire("k")
-    assert 0.05 < wait <= 0.1
-    assert limiter.acquire("other") == 0.0
+async def test_token_bucket_refills_at_its_rate(tmp_path: Path) -> None:
+    async with await AsyncStore.open(project_root=tmp_path) as store:
+        limiter = RateLimiter(store, rate=10.0, burst=2)
+        assert [await limiter.acquire("k") for _ in range(2)] == [0.0, 0.0]
+        wait = await limiter.acquire("k")
+        assert 0.05 < wait <= 0.1
+        assert await limiter.acquire("other") == 0.0
+        await anyio.sleep(wait + 0.01)
+        assert await limiter.acquire("k") == 0.0  # refilled
 
 
 async def test_each_key_has_its_own_rate_limit(project: Path) -> None:

@@ -16,7 +16,18 @@ import oxy.storage
 from oxy.storage import Store, StoreError
 from oxy.storage._migrate import HEAD, SCRIPT_LOCATION
 
-TABLES = ["alembic_version", "api_keys", "events", "messages", "owners", "runs", "task_outputs", "threads"]
+TABLES = [
+    "alembic_version",
+    "api_keys",
+    "events",
+    "messages",
+    "owners",
+    "rate_buckets",
+    "run_leases",
+    "runs",
+    "task_outputs",
+    "threads",
+]
 
 
 def test_exported_names_are_sorted_and_pinned() -> None:
