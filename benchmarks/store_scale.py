@@ -3,7 +3,7 @@
 
 Threads are written the way `oxy serve` writes them (a `StoreWriter`, group commits), each with a
 user and an assistant message, into a fresh SQLite store. Then, per store size: listing the newest
-100 threads (all, and one agent's), and continuing one thread (read it and its messages, append two
+10 threads (all, and one agent's: a page), and continuing one thread (read it and its messages, append two
 messages) — medians over repeated calls. The process's RSS before and after writing the threads says
 what idle threads cost in RAM (they live in the store, not in memory).
 
@@ -81,9 +81,9 @@ async def measure(count: int, repeat: int) -> tuple[str, ...]:
                     tenant=TENANT,
                 )
 
-            list_all = await median_ms(lambda: store.list_threads(tenant=TENANT, limit=100), repeat)
+            list_all = await median_ms(lambda: store.list_threads(tenant=TENANT, limit=10), repeat)
             list_agent = await median_ms(
-                lambda: store.list_threads(tenant=TENANT, agent=AGENTS[1], limit=100), repeat
+                lambda: store.list_threads(tenant=TENANT, agent=AGENTS[1], limit=10), repeat
             )
             cont = await median_ms(continue_thread, repeat)
     per_thread = (after - before) * 1024 * 1024 / count
@@ -105,8 +105,8 @@ def main() -> None:
     rows = [anyio.run(measure, int(n), args.repeat) for n in args.threads.split(",")]
     header = (
         "threads",
-        "list 100 ms",
-        "list 100 of one agent ms",
+        "list 10 newest ms",
+        "list 10 of one agent ms",
         "continue a thread ms",
         "RSS after writing MiB",
         "RSS bytes per thread",

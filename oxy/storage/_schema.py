@@ -71,7 +71,8 @@ threads = sa.Table(
     sa.Column("title", sa.Text),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
-    sa.Index("ix_threads_tenant_updated", "tenant", "updated_at"),
+    sa.Index("ix_threads_tenant_updated", "tenant", "updated_at", "id"),
+    sa.Index("ix_threads_tenant_agent_updated", "tenant", "agent", "updated_at", "id"),
 )
 
 messages = sa.Table(

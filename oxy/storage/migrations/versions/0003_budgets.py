@@ -1,5 +1,6 @@
 """Budgets shared by every `oxy serve` process on one store: a token bucket per API key, and a lease
-per run for the runs an API key has going at once.
+per run for the runs an API key has going at once. And thread indexes that serve a page of a tenant's
+(or one agent's) newest threads straight from the index, however many threads it has.
 
 Revision ID: 0003
 Revises: 0002
@@ -34,9 +35,15 @@ def upgrade() -> None:
         sa.Column("acquired_at", TIME, nullable=False),
     )
     op.create_index("ix_run_leases_scope", "run_leases", ["scope"])
+    op.drop_index("ix_threads_tenant_updated", "threads")
+    op.create_index("ix_threads_tenant_updated", "threads", ["tenant", "updated_at", "id"])
+    op.create_index("ix_threads_tenant_agent_updated", "threads", ["tenant", "agent", "updated_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_threads_tenant_agent_updated", "threads")
+    op.drop_index("ix_threads_tenant_updated", "threads")
+    op.create_index("ix_threads_tenant_updated", "threads", ["tenant", "updated_at"])
     op.drop_index("ix_run_leases_scope", "run_leases")
     op.drop_table("run_leases")
     op.drop_table("rate_buckets")
