@@ -117,16 +117,17 @@ def cpu_s(pid: int) -> float:
     return total
 
 
-def peak_rss_mib(pid: int) -> list[float]:
-    """The peak RSS of each process that serves (the workers; the lone process with one worker)."""
+def rss_mib(pid: int, field: str = "VmHWM") -> list[float]:
+    """`field` (VmHWM: peak RSS; VmRSS: now) of each process that serves (the workers; the lone
+    process with one worker), in MiB."""
     pids = _tree(pid)
     workers = [p for p in pids[1:] if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
-    peaks: list[float] = []
+    values: list[float] = []
     for each in workers or pids:
         for line in Path(f"/proc/{each}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peaks.append(int(line.split()[1]) / 1024)
-    return peaks
+            if line.startswith(f"{field}:"):
+                values.append(int(line.split()[1]) / 1024)
+    return values
 
 
 @dataclass
@@ -273,6 +274,7 @@ def main() -> None:
                 anyio.run(
                     lambda: burst(url, runs=10 * args.workers, concurrency=10, live=warm)
                 )  # imports, pools
+                idle_rss = rss_mib(pid, "VmRSS")
                 model_pids = [p for p in _tree(os.getpid())[1:] if p not in _tree(pid)]
                 model_cpu = sum(cpu_s(p) for p in model_pids)
                 server_cpu = cpu_s(pid)
@@ -288,7 +290,7 @@ def main() -> None:
                 server_cpu = cpu_s(pid) - server_cpu
                 model_cpu = sum(cpu_s(p) for p in model_pids) - model_cpu
                 client_cpu = time.process_time() - client_cpu
-                rss = peak_rss_mib(pid)
+                rss = rss_mib(pid)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -315,6 +317,11 @@ def main() -> None:
         ("most runs live at once", str(live.peak)),
         ("wall time", f"{elapsed:.1f} s"),
         ("peak RSS per worker", ", ".join(f"{r:.0f} MiB" for r in rss)),
+        ("RSS before the load, per worker", ", ".join(f"{r:.0f} MiB" for r in idle_rss)),
+        (
+            "RSS per live run (peak - before) / live per worker",
+            f"{(sum(rss) - sum(idle_rss)) * 1024 / max(1, live.peak):.0f} KiB",
+        ),
         ("server CPU", f"{server_cpu:.1f} s ({server_cpu / elapsed * 100:.0f}% of one core)"),
         ("load generator CPU", f"{client_cpu:.1f} s"),
         ("scripted model server CPU", f"{model_cpu:.1f} s"),
