@@ -87,7 +87,8 @@ class _BaseModelConfig(StrictModel):
     max_retries: Annotated[int, Field(ge=0)] = 3
     """Retries after a transient failure (429, 5xx, timeout, dropped connection) before giving up."""
     timeout: Annotated[float, Field(gt=0)] | None = 120.0
-    """Seconds one read from the server may wait (a whole answer, when not streamed); `null` waits forever."""
+    """Seconds one read from the server may wait while it streams; `null` waits forever. A whole
+    (non-streamed) answer comes in one read when the model has finished: it may take until `deadline`."""
     connect_timeout: Annotated[float, Field(gt=0)] = 10.0
     """Seconds to open a connection to the server."""
     first_token_timeout: Annotated[float, Field(gt=0)] | None = 60.0

@@ -41,7 +41,7 @@ class BadAnswer(Exception):
     """The server's answer is not what an OpenAI-compatible server sends (not JSON, say)."""
 
 
-RETRYABLE: tuple[type[BaseException], ...] = (HttpStatusError, BadAnswer, httpx.TransportError)
+RETRYABLE: tuple[type[BaseException], ...] = (HttpStatusError, BadAnswer, httpx.RequestError)
 """What `http_failure` reads; anything else is a bug and propagates."""
 
 _JSON = {"content-type": "application/json"}
@@ -51,9 +51,16 @@ def _encode(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def post_json(client: httpx.AsyncClient, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """POST `body`; return the JSON answer, or raise `HttpStatusError` / `BadAnswer`."""
-    response = await client.post(url, content=_encode(body), headers=_JSON)
+async def post_json(
+    client: httpx.AsyncClient, url: str, body: Mapping[str, Any], *, read_timeout: float | None
+) -> dict[str, Any]:
+    """POST `body`; return the JSON answer, or raise `HttpStatusError` / `BadAnswer`. The answer comes
+    whole, after the model has written all of it: it may take `read_timeout` (the call's deadline)."""
+    timeout = client.timeout
+    timeout = httpx.Timeout(
+        connect=timeout.connect, read=read_timeout, write=timeout.write, pool=timeout.pool
+    )
+    response = await client.post(url, content=_encode(body), headers=_JSON, timeout=timeout)
     if response.status_code >= 400:
         raise HttpStatusError.of(response)
     try:
@@ -74,6 +81,13 @@ async def open_sse(
         if response.status_code >= 400:
             await response.aread()
             raise HttpStatusError.of(response)
+        kind = response.headers.get("content-type", "")
+        if not kind.startswith("text/event-stream"):
+            await response.aread()
+            raise BadAnswer(
+                f"a streamed request was answered with {kind or 'no content type'}, not text/event-stream: "
+                f"{response.text[:200]!r}"
+            )
         yield _chunks(EventSource(response))
 
 
@@ -112,7 +126,7 @@ def http_failure(
         elif status == 404:
             hint = f"check model_ref {model!r} and api_url {url!r}"
         return Failure(
-            transient=status is None or status in TRANSIENT_STATUSES,
+            transient=status in TRANSIENT_STATUSES,
             status=status,
             detail=exc.message,
             retry_after=exc.retry_after,
@@ -130,6 +144,10 @@ def http_failure(
         return Failure(transient=True, detail=f"cannot reach {url}", hint="is the server running?")
     if isinstance(exc, httpx.TransportError):
         return Failure(transient=True, detail=f"the connection to {url} dropped ({type(exc).__name__})")
+    if isinstance(exc, httpx.TooManyRedirects):
+        return Failure(transient=False, detail=f"{url} redirects in a loop", hint="check api_url")
+    if isinstance(exc, httpx.RequestError):  # an answer that can't be decoded, ...
+        return Failure(transient=False, detail=f"the answer from {url} could not be read ({exc})")
     if isinstance(exc, StreamCut):
         return Failure(transient=True, detail="the stream ended before the model finished its turn")
     return Failure(transient=False, detail=str(exc))

@@ -15,7 +15,6 @@ from oxy.config.secrets import redact_url, url_secrets
 from oxy.errors import NotSupported
 
 from ._endpoints import limiter_for
-from ._failures import RETRYABLE, openai_failure
 from ._retrying import RetryingClient
 from .retry import Failure, RetryPolicy
 
@@ -36,8 +35,6 @@ def import_litellm() -> ModuleType:
 class LiteLLMClient(RetryingClient):
     """`litellm.acompletion` with oxy's retries (litellm's own are turned off)."""
 
-    retryable = RETRYABLE  # litellm's exceptions subclass the openai SDK's
-
     def __init__(
         self,
         *,
@@ -53,6 +50,7 @@ class LiteLLMClient(RetryingClient):
         key_var: str | None = None,
     ) -> None:
         super().__init__(name=name, vendor=vendor, model=model, retry=retry)
+        self.retryable = _retryable()  # litellm's exceptions subclass the openai SDK's
         self.key_var = key_var
         self.max_concurrency = max_concurrency
         self._limiter: anyio.CapacityLimiter | None = None
@@ -100,6 +98,8 @@ class LiteLLMClient(RetryingClient):
                 await close()
 
     def failure(self, exc: BaseException) -> Failure:
+        from ._failures import openai_failure  # lazy: the openai SDK comes with litellm
+
         return openai_failure(
             exc,
             url=redact_url(str(self._options.get("api_base") or self.model)),
@@ -110,3 +110,13 @@ class LiteLLMClient(RetryingClient):
 
     def secrets(self) -> tuple[str, ...]:
         return self._secrets
+
+
+def _retryable() -> tuple[type[BaseException], ...]:
+    """The exceptions `failure` reads: the openai SDK's, which litellm brings. Without litellm there is
+    no SDK either, and the first request says what to install (`import_litellm`)."""
+    try:
+        from ._failures import RETRYABLE  # lazy: the openai SDK comes with litellm
+    except ImportError:
+        return ()
+    return RETRYABLE

@@ -201,13 +201,17 @@ class LocalLlamaClient(ModelClient):
     def _error(self, exc: Exception) -> ModelError:
         return ModelError(f"Model {self.name!r} (local): {exc}", model=self.name)
 
-    async def request(
+    # No `request` of its own: the base class drains `stream`, which stops between tokens when the run
+    # is cancelled. One `create_chat_completion` call in a worker thread would run to its end.
+
+    async def _whole(
         self,
         messages: Sequence[Message],
         *,
         tools: Sequence[ToolDefinition] = (),
         settings: ModelSettings = DEFAULT_SETTINGS,
     ) -> ModelResponse:
+        """The whole answer in one call (the chatml-function-calling format can't stream a call)."""
         options = self._options(messages, tools, settings)
         loaded = await self._model()
         async with loaded.lock:
@@ -231,7 +235,7 @@ class LocalLlamaClient(ModelClient):
             and self._key.chat_format == "chatml-function-calling"
         ):
             # That format can't stream a call it chose itself: answer whole, then replay it as deltas.
-            response = await self.request(messages, tools=tools, settings=settings)
+            response = await self._whole(messages, tools=tools, settings=settings)
             for delta in _replay(response):
                 yield delta
             yield ResponseDone(response)

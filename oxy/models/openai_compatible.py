@@ -12,7 +12,7 @@ from ._endpoints import Endpoint, current_loop, http_client, limiter_for, queued
 from ._openai_format import json_chunk_deltas, response_from_json
 from ._retrying import RetryingClient
 from ._shards import ShardedClient
-from ._wire import RETRYABLE, http_failure, open_sse, post_json
+from ._wire import RETRYABLE, BadAnswer, http_failure, open_sse, post_json
 from .accumulator import ResponseAccumulator
 from .messages import ModelDelta, ModelResponse
 from .retry import Failure, RetryPolicy
@@ -86,7 +86,9 @@ class OpenAICompatibleClient(RetryingClient):
     async def complete(self, body: dict[str, Any]) -> Any:
         wire = self._wire()
         with wire.lease() as http:
-            return await post_json(http, wire.chat_url, _merged(body))
+            # A whole answer arrives when the model has finished it: its read may take the call's
+            # deadline (which `request` enforces), not `timeout`, the wait for one read of a stream.
+            return await post_json(http, wire.chat_url, _merged(body), read_timeout=self.retry.deadline)
 
     @asynccontextmanager
     async def open_stream(self, body: dict[str, Any]) -> AsyncGenerator[AsyncIterable[Any], None]:
@@ -96,10 +98,20 @@ class OpenAICompatibleClient(RetryingClient):
                 yield chunks
 
     def deltas(self, chunk: Any, acc: ResponseAccumulator) -> list[ModelDelta]:
-        return json_chunk_deltas(chunk, acc)
+        try:
+            return json_chunk_deltas(chunk, acc)
+        except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
+            raise BadAnswer(
+                f"a streamed chunk is not shaped like a chat completion chunk: {str(chunk)[:200]}"
+            ) from exc
 
     def answer(self, completion: Any) -> ModelResponse:
-        return response_from_json(completion)
+        try:
+            return response_from_json(completion)
+        except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
+            raise BadAnswer(
+                f"the answer is not shaped like a chat completion: {str(completion)[:200]}"
+            ) from exc
 
     def failure(self, exc: BaseException) -> Failure:
         return http_failure(

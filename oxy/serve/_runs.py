@@ -121,9 +121,11 @@ class RunManager:
             if busy_for != request.tenant:
                 raise ApiError(404, f"There is no thread {request.thread_id!r}.")
             raise ApiError(409, f"Thread {request.thread_id!r} already has a run going; wait for it to end.")
-        lease = await self._lease(request)
-        self._admitted += 1
+        lease = None if self._settings.max_runs_per_key is None else new_run_id()
+        self._admitted += 1  # before any await: the capacity check above must count this run
         try:
+            if lease is not None:
+                await self._lease(request, lease)
             handle = RunHandle(
                 run_id=new_run_id(),
                 tenant=request.tenant,
@@ -141,8 +143,7 @@ class RunManager:
         except BaseException:
             self._admitted -= 1
             if lease is not None:
-                with anyio.CancelScope(shield=True):
-                    await self.store.release_lease(lease)
+                await self._release(lease, why="its run did not start")
             raise
         if handle.thread_id is not None:
             self._busy_threads[handle.thread_id] = handle.tenant
@@ -150,12 +151,10 @@ class RunManager:
         self._tg.start_soon(self._drive, handle, request, history, sink, writes, lease)
         return handle
 
-    async def _lease(self, request: RunRequest) -> str | None:
-        """A lease on one of the key's `max_runs_per_key` runs, from the store every process shares."""
+    async def _lease(self, request: RunRequest, lease: str) -> None:
+        """Take `lease` on one of the key's `max_runs_per_key` runs, in the store every process shares."""
         cap = self._settings.max_runs_per_key
-        if cap is None:
-            return None
-        lease = new_run_id()
+        assert cap is not None
         held = await self.store.acquire_lease(
             f"runs:{request.budget or request.tenant}", cap=cap, lease_id=lease
         )
@@ -166,7 +165,14 @@ class RunManager:
                 "wait for one to finish and try again.",
                 headers={"Retry-After": "1"},
             )
-        return lease
+
+    async def _release(self, lease: str, *, why: str) -> None:
+        """Give `lease` back (a no-op when it was never taken); a store that is away only logs."""
+        with anyio.CancelScope(shield=True):
+            try:
+                await self.store.release_lease(lease)
+            except OxyError as exc:  # it lapses with this process's heartbeat
+                log.warning("a run budget lease (%s) stays until it lapses: %s", why, exc)
 
     async def _read_thread(self, handle: RunHandle, request: RunRequest) -> Sequence[Message]:
         """The history of the thread the run continues (checked to be the tenant's), else the caller's."""
@@ -217,11 +223,7 @@ class RunManager:
                 _close_without_store(handle, exc)
         finally:
             if lease is not None:
-                with anyio.CancelScope(shield=True):
-                    try:
-                        await self.store.release_lease(lease)
-                    except OxyError as exc:  # the store is away: the lease lapses with this process's
-                        log.warning("run %s: its budget lease stays until it lapses: %s", handle.run_id, exc)
+                await self._release(lease, why=f"run {handle.run_id} ended")
             self._admitted -= 1
             if handle.thread_id is not None:
                 self._busy_threads.pop(handle.thread_id, None)

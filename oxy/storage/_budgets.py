@@ -34,10 +34,11 @@ class BudgetMethods(StoreBase):
             tokens = min(float(burst), row.tokens + max(0.0, now - row.updated) * rate)
             if tokens < 1.0:
                 return (1.0 - tokens) / rate if rate > 0 else math.inf
+            # Never move `updated` back: a replica whose clock runs behind would refill tokens twice.
             connection.execute(
                 rate_buckets.update()
                 .where(rate_buckets.c.key == key)
-                .values(tokens=tokens - 1.0, updated=now)
+                .values(tokens=tokens - 1.0, updated=max(now, row.updated))
             )
         return 0.0
 

@@ -104,6 +104,18 @@ async def test_a_slow_start_within_its_timeout_is_fine(server: ScriptedModelServ
     assert deltas[-1].response.text == "Fine."  # type: ignore[union-attr]
 
 
+@pytest.mark.anyio
+@pytest.mark.usefixtures("shared_clients")
+async def test_a_whole_answer_may_take_longer_than_one_read_of_a_stream(server: ScriptedModelServer) -> None:
+    """A whole answer is one read that lasts as long as the model writes: `timeout` (one read of a
+    stream) must not cut it; the deadline bounds it."""
+    server.set_script([Reply(text="Thought long.", delay=1.0), Reply(text="Too long.", delay=3.0)])
+    client = vllm(server.base_url, timeout=0.3, max_retries=0, deadline=2.0)
+    assert (await client.request(HI)).text == "Thought long."
+    with pytest.raises(ModelError, match=r"no complete answer within the 2 s deadline"):
+        await client.request(HI)
+
+
 def test_the_terminal_says_what_it_waits_for_after_a_few_seconds() -> None:
     waiting = Waiting("Thinking…")
     assert waiting.text() == "Thinking…"

@@ -87,7 +87,7 @@ async def test_error_statuses_carry_the_message_and_retry_after() -> None:
 
     async with client(handler) as http:
         with pytest.raises(HttpStatusError) as caught:
-            await post_json(http, URL, {})
+            await post_json(http, URL, {}, read_timeout=None)
         with pytest.raises(HttpStatusError) as streamed:
             async with open_sse(http, URL, {}):
                 pass
@@ -112,7 +112,7 @@ async def test_error_statuses_carry_the_message_and_retry_after() -> None:
 async def test_the_message_of_any_error_body(body: bytes, detail: str) -> None:
     async with client(lambda request: httpx.Response(404, content=body)) as http:
         with pytest.raises(HttpStatusError) as caught:
-            await post_json(http, URL, {})
+            await post_json(http, URL, {}, read_timeout=None)
     failure = http_failure(caught.value, url="http://model.test/v1", model="m", key_var=None, timeout=None)
     assert (failure.detail, failure.transient) == (detail, False)
     assert failure.hint == "check model_ref 'm' and api_url 'http://model.test/v1'"
@@ -121,7 +121,7 @@ async def test_the_message_of_any_error_body(body: bytes, detail: str) -> None:
 async def test_an_answer_that_is_not_json_is_a_bad_answer() -> None:
     async with client(lambda request: httpx.Response(200, content=b"<html>proxy login</html>")) as http:
         with pytest.raises(BadAnswer, match="not JSON"):
-            await post_json(http, URL, {})
+            await post_json(http, URL, {}, read_timeout=None)
     async with client(lambda request: sse("{oops")) as http:
         with pytest.raises(BadAnswer, match="not JSON"):
             async with open_sse(http, URL, {}) as stream:
@@ -153,6 +153,7 @@ def test_a_whole_answer_as_our_response() -> None:
 
 async def test_headers_for_openai_compatible_servers_and_azure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_ORG_ID", "org-1")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     loop = current_loop()
     plain = http_client(
         Endpoint(base_url="http://vllm.test/v1/", api_key="k1", headers=(("X-Team", "data"),)), "m", loop
@@ -189,3 +190,35 @@ async def test_requests_spread_over_small_pools_as_they_pile_up() -> None:
         assert again is first  # the least busy shard comes first
     await wire.aclose()
     assert wire.is_closed()
+
+
+async def test_a_stream_answered_without_event_stream_is_a_bad_answer() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"choices": []})  # a server that ignored stream: true
+
+    async with client(handler) as http:
+        with pytest.raises(BadAnswer, match="answered with application/json, not text/event-stream"):
+            async with open_sse(http, URL, {"stream": True}):
+                pass
+
+
+async def test_a_redirect_loop_is_a_failure_not_a_traceback() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"location": URL})
+
+    transport = httpx.MockTransport(handler)
+    async with httpx.AsyncClient(transport=transport, follow_redirects=True) as http:
+        with pytest.raises(httpx.TooManyRedirects) as caught:
+            await post_json(http, URL, {}, read_timeout=None)
+    failure = http_failure(caught.value, url=URL, model="m", key_var=None, timeout=None)
+    assert (failure.transient, failure.detail) == (False, f"{URL} redirects in a loop")
+
+
+def test_an_answer_of_the_wrong_shape_is_a_bad_answer() -> None:
+    from oxy.models.openai_compatible import OpenAICompatibleClient
+
+    model = OpenAICompatibleClient(name="m", model="m", endpoint=Endpoint(base_url=URL, api_key="k"))
+    with pytest.raises(BadAnswer, match="not shaped like a chat completion chunk"):
+        model.deltas({"choices": [{"delta": "text instead of an object"}]}, ResponseAccumulator())
+    with pytest.raises(BadAnswer, match="not shaped like a chat completion"):
+        model.answer({"choices": [{"message": ["no"]}]})
