@@ -26,6 +26,7 @@ import anyio
 from openai import AsyncOpenAI
 
 from benchmarks._scripted_backend import scripted_backend
+from benchmarks._table import print_table
 from oxy.agents.react import ReactLoop
 from oxy.config.models import VLLMModelConfig
 from oxy.events.sinks import EventSink
@@ -235,14 +236,6 @@ def main() -> None:
         f"engine overhead: {args.runs} runs x (2 model requests + 1 tool call), median of {args.rounds} rounds"
     )
     print_table(header, rows)
-
-
-def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import anyio
 
+from benchmarks._table import print_table
 from oxy.models.messages import AssistantMessage, UserMessage
 from oxy.storage import AsyncStore, StoreWriter
 
@@ -112,11 +113,7 @@ def main() -> None:
         "RSS bytes per thread",
     )
     print(f"run store (SQLite), one tenant, medians of {args.repeat} calls")
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+    print_table(header, rows)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import httpx
 import openai
 
 from ._retrying import StreamCut
-from .retry import TRANSIENT_STATUSES, Failure
+from .retry import Failure, retry_after, status_failure
 
 __all__ = ["RETRYABLE", "openai_failure"]
 
@@ -19,18 +19,13 @@ def openai_failure(
     exc: BaseException, *, url: str, model: str, key_var: str | None, timeout: float | None
 ) -> Failure:
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        hint = ""
-        if status in (401, 403):
-            hint = f"check {key_var}" if key_var else "check the API key"
-        elif status == 404:
-            hint = f"check model_ref {model!r} and api_url {url!r}"
-        return Failure(
-            transient=status in TRANSIENT_STATUSES,
-            status=status,
-            detail=_server_message(exc),
-            retry_after=_retry_after(exc.response.headers),
-            hint=hint,
+        return status_failure(
+            exc.status_code,
+            _server_message(exc),
+            retry_after=retry_after(exc.response.headers),
+            url=url,
+            model=model,
+            key_var=key_var,
         )
     if isinstance(exc, openai.APITimeoutError):
         return Failure(transient=True, detail=f"no answer from {url} within {timeout} s")
@@ -55,14 +50,3 @@ def _server_message(exc: openai.APIStatusError) -> str:
         return exc.response.text[:400]
     except httpx.ResponseNotRead:
         return ""
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                return float(value) * scale
-            except ValueError:
-                return None
-    return None

@@ -18,7 +18,7 @@ import httpx
 from httpx_sse import EventSource
 
 from ._retrying import StreamCut
-from .retry import TRANSIENT_STATUSES, Failure
+from .retry import Failure, retry_after, status_failure
 
 __all__ = ["BadAnswer", "HttpStatusError", "RETRYABLE", "http_failure", "open_sse", "post_json"]
 
@@ -30,7 +30,7 @@ class HttpStatusError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-        self.retry_after = _retry_after(headers or {})
+        self.retry_after = retry_after(headers or {})
 
     @classmethod
     def of(cls, response: httpx.Response) -> HttpStatusError:
@@ -119,18 +119,8 @@ def http_failure(
 ) -> Failure:
     """Describe one failed attempt (an exception from `RETRYABLE`) for the retry loop."""
     if isinstance(exc, HttpStatusError):
-        status = exc.status
-        hint = ""
-        if status in (401, 403):
-            hint = f"check {key_var}" if key_var else "check the API key"
-        elif status == 404:
-            hint = f"check model_ref {model!r} and api_url {url!r}"
-        return Failure(
-            transient=status in TRANSIENT_STATUSES,
-            status=status,
-            detail=exc.message,
-            retry_after=exc.retry_after,
-            hint=hint,
+        return status_failure(
+            exc.status, exc.message, retry_after=exc.retry_after, url=url, model=model, key_var=key_var
         )
     if isinstance(exc, httpx.TimeoutException):
         if isinstance(exc, httpx.ConnectTimeout):
@@ -177,14 +167,3 @@ def _message_of(value: object) -> str:
             if isinstance(message, str) and message:
                 return message
     return ""
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                return float(value) * scale
-            except ValueError:
-                return None
-    return None

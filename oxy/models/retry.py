@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 
 from oxy.errors import ModelError
 
-__all__ = ["Failure", "RetryPolicy"]
+__all__ = ["Failure", "RetryPolicy", "retry_after", "status_failure"]
 
 TRANSIENT_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
@@ -67,3 +68,39 @@ class Failure:
         if self.hint:
             parts.append(f" — {self.hint}")
         return ModelError("".join(parts), model=model, status=self.status)
+
+
+def status_failure(
+    status: int | None,
+    detail: str,
+    *,
+    retry_after: float | None,
+    url: str,
+    model: str,
+    key_var: str | None,
+) -> Failure:
+    """An error status from the server: transient or not by its code, with a hint for the usual fixes."""
+    hint = ""
+    if status in (401, 403):
+        hint = f"check {key_var}" if key_var else "check the API key"
+    elif status == 404:
+        hint = f"check model_ref {model!r} and api_url {url!r}"
+    return Failure(
+        transient=status in TRANSIENT_STATUSES,
+        status=status,
+        detail=detail,
+        retry_after=retry_after,
+        hint=hint,
+    )
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asks us to wait (`retry-after-ms`, else `retry-after` in seconds)."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is not None:
+            try:
+                return float(value) * scale
+            except ValueError:
+                return None
+    return None

@@ -19,6 +19,7 @@ from functools import partial
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from oxy.errors import OxyError
 from oxy.serve._errors import error_response
 from oxy.serve._limits import RateLimiter
 from oxy.storage import LOCAL_TENANT, KeyStore
@@ -129,7 +130,14 @@ class AuthGuard:
                 await error_response(401, message, headers=headers)(scope, receive, send)
                 return
             principal = found
-            wait = await limiter.acquire(found.key_id or found.tenant)
+            try:
+                wait = await limiter.acquire(found.key_id or found.tenant)
+            except OxyError as exc:  # the run store, which keeps the buckets, is away
+                message = (
+                    f"The server cannot check this key's rate limit just now ({exc}); try again shortly."
+                )
+                await error_response(503, message, headers={"Retry-After": "1"})(scope, receive, send)
+                return
             if wait > 0:
                 retry = str(max(1, int(wait + 0.999)))
                 message = (

@@ -95,3 +95,23 @@ def test_serve_refuses_a_public_address_without_keys(project: Path) -> None:
         "error: no API keys are configured, so oxy serve listens only on 127.0.0.1, not '0.0.0.0': "
         "create one with `oxy keys create`, or pass --insecure to serve without keys\n"
     )
+
+
+async def test_a_store_that_is_away_makes_the_rate_check_a_503_not_a_crash(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oxy.storage import StoreError
+
+    token = create_key(project, "acme")
+
+    async def away(self: AsyncStore, key: str, *, rate: float, burst: int) -> float:
+        raise StoreError("could not write to the run store: disk I/O error")
+
+    monkeypatch.setattr(AsyncStore, "take_token", away)
+    async for client in open_client(create_app(settings_for(project))):
+        answer = await client.get("/api/agents", headers=bearer(token))
+    assert answer.status_code == 503
+    assert answer.json()["error"]["message"] == (
+        "The server cannot check this key's rate limit just now (could not write to the run store: disk I/O "
+        "error); try again shortly."
+    )
