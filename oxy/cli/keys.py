@@ -40,6 +40,11 @@ def list_keys(include_revoked: bool, project_dir: Path | None) -> None:
     """List keys (never the keys themselves): id, tenant, name, created, revoked."""
     with _open(project_dir) as store:
         found = store.list_keys(include_revoked=include_revoked)
+    if not found:
+        which = "API keys" if include_revoked else "active API keys"
+        click.echo(f"no {which}: create one with `oxy keys create --tenant NAME`", err=True)
+        return
+    click.echo("id\ttenant\tname\tcreated\trevoked")
     for key in found:
         revoked = key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "-"
         created = key.created_at.isoformat(timespec="seconds")

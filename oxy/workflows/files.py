@@ -24,10 +24,16 @@ __all__ = ["atomic_write", "export_output", "read_cached", "write_cached"]
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Call `write` with a temporary file beside `path`, then rename it over `path`."""
+    """Call `write` with a temporary file beside `path`, then rename it over `path`. The file gets the
+    mode of the one it replaces, else the usual 0644 (a temporary file is made owner-only)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        mode = 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

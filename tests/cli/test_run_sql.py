@@ -163,3 +163,10 @@ def test_paths_are_relative_to_the_cwd_not_the_project(
         code, out, err = invoke("run", target, "--format", "jsonl")
         assert (code, err) == (0, ""), target
         assert event_from_json(out.splitlines()[-1]).kind == "run_finished"
+
+
+def test_a_mistyped_command_suggests_the_right_one() -> None:
+    result = CliRunner().invoke(cli, ["runn", "q.sql"])
+    assert result.exit_code == 2
+    assert "No such command 'runn'. Did you mean 'run'?" in result.stderr
+    assert "Did you mean" not in CliRunner().invoke(cli, ["frobnicate"]).stderr

@@ -41,10 +41,16 @@ def test_keys_are_stored_hashed_listed_and_revoked(project: Path) -> None:
     assert token.encode() not in raw and hash_token(token).encode() in raw
 
     listed = CliRunner().invoke(cli, ["keys", "list", "--project", str(project)])
-    assert listed.stdout.split("\t")[:3] == [key.id, "acme", "-"]
+    header, row = listed.stdout.splitlines()
+    assert header == "id\ttenant\tname\tcreated\trevoked"
+    assert row.split("\t")[:3] == [key.id, "acme", "-"]
     revoked = CliRunner().invoke(cli, ["keys", "revoke", key.id, "--project", str(project)])
     assert revoked.exit_code == 0 and f"revoked key {key.id}" in revoked.stderr
-    assert CliRunner().invoke(cli, ["keys", "list", "--project", str(project)]).stdout == ""
+    none = CliRunner().invoke(cli, ["keys", "list", "--project", str(project)])
+    assert (none.stdout, none.stderr) == (
+        "",
+        "no active API keys: create one with `oxy keys create --tenant NAME`\n",
+    )
     again = CliRunner().invoke(cli, ["keys", "revoke", key.id, "--project", str(project)])
     assert again.exit_code == 1 and "no active API key" in again.stderr
 

@@ -96,6 +96,7 @@ def test_exports(project: Path, fmt: str) -> None:
     run(project, path).output  # noqa: B018 - fails on an error
     out = project / "out"
     sales, report = out / f"sales.{fmt}", out / f"text.{fmt}"
+    assert oct(sales.stat().st_mode & 0o777) == "0o644"  # the usual mode, not a temporary file's 0600
     if fmt == "sql":
         assert sales.read_text() == "select fruit, sales from sales order by fruit -- rendered"
         assert report.read_text() == text
