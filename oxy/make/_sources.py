@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from oxy.config.databases import DuckDBDatabase
 from oxy.databases import Connector, open_database
 from oxy.errors import ConfigError
@@ -128,13 +130,7 @@ def _sample(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-_KEYWORDS = frozenset(
-    "all and as asc by case default desc end from group having in is join limit not null on or order "
-    "select table to union user where with".split()
-)
-
-
 def _identifier(name: str) -> str:
-    if name.isidentifier() and name.lower() == name and name not in _KEYWORDS:
-        return name
-    return '"' + name.replace('"', '""') + '"'
+    """`name` as DuckDB reads it: bare when it can be, quoted when it is a keyword of DuckDB's (`pivot`,
+    `describe`, `window`, ...) or not a plain identifier."""
+    return exp.to_identifier(name).sql(dialect="duckdb")

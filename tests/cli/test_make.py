@@ -154,6 +154,25 @@ def test_make_from_a_folder_of_files(tmp_path: Path) -> None:
     assert isinstance(events[-1], RunFinished) and events[-1].status == "ok"
 
 
+def test_data_files_named_after_duckdb_keywords(tmp_path: Path) -> None:
+    """Issue 10, item 3: `pivot.csv` used to fail with `syntax error at or near "pivot"`."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    names = ("pivot", "describe", "window", "show", "summarize", "qualify", "unpivot", "asof", "orders")
+    for name in names:
+        (folder / f"{name}.csv").write_text("a,b\n1,2\n3,4\n")
+    project, _ = make(tmp_path, folder)
+    assert_validates(project)
+    events = run_jsonl(project, str(project / "workflows/row_counts.workflow.yml"))
+    assert isinstance(events[-1], RunFinished) and events[-1].status == "ok", events[-1]
+    assert 'FROM "pivot"' in (project / "workflows/row_counts.workflow.yml").read_text()
+    assert "FROM orders" in (project / "workflows/row_counts.workflow.yml").read_text()  # bare when it can be
+    (sample,) = (project / "queries").glob("*_sample.sql")  # the first table's: a keyword too
+    assert sample.name == "asof_sample.sql"
+    events = run_jsonl(project, str(sample))
+    assert isinstance(events[-1], RunFinished) and events[-1].status == "ok", events[-1]
+
+
 def test_make_from_a_duckdb_file(tmp_path: Path) -> None:
     source = tmp_path / "shop.duckdb"
     with duckdb.connect(str(source)) as con:
