@@ -61,8 +61,10 @@ def test_the_documented_keys_commands_run(project: Path) -> None:
         result = CliRunner().invoke(cli, [*args, "--project", str(project)])
         assert result.exit_code == 0, result.output
         if args[1] == "list":
-            key_id = result.stdout.split("\t")[0]
-            assert result.stdout.split("\t")[1:3] == ["acme", "ci"]
+            header, row = result.stdout.splitlines()
+            assert header.split("\t")[:3] == ["id", "tenant", "name"]
+            key_id = row.split("\t")[0]
+            assert row.split("\t")[1:3] == ["acme", "ci"]
 
 
 def test_the_documented_serve_command_starts(tmp_path: Path) -> None:
