@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from oxy.testing import Reply, ScriptedModelServer
+from oxy.testing import Reply, ScriptedModelServer, ScriptedRequest
 
 from .test_auth import bearer, create_key
 from .test_kill import oxy_serve
@@ -36,7 +36,13 @@ def test_two_servers_share_one_rate_bucket_per_key(project: Path) -> None:
 
 def test_two_servers_share_one_count_of_runs_per_key(project: Path, model: ScriptedModelServer) -> None:
     key, other = create_key(project, "acme"), create_key(project, "acme")
-    model.set_script([Reply(text="Slow.", delay=60), Reply(text="Quick."), Reply(text="Quick.")])
+
+    def script(request: ScriptedRequest) -> Reply:
+        # The runs reach the model in whatever order: the first key's first run is the slow one.
+        slow = request.messages[-1].content == "Take your time."
+        return Reply(text="Slow.", delay=60) if slow else Reply(text="Quick.")
+
+    model.set_script(script)
     body = {"prompt": "Hi", "background": True}
     options = ("--max-runs-per-key", "1")
     with (
@@ -46,7 +52,9 @@ def test_two_servers_share_one_count_of_runs_per_key(project: Path, model: Scrip
             b,
         ),
     ):
-        running = a.post("/api/agents/chat/runs", json=body, headers=bearer(key))
+        running = a.post(
+            "/api/agents/chat/runs", json={**body, "prompt": "Take your time."}, headers=bearer(key)
+        )
         assert running.status_code == 202
         refused = b.post("/api/agents/chat/runs", json=body, headers=bearer(key))
         assert refused.status_code == 429, refused.text
