@@ -25,12 +25,14 @@ class BudgetMethods(StoreBase):
         one was there, else the seconds until one will be (nothing is taken then)."""
         now = time.time()
         with self._write() as connection:
-            # A full bucket for a new key (a no-op for a known one), then the row locked until commit:
-            # two processes touching a new key at once can't both start from a full bucket.
-            missing = self._upsert(rate_buckets).values(key=key, tokens=float(burst), updated=now)
-            connection.execute(missing.on_conflict_do_nothing(index_elements=[rate_buckets.c.key]))
+            # The row, locked until commit. A new key's bucket is created full first (insert-if-missing,
+            # then read again): two processes touching a new key at once can't both start from a full one.
             query = sa.select(rate_buckets.c.tokens, rate_buckets.c.updated).where(rate_buckets.c.key == key)
-            row = connection.execute(query.with_for_update()).one()
+            row = connection.execute(query.with_for_update()).first()
+            if row is None:
+                missing = self._upsert(rate_buckets).values(key=key, tokens=float(burst), updated=now)
+                connection.execute(missing.on_conflict_do_nothing(index_elements=[rate_buckets.c.key]))
+                row = connection.execute(query.with_for_update()).one()
             tokens = min(float(burst), row.tokens + max(0.0, now - row.updated) * rate)
             if tokens < 1.0:
                 return (1.0 - tokens) / rate if rate > 0 else math.inf
