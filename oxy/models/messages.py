@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,6 +43,10 @@ class ToolDefinition:
     name: str
     description: str = ""
     parameters: Mapping[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    arguments_grammar: Callable[[], str | None] | None = field(default=None, compare=False)
+    """For models that constrain generation with a llama.cpp grammar (in-process llama.cpp): returns
+    GBNF whose `root` is the arguments object, narrower than `parameters` (the SQL a database admits).
+    Called at most once per client, in a worker thread (it may read a schema); other clients ignore it."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -73,6 +77,8 @@ class ToolMessage:
     tool_call_id: str
     content: str
     name: str | None = None
+    is_error: bool = False
+    """The tool failed and `content` says why (the model may correct its call)."""
     role: Literal["tool"] = "tool"
 
 

@@ -59,9 +59,15 @@ class FunctionTool(Tool):
     """A tool made from `async def f(ctx, *, a: int, b: str = "x") -> str`; `ctx` is optional."""
 
     def __init__(
-        self, function: ToolFunction, *, name: str | None = None, description: str | None = None
+        self,
+        function: ToolFunction,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        arguments_grammar: Callable[[], str | None] | None = None,
     ) -> None:
         self._function = function
+        self._arguments_grammar = arguments_grammar
         self.name = name or function.__name__
         self.description = description if description is not None else inspect.getdoc(function) or ""
         self._args_model, self._takes_ctx = _arguments_model(function, self.name)
@@ -69,6 +75,14 @@ class FunctionTool(Tool):
 
     def parameters(self) -> Mapping[str, Any]:
         return self._schema
+
+    def definition(self) -> ToolDefinition:
+        return ToolDefinition(
+            name=self.name,
+            description=self.description,
+            parameters=self._schema,
+            arguments_grammar=self._arguments_grammar,
+        )
 
     async def call(self, ctx: ExecutionContext, arguments: str) -> str:
         raw = json_arguments(arguments)

@@ -8,6 +8,8 @@ without running it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Annotated
 
 import sqlglot
@@ -20,6 +22,7 @@ from oxy.execution.context import ExecutionContext
 from oxy.execution.sql import ExecuteSql, SqlRequest
 from oxy.tools.base import FunctionTool, Tool
 from oxy.tools.registry import ToolBuild, tool_type
+from oxy.tools.sql_grammar import sql_arguments_grammar
 
 if TYPE_CHECKING:
     from oxy.config.tools import ExecuteSqlTool, ValidateSqlTool
@@ -36,8 +39,10 @@ def execute_sql_tool(
     name: str = "execute_sql",
     description: str | None = None,
     dry_run_limit: int | None = None,
+    arguments_grammar: Callable[[], str | None] | None = None,
 ) -> Tool:
-    """A tool that runs one read-only query on `database` and shows the model the result."""
+    """A tool that runs one read-only query on `database` and shows the model the result;
+    `arguments_grammar` narrows what a grammar-constrained model may write (`sql_arguments_grammar`)."""
 
     async def execute_sql(ctx: ExecutionContext, sql: SqlArgument) -> str:
         request = SqlRequest(sql=sql, database=database, render=False, limit=dry_run_limit)
@@ -49,6 +54,7 @@ def execute_sql_tool(
         name=name,
         description=description
         or f"Run one read-only SQL query on the {dialect} database '{database}' and return the result table.",
+        arguments_grammar=arguments_grammar,
     )
 
 
@@ -78,12 +84,20 @@ def validate_sql_tool(
 
 @tool_type("execute_sql")
 def _execute_sql(config: ExecuteSqlTool, build: ToolBuild) -> Tool:
+    dialect = build.runtime.database_config(config.database, file=build.file).dialect
+    databases = build.runtime.databases
+
+    @cache
+    def grammar() -> str | None:
+        return sql_arguments_grammar(databases.get(config.database).tables(), dialect)
+
     return execute_sql_tool(
         database=config.database,
-        dialect=build.runtime.database_config(config.database, file=build.file).dialect,
+        dialect=dialect,
         name=config.name,
         description=config.description,
         dry_run_limit=config.dry_run_limit,
+        arguments_grammar=grammar,
     )
 
 

@@ -14,7 +14,7 @@ from oxy.events.types import ToolCallEvent, ToolResultEvent, UsageEvent
 from oxy.execution.context import ExecutionContext
 from oxy.execution.run import run_executable
 from oxy.models import SystemMessage, ToolMessage, UserMessage
-from oxy.testing import Drop, Fail, Reply, ScriptedModel, tool_call
+from oxy.testing import Drop, Fail, Reply, ScriptedModel, ScriptedRequest, tool_call
 from oxy.tools.base import FunctionTool
 from oxy.tools.toolset import FunctionToolset
 
@@ -89,6 +89,22 @@ async def test_exceeding_max_tool_calls_stops_with_a_clear_error_event() -> None
     assert [e.kind for e in sink.events][-2:] == ["error", "run_finished"]
     assert sum(isinstance(e, ToolCallEvent) for e in sink.events) == 3
     assert len(model.requests) == 4
+
+
+async def test_once_max_tool_calls_are_spent_the_model_is_asked_to_answer_from_what_it_has() -> None:
+    probe = Probe(delay=0)
+
+    def answer(request: ScriptedRequest) -> Reply:
+        if request.settings.tool_choice == "none":
+            return Reply(text="From the probes: done.")
+        return Reply(tool_calls=[tool_call("probe", {"n": len(request.messages)})])
+
+    model = ScriptedModel(answer)
+    result = await run_executable(loop(model, probe.tool(), max_tool_calls=3), PROMPT, target="t")
+    assert result.status == "ok" and result.output is not None
+    assert result.output.text == "From the probes: done." and result.output.tool_calls == 3
+    assert [r.settings.tool_choice for r in model.requests] == ["auto", "auto", "auto", "none"]
+    assert model.requests[-1].tools  # still listed: the history refers to them
 
 
 async def test_tool_errors_go_back_to_the_model_which_then_corrects_itself() -> None:

@@ -57,7 +57,9 @@ def test_doc_commands_run(tmp_path: Path) -> None:
             if command.startswith("oxy make "):
                 config = tmp_path / "shop" / "config.yml"
                 config.write_text(
-                    config.read_text().replace(
+                    config.read_text()
+                    .replace("    max_tokens: 256\n    seed: 7\n", "")
+                    .replace(
                         "    vendor: local\n    model_ref: smollm2\n",
                         f"    vendor: vllm\n    model_ref: s\n    api_url: {server.base_url}\n",
                     )

@@ -152,7 +152,7 @@ def test_template_typo_is_a_config_error_at_its_line(project: Path) -> None:
     code, _, err = run_agent(project, "Hi")
     assert code == 1
     assert err == (
-        "error: agents/analyst.agent.yml:9: system_instructions: template error: "
+        "error: agents/analyst.agent.yml:14: system_instructions: template error: "
         "`databses` is undefined — did you mean 'databases'?\n"
     )
 
@@ -184,7 +184,7 @@ def test_an_openai_compatible_run_imports_neither_litellm_nor_the_openai_sdk(
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("litellm") is None, reason="litellm is not installed (oxy[litellm])"
+    importlib.util.find_spec("litellm") is None, reason="litellm is not installed (oxy-engine[litellm])"
 )
 def test_litellm_vendor_runs_the_same_agent(
     project: Path, server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch

@@ -22,7 +22,8 @@ from oxy.models import (
     UserMessage,
     client_for,
 )
-from oxy.models.local import shipped_model_path
+from oxy.models._llama_chat import chat_messages
+from oxy.models.local import _load, _LoadKey, shipped_model_path  # pyright: ignore[reportPrivateUsage]
 
 pytestmark = [
     pytest.mark.local_model,
@@ -77,6 +78,16 @@ async def test_streams_text() -> None:
     assert done.response.finish_reason in ("stop", "length")
 
 
+async def test_an_answer_cut_by_max_tokens_says_so() -> None:
+    client = client_for(smollm2(), project_root=Path("."))
+    response = await client.request(
+        [UserMessage(content="Tell me a long story about a lighthouse.")],
+        settings=ModelSettings(max_tokens=3),
+    )
+    assert response.finish_reason == "length"
+    assert response.usage is not None and response.usage.output_tokens == 3
+
+
 async def test_after_tool_results_auto_answers_in_text() -> None:
     # llama.cpp's own `auto` for chatml-function-calling has no token limit and loops on small models.
     client = client_for(smollm2(), project_root=Path("."))
@@ -94,8 +105,24 @@ async def test_after_tool_results_auto_answers_in_text() -> None:
     assert done.response.usage is not None and 0 < done.response.usage.output_tokens <= 16
 
 
+def test_the_prompt_is_the_models_own_template_with_nothing_html_escaped() -> None:
+    # llama-cpp-python's chatml-function-calling template autoescapes: `"` reached the model as `&#34;`.
+    path = shipped_model_path()
+    assert path is not None
+    loaded = _load(_LoadKey(path, 512, None, None, 7), "small")
+    messages = [
+        UserMessage(content="Which region?"),
+        AssistantMessage(tool_calls=(ToolCall(id="c1", name="get_weather", arguments='{"city": "Paris"}'),)),
+        ToolMessage(tool_call_id="c1", name="get_weather", content='{"region_id": 3} <b>&</b>'),
+    ]
+    prompt = loaded.formatter(messages=chat_messages(messages, [WEATHER])).prompt
+    assert prompt.startswith("<|im_start|>system\nTo call a tool")  # SmolLM2's ChatML, from the GGUF
+    assert '{"region_id": 3} <b>&</b>' in prompt
+    assert "&#34;" not in prompt and "&lt;" not in prompt and "&amp;" not in prompt
+    assert prompt.endswith("<|im_start|>assistant\n")
+
+
 async def test_tool_results_reach_the_prompt() -> None:
-    # chatml-function-calling's template has no `tool` role; results must still reach the model.
     client = client_for(smollm2(), project_root=Path("."))
     call = ToolCall(id="c1", name="get_weather", arguments='{"city": "Paris"}')
     settings = ModelSettings(tool_choice="auto", max_tokens=1, temperature=0.0)

@@ -28,7 +28,7 @@ def test_full_jitter_stays_under_the_cap() -> None:
 async def test_litellm_vendors_say_what_to_install(anyio_backend: str) -> None:
     cfg = AnthropicModelConfig(name="claude", vendor="anthropic", model_ref="claude-sonnet-4-6")
     client = client_for(cfg, project_root=Path("."))  # building is free: litellm is imported on first use
-    with pytest.raises(NotSupported, match=r"pip install 'oxy\[litellm\]'"):
+    with pytest.raises(NotSupported, match=r"pip install 'oxy-engine\[litellm\]'"):
         await client.request([UserMessage(content="hi")])
     other = LiteLLMModelConfig(name="m", vendor="litellm", model_ref="mistral/mistral-large-latest")
     assert repr(client_for(other, project_root=Path("."))) == (

@@ -100,7 +100,7 @@ async def test_stdio_lists_and_runs_agents_and_workflows(project: Path, model: S
 
 async def test_config_chooses_the_tools_and_sql_files_take_their_variables(project: Path) -> None:
     with open(project / "config.yml", "a") as config:
-        config.write("mcp:\n  tools: ['queries/*.sql', 'workflows/*.workflow.yml']\n")
+        config.write("mcp:\n  tools: ['queries/top_*.sql', 'workflows/*.workflow.yml']\n")
     async with Client(stdio(project)) as client:  # the SDK's default: protocol negotiated ("auto")
         listed = {tool.name: tool for tool in (await client.list_tools()).tools}
         assert set(listed) == {"sql-top_products", "workflow-product_report"}
