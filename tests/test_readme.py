@@ -95,6 +95,9 @@ def projects_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_readme_command_runs(cwd: str, command: str, projects_copy: Path) -> None:
     if command == SELF:
         pytest.skip("this is the command running the test suite")
+    if command == "pip install oxy-engine":  # the published name of this very project, not a download here
+        assert 'name = "oxy-engine"' in (REPO / "pyproject.toml").read_text()
+        return
     if command.startswith("source "):
         assert (REPO / shlex.split(command)[1]).exists()
         return

@@ -15,6 +15,7 @@ print(result.answer.text if result.answer else result.error)
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,15 @@ if TYPE_CHECKING:
     from oxy.config import AgentConfig, Project
     from oxy.workflows.journal import TaskOutputStore
 
-__all__ = ["AGENT_SUFFIX", "WORKFLOW_SUFFIXES", "relative_name", "run_agent_file", "run_file", "run_sql_file"]
+__all__ = [
+    "AGENT_SUFFIX",
+    "WORKFLOW_SUFFIXES",
+    "relative_name",
+    "run_agent_file",
+    "run_file",
+    "run_sql_file",
+    "unused_sql_variables",
+]
 
 WORKFLOW_SUFFIXES = (".workflow.yml", ".procedure.yml", ".automation.yml")
 AGENT_SUFFIX = ".agent.yml"
@@ -146,6 +155,27 @@ async def run_sql_file(
     return await run_executable(
         ExecuteSql(), request, target=rel, sink=sink, runtime=runtime, caller=caller, run_id=run_id
     )
+
+
+def unused_sql_variables(path: Path, variables: Mapping[str, Any], *, runtime: Runtime) -> list[str]:
+    """One message per variable given for the SQL file at `path` that its template never reads
+    (`-v lmit=2` for `{{ limit }}`), with the closest name it does read."""
+    rel = relative_name(path, runtime.root)
+    sql = parse_sql_file(path, file=rel).sql
+    read = runtime.renderer.undeclared_variables(sql) - set(runtime.renderer.globals)
+    messages: list[str] = []
+    for name in variables:
+        if name in read:
+            continue
+        close = difflib.get_close_matches(name, sorted(read), n=1)
+        if close:
+            hint = f" — did you mean {close[0]!r}?"
+        elif read:
+            hint = f"; it reads: {', '.join(sorted(read))}"
+        else:
+            hint = "; it reads no variables"
+        messages.append(f"{rel}: variable {name!r} is not used by the query{hint}")
+    return messages
 
 
 _AGENT_CONFIGS: dict[Path, tuple[Project, int, int, AgentConfig]] = {}

@@ -136,7 +136,7 @@ class TerminalSink(EventSink):
         sql = args.get("sql") if isinstance(args, dict) else None
         if isinstance(sql, str):
             self.console.print(f"[bold cyan]→ {escape(event.name)}[/]")
-            self.console.print(Syntax(sql.strip(), "sql", theme="ansi_dark", word_wrap=True))
+            self._print_sql(sql.strip())
             self._sql_shown.append(sql.strip())
         else:
             shown = event.arguments if len(event.arguments) <= 200 else event.arguments[:200] + "…"
@@ -149,7 +149,14 @@ class TerminalSink(EventSink):
             return
         self._stop_spinner()
         self.console.print(f"[dim]SQL on {escape(event.database)} ({escape(event.dialect)}):[/]")
-        self.console.print(Syntax(sql, "sql", theme="ansi_dark", word_wrap=True))
+        self._print_sql(sql)
+
+    def _print_sql(self, sql: str) -> None:
+        """Highlighted and wrapped to a terminal's width; piped (a file, `grep`), the text as written."""
+        if self.console.is_terminal:
+            self.console.print(Syntax(sql, "sql", theme="ansi_dark", word_wrap=True))
+        else:
+            self.console.print(sql, soft_wrap=True, markup=False, highlight=False)
 
     def _step_started(self, event: StepStarted) -> None:
         self._steps[event.source] = (event.step_type, event.ts)

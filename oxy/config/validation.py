@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,13 +66,16 @@ class ValidationReport:
         return ", ".join(parts)
 
 
-def validate(root: Path, paths: Sequence[Path] | None = None) -> ValidationReport:
+def validate(
+    root: Path, paths: Sequence[Path] | None = None, *, database_types: Collection[str] | None = None
+) -> ValidationReport:
     """Check the project at `root`: every file, or only `paths` (files or folders, absolute or root-relative).
 
     config.yml is always read, since the other files' references are checked against it.
+    `database_types` are the types oxy can open (the databases layer knows); any other is an error.
     """
     root = root.resolve()
-    run = _Run(root)
+    run = _Run(root, database_types)
     config = run.config()
     files = list(walk_project(root)) if paths is None else _expand(root, paths, run)
     for file in files:
@@ -93,8 +96,9 @@ def validate(root: Path, paths: Sequence[Path] | None = None) -> ValidationRepor
 
 
 class _Run:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, database_types: Collection[str] | None) -> None:
         self.root = root
+        self.database_types = database_types
         self.errors: list[ConfigError] = []
         self.warnings: list[ConfigError] = []
         self.checked: list[str] = []
@@ -124,7 +128,7 @@ class _Run:
             self.collect(exc)
             self.add(check_config_names(doc))
             return RawNames.from_data(doc.data)
-        self.add(check_config(config, doc, self.root))
+        self.add(check_config(config, doc, self.root, database_types=self.database_types))
         return config
 
     def check(self, file: Path, rel: str, kind: FileKind, config: KnownNames | None) -> None:

@@ -7,7 +7,7 @@ with Databases(project.databases, project_root=root) as databases:
 """
 
 from oxy.databases._connector import Connector
-from oxy.databases._open import open_database
+from oxy.databases._open import database_types, open_database
 from oxy.databases._readonly import ensure_read_only
 from oxy.databases._registry import Databases
 from oxy.databases._types import Column, JsonValue, QueryResult, TableInfo, group_ddl, to_json_value
@@ -19,6 +19,7 @@ __all__ = [
     "JsonValue",
     "QueryResult",
     "TableInfo",
+    "database_types",
     "ensure_read_only",
     "group_ddl",
     "open_database",

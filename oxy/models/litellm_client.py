@@ -28,7 +28,7 @@ def import_litellm() -> ModuleType:
         return importlib.import_module("litellm")
     except ImportError as exc:
         raise NotSupported(
-            "This model needs litellm, which is not installed: run pip install 'oxy[litellm]'."
+            "This model needs litellm, which is not installed: run pip install 'oxy-engine[litellm]'."
         ) from exc
 
 

@@ -115,7 +115,7 @@ def save_chart(spec: Mapping[str, Any], path: Path) -> None:
             import vl_convert  # pyright: ignore[reportMissingTypeStubs]
         except ImportError:
             raise NotSupported(
-                "saving a chart as PNG needs vl-convert-python: pip install 'oxy[charts]' (or save it as .html)"
+                "saving a chart as PNG needs vl-convert-python: pip install 'oxy-engine[charts]' (or save it as .html)"
             ) from None
         png: bytes = vl_convert.vegalite_to_png(text, scale=2)  # pyright: ignore[reportUnknownMemberType]
         atomic_write(path, lambda f: f.write(png))

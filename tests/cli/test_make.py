@@ -49,6 +49,10 @@ def use_scripted_model(project: Path, server: ScriptedModelServer) -> None:
     text = config.read_text()
     local = "    vendor: local\n    model_ref: smollm2\n"
     assert local in text
+    limits = "    max_tokens: 256\n    seed: 7\n"  # a scaffolded local model never runs away
+    assert local + next(line for line in text.splitlines(keepends=True) if "Small models" in line) in text
+    assert limits in text
+    text = text.replace(limits, "")
     config.write_text(
         text.replace(local, f"    vendor: vllm\n    model_ref: s\n    api_url: {server.base_url}\n")
     )

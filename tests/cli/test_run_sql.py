@@ -170,3 +170,36 @@ def test_a_mistyped_command_suggests_the_right_one() -> None:
     assert result.exit_code == 2
     assert "No such command 'runn'. Did you mean 'run'?" in result.stderr
     assert "Did you mean" not in CliRunner().invoke(cli, ["frobnicate"]).stderr
+
+
+def test_a_variable_the_query_never_reads_is_a_warning_with_the_name_it_does_read(project: Path) -> None:
+    top = str(project / "queries/top.sql")
+    code, out, err = invoke("run", top, "-v", "min_sales=100", "-v", "min_sale=5")
+    assert code == 0 and "banana" in out
+    assert err == (
+        "warning: queries/top.sql: variable 'min_sale' is not used by the query — did you mean 'min_sales'? "
+        "(--strict makes this an error)\n"
+    )
+    code, out, err = invoke("run", top, "-v", "min_sales=100", "-v", "min_sale=5", "--strict")
+    assert (code, out) == (1, "")
+    assert (
+        err
+        == "error: queries/top.sql: variable 'min_sale' is not used by the query — did you mean 'min_sales'?\n"
+    )
+    code, _, err = invoke("run", str(project / "queries/users.sql"), "-v", "limit=2")
+    assert code == 0
+    assert "variable 'limit' is not used by the query; it reads no variables" in err
+
+
+def test_a_prompt_given_to_a_sql_file_is_an_error(project: Path) -> None:
+    code, out, err = invoke("run", str(project / "queries/users.sql"), "how many users?")
+    assert (code, out) == (1, "")
+    assert err.startswith("error: users.sql is a SQL file: it takes no prompt ('how many users?')")
+
+
+def test_piped_sql_is_printed_as_written_not_wrapped(project: Path) -> None:
+    long = "select name, sales from fruit where sales >= 0 and name <> 'a rather long name to make the line wide'\n"
+    (project / "queries" / "long.sql").write_text(long)
+    code, out, _ = invoke("run", str(project / "queries/long.sql"))
+    assert code == 0
+    assert long.strip() in out.splitlines()  # CliRunner's output is not a terminal, like a pipe

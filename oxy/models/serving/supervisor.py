@@ -71,7 +71,7 @@ _CAUSES: tuple[tuple[str, str], ...] = (
     (
         r"No module named 'llama_cpp\.server'|No module named 'starlette_context'|"
         r"No module named 'sse_starlette'|No module named 'pydantic_settings'",
-        "needs llama-cpp-python's server: pip install 'llama-cpp-python[server]'",
+        "needs llama-cpp-python's server: run oxy models install-local",
     ),
     (r"No module named 'vllm'|vllm: command not found", "needs vLLM: pip install vllm (on a GPU host)"),
     (
