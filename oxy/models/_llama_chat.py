@@ -10,7 +10,7 @@ turn is one of two kinds, decided here, not by the model:
 - an **answer** turn generates text, with a repetition penalty.
 
 A turn calls a tool when the caller forces one (`required`, a named tool), on `auto` before any tool
-has run, and after a tool failed (a retry that reads the error); after a good result it answers.
+has run for the latest question, and after a tool failed (a retry that reads the error); after a good result it answers.
 Tool results go back as a user turn that names the tool and repeats the question, since templates of
 small models have no `tool` role and small models lose the question behind a result table.
 """
@@ -61,7 +61,9 @@ def plan_turn(
     last = messages[-1] if messages else None
     if isinstance(last, ToolMessage):
         return Plan(tuple(tools)) if last.is_error else Plan()
-    ran_a_tool = any(isinstance(m, ToolMessage) for m in messages)
+    # Only this question's turns count: a thread's earlier answers used earlier results.
+    asked = max((i for i, m in enumerate(messages) if isinstance(m, UserMessage)), default=-1)
+    ran_a_tool = any(isinstance(m, ToolMessage) for m in messages[asked + 1 :])
     return Plan() if ran_a_tool else Plan(tuple(tools))
 
 

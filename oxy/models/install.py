@@ -36,6 +36,8 @@ class Step:
 def install_steps(*, force: bool = False) -> list[Step]:
     """The pip commands still needed here (all of them with `force`)."""
     pip = (sys.executable, "-m", "pip", "install", "--disable-pip-version-check")
+    if force:
+        pip = (*pip, "--force-reinstall")
     steps: list[Step] = []
     if force or importlib.util.find_spec("llama_cpp") is None:
         env = {

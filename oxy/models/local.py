@@ -20,6 +20,7 @@ import sys
 import threading
 import uuid
 from collections.abc import AsyncGenerator, Iterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -91,20 +92,25 @@ class _LoadKey:
 
 
 class _Loaded:
-    def __init__(self, llama: Any, llama_cpp: Any) -> None:
+    def __init__(self, llama: Any, llama_cpp: Any, *, templated: bool) -> None:
         self.llama = llama
         self.lock = anyio.Lock()
         self.grammars: dict[str, Any] = {}
         self.formatter: Any = None
-        template = llama.metadata.get("tokenizer.chat_template")
+        """The GGUF's chat template, when oxy renders prompts (no `chat_format`) and it compiles;
+        else None, and llama-cpp-python's chat handling is used."""
+        template = llama.metadata.get("tokenizer.chat_template") if templated else None
         if template:
 
             def token(token_id: int) -> str:
                 return llama._model.token_get_text(token_id) if token_id != -1 else ""
 
-            self.formatter = llama_cpp.llama_chat_format.Jinja2ChatFormatter(
-                template, eos_token=token(llama.token_eos()), bos_token=token(llama.token_bos())
-            )
+            try:
+                self.formatter = llama_cpp.llama_chat_format.Jinja2ChatFormatter(
+                    template, eos_token=token(llama.token_eos()), bos_token=token(llama.token_bos())
+                )
+            except Exception:  # a template jinja2 cannot compile: llama-cpp-python's own handling
+                self.formatter = None
 
     def grammar(self, text: str) -> Any:
         """A compiled grammar, once per text (a SQL grammar is compiled once per database)."""
@@ -141,7 +147,8 @@ def _load(key: _LoadKey, name: str) -> _Loaded:
             options["seed"] = key.seed
         if not _loaded:
             atexit.register(_close_all)
-        loaded = _loaded[key] = _Loaded(llama_cpp.Llama(model_path=str(key.path), **options), llama_cpp)
+        llama = llama_cpp.Llama(model_path=str(key.path), **options)
+        loaded = _loaded[key] = _Loaded(llama, llama_cpp, templated=key.chat_format is None)
         return loaded
 
 
@@ -305,12 +312,13 @@ class LocalLlamaClient(ModelClient):
     ) -> AsyncGenerator[ModelDelta, None]:
         """One turn with the model's own chat template: a grammar-constrained call or streamed text."""
         plan = plan_turn(messages, tools, settings.tool_choice)
-        formatted = loaded.formatter(messages=chat_messages(messages, plan.tools))
-        stops = (
-            formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
-        )
+        try:
+            formatted = loaded.formatter(messages=chat_messages(messages, plan.tools))
+        except Exception as exc:  # the template's own `raise_exception` (a role it refuses), jinja2 errors
+            raise self._error(exc) from exc
+        stops = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop]
         options: dict[str, Any] = {
-            "stop": [*stops, *(settings.stop or ())],
+            "stop": [stop for stop in (*stops, *(settings.stop or ())) if stop],
             # Unset temperature: greedy. Small models sample badly; set one in config to sample.
             "temperature": settings.temperature if settings.temperature is not None else 0.0,
             "max_tokens": settings.max_tokens or self.max_tokens,
@@ -319,7 +327,8 @@ class LocalLlamaClient(ModelClient):
             options["top_p"] = settings.top_p
         if settings.seed is not None:
             options["seed"] = settings.seed
-        prompt: str = formatted.prompt
+        # A template that writes the BOS token itself must not get a second one from the tokenizer.
+        prompt = _Prompt(str(formatted.prompt), add_bos=not formatted.added_special)
         if plan.calls:
             async with loaded.lock:
                 response = await self._call_turn(loaded, prompt, plan.tools, options)
@@ -330,14 +339,16 @@ class LocalLlamaClient(ModelClient):
         acc = ResponseAccumulator()
         generated = _Generated()
         async with loaded.lock:
-            async for piece in self._generate(loaded, prompt, generated, repeat_penalty=1.1, **options):
-                yield acc.text(piece)
+            pieces = self._generate(loaded, prompt, generated, repeat_penalty=1.1, **options)
+            async with aclosing(pieces):
+                async for piece in pieces:
+                    yield acc.text(piece)
         acc.finish_reason = generated.finish_reason
         acc.usage = Usage(input_tokens=generated.prompt_tokens, output_tokens=generated.tokens)
         yield ResponseDone(acc.response())
 
     async def _call_turn(
-        self, loaded: _Loaded, prompt: str, tools: Sequence[ToolDefinition], options: dict[str, Any]
+        self, loaded: _Loaded, prompt: _Prompt, tools: Sequence[ToolDefinition], options: dict[str, Any]
     ) -> ModelResponse:
         """A tool call, made well-formed by grammars: the tool's name (if there is a choice), then
         its arguments (at least 256 tokens for them: a cut call is useless)."""
@@ -345,16 +356,12 @@ class LocalLlamaClient(ModelClient):
         tool = tools[0]
         if len(tools) > 1:
             name_options = {**options, "grammar": loaded.grammar(name_grammar(tools)), "max_tokens": 64}
-            text = "".join(
-                [p async for p in self._generate(loaded, prompt + NAME_PREFIX, generated, **name_options)]
-            )
+            text = await _collect(self._generate(loaded, prompt + NAME_PREFIX, generated, **name_options))
             tool = next((t for t in tools if json.dumps(t.name)[1:] == text), tool)
         prefix = call_prefix(tool.name)
         grammar = await self._arguments_grammar(loaded, tool)
         arg_options = {**options, "grammar": grammar, "max_tokens": max(256, options["max_tokens"])}
-        arguments = "".join(
-            [p async for p in self._generate(loaded, prompt + prefix, generated, **arg_options)]
-        )
+        arguments = await _collect(self._generate(loaded, prompt + prefix, generated, **arg_options))
         parsed = parse_call(prefix + arguments + "}", [tool])
         usage = Usage(input_tokens=generated.prompt_tokens, output_tokens=generated.tokens)
         if parsed is None:  # cut at the token limit: hand the text on, the tool reports what is wrong
@@ -363,22 +370,36 @@ class LocalLlamaClient(ModelClient):
         return ModelResponse(tool_calls=(call,), usage=usage, finish_reason="tool_calls")
 
     async def _arguments_grammar(self, loaded: _Loaded, tool: ToolDefinition) -> Any:
+        """The tool's own grammar, or one from its JSON Schema when it has none or cannot make one (a
+        database that is down while its schema is read): the call is still well formed."""
         text: str | None = None
         if tool.arguments_grammar is not None:
-            text = await anyio.to_thread.run_sync(tool.arguments_grammar)
-        if text is None:
-            llama_grammar = importlib.import_module("llama_cpp.llama_grammar")
-            text = str(llama_grammar.json_schema_to_gbnf(json.dumps(dict(tool.parameters))))
-        return loaded.grammar(text)
+            try:
+                text = await anyio.to_thread.run_sync(tool.arguments_grammar)
+            except Exception:  # the tool's code; cancellation is not an Exception and still stops the run
+                text = None
+        if text is not None:
+            try:
+                return loaded.grammar(text)
+            except (ValueError, RuntimeError):  # a grammar llama.cpp rejects: the schema's instead
+                pass
+        llama_grammar = importlib.import_module("llama_cpp.llama_grammar")
+        text = str(llama_grammar.json_schema_to_gbnf(json.dumps(dict(tool.parameters))))
+        # Its strings admit raw control characters (a newline), which JSON does not: the call would not parse.
+        return loaded.grammar(text.replace('[^"\\\\]', '[^"\\\\\\x00-\\x1f]'))
 
     async def _generate(
-        self, loaded: _Loaded, prompt: str, generated: _Generated, **options: Any
+        self, loaded: _Loaded, prompt: _Prompt, generated: _Generated, **options: Any
     ) -> AsyncGenerator[str, None]:
         """Completion text pieces, one worker-thread hop each, so cancelling stops between tokens."""
+        llama = loaded.llama
+
+        def begin() -> Iterator[dict[str, Any]]:
+            tokens = llama.tokenize(prompt.text.encode("utf-8"), add_bos=prompt.add_bos, special=True)
+            return llama.create_completion(tokens, stream=True, **options)
+
         try:
-            chunks: Iterator[dict[str, Any]] = await anyio.to_thread.run_sync(
-                partial(loaded.llama.create_completion, prompt, stream=True, **options)
-            )
+            chunks = await anyio.to_thread.run_sync(begin)
         except (ValueError, RuntimeError) as exc:  # context overflow, a bad grammar, ...
             raise self._error(exc) from exc
         stream = _ThreadedStream(chunks)
@@ -401,6 +422,22 @@ class LocalLlamaClient(ModelClient):
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(stream.close)
         generated.prompt_tokens += max(0, loaded.llama.n_tokens - (generated.tokens - start))
+
+
+@dataclass(frozen=True, slots=True)
+class _Prompt:
+    """A rendered prompt, and whether the tokenizer adds the BOS token (the template did not)."""
+
+    text: str
+    add_bos: bool
+
+    def __add__(self, more: str) -> _Prompt:
+        return _Prompt(self.text + more, self.add_bos)
+
+
+async def _collect(pieces: AsyncGenerator[str, None]) -> str:
+    async with aclosing(pieces):
+        return "".join([piece async for piece in pieces])
 
 
 class _Generated:

@@ -2,8 +2,8 @@
 
 Small local models write SQL that does not run: `?` placeholders with no values, columns the table
 lacks, ids with twenty digits. A model that supports grammars (in-process llama.cpp) is made to
-write `{"sql": "SELECT ..."}` from this subset instead: one table, or two joined on a column they
-share; only that table's columns (so `MAX(quantity) FROM products` cannot happen when `quantity`
+write `{"sql": "SELECT ..."}` from this subset instead: one table, or two joined on a key column they
+share (`product_id`); only that table's columns (so `MAX(quantity) FROM products` cannot happen when `quantity`
 belongs to `orders`); aggregates, one filter or two, `GROUP BY`, `ORDER BY`, `LIMIT`; literals typed
 by their column (numbers for numeric columns, quoted text for text, ISO dates for dates), never a
 placeholder. Identifiers are quoted for the dialect where they need it (sqlglot).
@@ -18,11 +18,20 @@ from collections.abc import Sequence
 from itertools import combinations
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from oxy.databases import TableInfo
 
 __all__ = ["sql_arguments_grammar"]
 
+_BARE = re.compile(r"[a-z_][a-z0-9_]*")
+# Words to quote in any dialect: DuckDB's and MySQL's reserved words (sqlglot's lists), a broad SQL set.
+_RESERVED = frozenset(
+    word.lower()
+    for name in ("duckdb", "mysql")
+    for word in getattr(Dialect.get_or_raise(name).generator_class, "RESERVED_KEYWORDS", ())
+)
+_DEFAULT_SCHEMAS = frozenset({"", "main", "public"})
 _NUMERIC = re.compile(r"int|double|float|real|decimal|numeric|number|serial|money", re.IGNORECASE)
 _TEMPORAL = re.compile(r"date|time", re.IGNORECASE)
 _MAX_JOINS = 24
@@ -38,21 +47,23 @@ def sql_arguments_grammar(tables: Sequence[TableInfo], dialect: str) -> str | No
     for i, table in enumerate(tables):
         name = f"t{i}"
         columns = {c.name: _kind(c.type) for c in table.columns}
-        rules += _query_rules(name, _ident(table.name, dialect), columns, dialect)
+        rules += _query_rules(name, _table(table, dialect), columns, dialect)
         queries.append(f"q-{name}")
     joins = 0
     for (i, left), (j, right) in combinations(enumerate(tables), 2):
-        shared = sorted({c.name for c in left.columns} & {c.name for c in right.columns})
-        if not shared or joins >= _MAX_JOINS:
+        key = _join_key(left, right)
+        if key is None or joins >= _MAX_JOINS:
             continue
         joins += 1
         name = f"j{i}-{j}"
-        columns = {c.name: _kind(c.type) for c in (*left.columns, *right.columns)}
-        source = (
-            f"{_ident(left.name, dialect)} JOIN {_ident(right.name, dialect)} USING ("
-            + ", ".join(_ident(c, dialect) for c in shared[:1])
-            + ")"
-        )
+        # Other columns both tables have would be ambiguous: only the join key is offered of those.
+        shared = {c.name for c in left.columns} & {c.name for c in right.columns}
+        columns = {
+            c.name: _kind(c.type)
+            for c in (*left.columns, *right.columns)
+            if c.name == key or c.name not in shared
+        }
+        source = f"{_table(left, dialect)} JOIN {_table(right, dialect)} USING ({_ident(key, dialect)})"
         rules += _query_rules(name, source, columns, dialect)
         queries.append(f"q-{name}")
     rules.append("query ::= " + " | ".join(queries))
@@ -92,6 +103,20 @@ def _query_rules(name: str, source: str, columns: dict[str, str], dialect: str) 
     ]
 
 
+def _join_key(left: TableInfo, right: TableInfo) -> str | None:
+    """The column two tables join on: one named like a key (`product_id`) that both have. A bare `id` or
+    a shared timestamp would join unrelated rows, so such tables are not joined at all."""
+    shared = sorted({c.name for c in left.columns} & {c.name for c in right.columns})
+    keys = [c for c in shared if c.lower().endswith("_id") or c.lower().endswith("_key")]
+    return keys[0] if keys else None
+
+
+def _table(table: TableInfo, dialect: str) -> str:
+    if table.schema in _DEFAULT_SCHEMAS:
+        return _ident(table.name, dialect)
+    return f"{_ident(table.schema, dialect)}.{_ident(table.name, dialect)}"
+
+
 def _kind(type_: str) -> str:
     if _NUMERIC.search(type_):
         return "number"
@@ -101,7 +126,10 @@ def _kind(type_: str) -> str:
 
 
 def _ident(name: str, dialect: str) -> str:
-    return exp.to_identifier(name).sql(dialect=dialect)  # pyright: ignore[reportUnknownMemberType]
+    """Bare when that is safe in every dialect (lower case, not a reserved word), else quoted the
+    dialect's way: Postgres folds `Amount` to `amount`, and `order` is a syntax error bare."""
+    quoted = not _BARE.fullmatch(name) or name in _RESERVED
+    return exp.to_identifier(name, quoted=quoted).sql(dialect=dialect)  # pyright: ignore[reportUnknownMemberType]
 
 
 def _lit(text: str) -> str:

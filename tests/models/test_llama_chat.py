@@ -39,6 +39,9 @@ def test_auto_calls_until_a_tool_has_run_then_answers_and_retries_after_an_error
     assert not plan_turn(ok, [SQL], "auto").calls
     failed = [*ok[:2], ToolMessage(tool_call_id="c1", content="Error: no table", is_error=True)]
     assert plan_turn(failed, [SQL], "auto").calls
+    # In a thread, a new question calls again: earlier results answered earlier questions.
+    follow_up = [*ok, AssistantMessage(content="240."), UserMessage(content="And products?")]
+    assert plan_turn(follow_up, [SQL], "auto").calls
 
 
 def test_forced_and_refused_choices() -> None:

@@ -64,6 +64,26 @@ async def test_forced_tool_call_comes_back_parsed() -> None:
     assert done.response.finish_reason == "tool_calls"
 
 
+async def test_a_tool_grammar_that_fails_falls_back_to_the_json_schema() -> None:
+    def broken() -> str:
+        raise RuntimeError("the database is down")
+
+    tool = ToolDefinition(
+        name=WEATHER.name,
+        description=WEATHER.description,
+        parameters=WEATHER.parameters,
+        arguments_grammar=broken,
+    )
+    client = client_for(smollm2(), project_root=Path("."))
+    settings = ModelSettings(tool_choice=NamedToolChoice(name="get_weather"), max_tokens=48)
+    response = await client.request(
+        [UserMessage(content="Weather in Oslo?")], tools=[tool], settings=settings
+    )
+    (call,) = response.tool_calls
+    # The JSON Schema's grammar shaped it (a 135M model may still ramble inside the string).
+    assert call.name == "get_weather" and call.arguments.startswith('{"city": "')
+
+
 async def test_streams_text() -> None:
     client = client_for(smollm2(), project_root=Path("."))
     deltas = [
