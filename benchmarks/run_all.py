@@ -10,6 +10,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     "cold_start",
     "engine_overhead",
+    "local_quickstart",
     "mcp_overhead",
     "serve_load",
     "store_scale",

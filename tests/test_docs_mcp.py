@@ -98,6 +98,8 @@ def test_every_documented_command_runs(project: Path) -> None:
                 "agent-clock",
                 "agent-scheduler",
                 "workflow-product_report",
+                "sql-orders_per_customer",
+                "sql-revenue_by_category",
                 "sql-top_products",
             ]
         if "tools/call" in command:

@@ -104,3 +104,14 @@ def test_every_documented_command_runs(tmp_path: Path) -> None:
                 assert "There are 240 orders." in done.stdout
             assert none_left(upstream)
     assert not any(LONG_RUNNING[0] in c and "&" in c for c in listed)
+
+
+def test_the_documented_local_model_entry_is_valid_config() -> None:
+    from pydantic import TypeAdapter
+
+    from oxy.config.models import LocalModelConfig, ModelConfig
+
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", DOC, flags=re.DOTALL)]
+    (entry,) = [m for b in blocks for m in b.get("models", []) if m.get("vendor") == "local"]
+    parsed = TypeAdapter(ModelConfig).validate_python(entry)
+    assert isinstance(parsed, LocalModelConfig) and parsed.max_tokens == 256

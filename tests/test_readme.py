@@ -113,3 +113,23 @@ def test_readme_command_runs(cwd: str, command: str, projects_copy: Path) -> Non
     assert proc.returncode == 0, (
         f"`{command}` in {cwd} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
     )
+
+
+def test_what_the_readme_commands_write_is_ignored_by_git(projects_copy: Path) -> None:
+    # Runs after the commands above (same module, same copy of projects/).
+    written = [
+        path.relative_to(projects_copy).as_posix()
+        for path in (projects_copy / "projects").rglob("*")
+        if path.is_file() and not (REPO / path.relative_to(projects_copy)).exists()
+    ]
+    assert any(p.startswith("projects/my-shop/") for p in written)  # the commands did run
+    assert any(p.startswith("projects/quickstart/output/") for p in written)
+    checked = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin"],
+        cwd=REPO,
+        input="\n".join(written),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert sorted(checked.stdout.splitlines()) == sorted(written)  # every one is ignored

@@ -1,4 +1,4 @@
-"""The one place where errors become what a person sees: one line, and an exit code."""
+"""The one place where errors become what a person sees: one line (or one per problem), and an exit code."""
 
 from __future__ import annotations
 
@@ -29,14 +29,29 @@ class OxyClickError(click.ClickException):
 
 
 def as_click_error(error: OxyError | str) -> OxyClickError:
-    return OxyClickError(one_line(str(error)))
+    return OxyClickError(error_text(str(error)))
 
 
 _CARET_LINE = re.compile(r"^\s*\^+\s*$")
+_SQL_LINE = re.compile(r"^LINE \d+:")
+
+
+def error_text(message: str) -> str:
+    """What follows `error: `. Several problems (`N errors in project files:`) keep one line each,
+    indented; a database error with its `LINE 1: ...` and caret lines keeps them as they are (the caret
+    points at a column of the line above); any other multi-line message is folded into one line."""
+    lines = message.splitlines()
+    if len(lines) > 1 and re.match(r"^\d+ errors in ", lines[0]):
+        return "\n".join([lines[0], *(f"  {line.strip()}" for line in lines[1:] if line.strip())])
+    if any(_CARET_LINE.match(line) for line in lines) and any(
+        _SQL_LINE.match(line.strip()) for line in lines
+    ):
+        return "\n".join(line.rstrip() for line in lines if line.strip())
+    return one_line(message)
 
 
 def one_line(message: str) -> str:
-    """Fold a multi-line message (a database's error with its caret diagram) into one line."""
+    """Fold a multi-line message into one line."""
     lines = [line.strip() for line in message.splitlines()]
     return " ".join(line for line in lines if line and not _CARET_LINE.match(line))
 

@@ -101,15 +101,23 @@ def run(
 ) -> None:
     """Run FILE: a .sql file, an *.agent.yml (with PROMPT) or a workflow."""
     from oxy.application.runner import run_file  # lazy: loaded when the command runs, not for --help
+    from oxy.errors import ConfigError, OxyError  # lazy: loaded when the command runs, not for --help
     from oxy.execution.context import Caller  # lazy: loaded when the command runs, not for --help
 
     variables = parse_variables(var_pairs)
-    if not file.exists():
-        fail(f"{file}: no such file")
-    file = file.resolve()  # a path typed by a person is relative to the cwd, not the project root
-    runtime = load_runtime(file=file, project_dir=project_dir)
-    if file.name.endswith(".sql"):
-        _check_sql_arguments(file, prompt, variables, runtime=runtime, strict=strict)
+    try:
+        if not file.exists():
+            raise ConfigError(f"{file}: no such file")
+        file = file.resolve()  # a path typed by a person is relative to the cwd, not the project root
+        runtime = load_runtime(file=file, project_dir=project_dir)
+        if file.name.endswith(".sql"):
+            _check_sql_arguments(file, prompt, variables, runtime=runtime, strict=strict)
+    except OxyError as exc:
+        if output_format == "jsonl":  # a reader of the stream sees why it is empty, as one event
+            from oxy.events.types import ErrorEvent, event_to_json  # lazy: on this error only
+
+            click.echo(event_to_json(ErrorEvent(error_type=type(exc).__name__, message=str(exc))))
+        fail(exc)
     sink: EventSink
     terminal = None
     if output_format == "jsonl":
@@ -188,16 +196,15 @@ def _check_sql_arguments(
     file: Path, prompt: str | None, variables: dict[str, Any], *, runtime: Runtime, strict: bool
 ) -> None:
     """A SQL file takes variables, not a prompt; a variable its query never reads is probably mistyped."""
-    from oxy.application.runner import (
-        unused_sql_variables,  # lazy: loaded when the command runs, not for --help
-    )
+    from oxy.application.runner import unused_sql_variables  # lazy: SQL runs only
+    from oxy.errors import ConfigError  # lazy: loaded when the command runs, not for --help
 
     if prompt is not None:
-        fail(
+        raise ConfigError(
             f"{file.name} is a SQL file: it takes no prompt ({prompt!r}); pass values for its template "
             "with -v KEY=VALUE, or ask an agent"
         )
     for message in unused_sql_variables(file, variables, runtime=runtime):
         if strict:
-            fail(message)
+            raise ConfigError(message)
         click.echo(f"warning: {message} (--strict makes this an error)", err=True)

@@ -45,7 +45,8 @@ def _validate(doc: YamlDocument, kind: str) -> Any:
     if data is None and needs is None:
         data = {}
     elif data is None:
-        raise ConfigError(f"the file is empty; a {kind} file needs {needs}", file=doc.file, line=1)
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise ConfigError(f"the file is empty; {article} {kind} file needs {needs}", file=doc.file, line=1)
     try:
         return adapter.validate_python(data)
     except ValidationError as exc:

@@ -156,11 +156,29 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+_HINTS = (
+    (
+        "mapping values are not allowed",
+        "check this line's indentation against the line above (a key indented deeper than its siblings), "
+        "or quote a value that contains ': '",
+    ),
+    ("did not find expected key", "check this line's indentation: it should line up with the keys above it"),
+    (
+        "expected '-' indicator",
+        "check this line's indentation: it should line up with the list items above it",
+    ),
+    ("cannot start any token", "YAML indents with spaces, not tabs; quote a value that starts with @ or `"),
+)
+
+
 def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or "invalid YAML"
     if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
         problem = f"{problem} ({exc.context} at line {exc.context_mark.line + 1})"
+    hint = next((hint for needle, hint in _HINTS if needle in problem), None)
+    if hint:
+        problem = f"{problem} — {hint}"
     return ConfigError(
         f"invalid YAML: {problem}",
         file=file,

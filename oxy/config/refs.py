@@ -29,7 +29,12 @@ from oxy.config._yaml import DataPath, YamlDocument
 from oxy.config.mcp import mcp_server_names, project_mcp_servers
 from oxy.config.python_refs import resolve_callable
 from oxy.config.secrets import is_env_var_name, redact_url, url_secrets
-from oxy.config.template_refs import check_database_refs, close_unknown_names, template_strings
+from oxy.config.template_refs import (
+    TEMPLATE_BUILTINS,
+    check_database_refs,
+    close_unknown_names,
+    template_strings,
+)
 from oxy.config.walk import walk_tasks
 from oxy.errors import ConfigError
 
@@ -156,7 +161,10 @@ class _Checker:
             )
         elif kinds and classify(target.name) not in kinds:
             expected = " or ".join(_KIND_SUFFIX[k] for k in kinds)
-            self.report(f"{what} {ref!r} is not a {kinds[0].value} file ({expected})", path, warn=warn)
+            article = "an" if kinds[0].value[:1] in "aeiou" else "a"
+            self.report(
+                f"{what} {ref!r} is not {article} {kinds[0].value} file ({expected})", path, warn=warn
+            )
 
     def python_function(self, spec: str, path: DataPath) -> None:
         """`package.module:callable` imports from the project folder and names a callable."""
@@ -249,15 +257,22 @@ def _url_credentials(check: _Checker, config: ProjectConfig) -> None:
 
 
 def check_config(
-    config: ProjectConfig, doc: YamlDocument, root: Path, *, database_types: Collection[str] | None = None
+    config: ProjectConfig,
+    doc: YamlDocument,
+    root: Path,
+    *,
+    database_types: Collection[str] | None = None,
+    files: bool = False,
 ) -> Findings:
     """Unique database and model names; defaults, A2A and MCP entries that point somewhere real;
-    with `database_types` (those oxy can open, from the layer that opens them), no other type."""
+    with `database_types` (those oxy can open, from the layer that opens them), no other type; with
+    `files` (`oxy validate`), database folders and files that exist. Loading a project checks neither:
+    a run fails only when it uses such a database."""
     check = _Checker(root, config, doc)
     check.found = check_config_names(doc)
     _secret_vars(check, doc.data, ())
     _url_credentials(check, config)
-    _check_database_paths(check, config)
+    _check_database_paths(check, config, files=files)
     if database_types is not None:
         for i, database in enumerate(config.databases):
             if database.type not in database_types:
@@ -286,16 +301,22 @@ def check_config(
     return check.found
 
 
-def _check_database_paths(check: _Checker, config: ProjectConfig) -> None:
+def _check_database_paths(check: _Checker, config: ProjectConfig, *, files: bool) -> None:
     # lazy: file models load when a file of their kind is checked
     from oxy.config.databases import DuckDBDatabase, SQLiteDatabase
 
     for i, database in enumerate(config.databases):
-        if isinstance(database, DuckDBDatabase) and database.dataset is None and database.path is None:
+        if (
+            files
+            and isinstance(database, DuckDBDatabase)
+            and database.dataset is None
+            and database.path is None
+        ):
             check.report(
                 f"database {database.name!r}: DuckLake (duckdb with 'data_path') is not supported yet; point "
                 "'path' at a .duckdb file or 'dataset' at a folder of CSV/Parquet files",
                 ("databases", i),
+                warn=True,  # like other databases oxy does not run yet: runs that use it fail
             )
         if isinstance(database, DuckDBDatabase | SQLiteDatabase):
             for key in ("dataset", "path"):
@@ -303,7 +324,7 @@ def _check_database_paths(check: _Checker, config: ProjectConfig) -> None:
                 where = ("databases", i, key)
                 if not isinstance(ref, str) or _templated(ref):
                     continue
-                if not check.inside(f"database {database.name!r}: {key}", ref, where):
+                if not check.inside(f"database {database.name!r}: {key}", ref, where) or not files:
                     continue
                 target = check.root / ref
                 if key == "dataset" and not target.is_dir():
@@ -321,8 +342,11 @@ def _check_database_paths(check: _Checker, config: ProjectConfig) -> None:
                     )
 
 
-def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: KnownNames | None) -> Findings:
-    """The model, databases, files and globs an agent names."""
+def check_agent(
+    agent: AgentConfig, doc: YamlDocument, root: Path, config: KnownNames | None, *, templates: bool = False
+) -> Findings:
+    """The model, databases, files and globs an agent names; with `templates` (`oxy validate`), the
+    names its templates read (a run reports those itself, when it renders them)."""
     # lazy: file models load when a file of their kind is checked
     from oxy.config.agent import DefaultAgentConfig, FileContext
 
@@ -337,7 +361,8 @@ def check_agent(agent: AgentConfig, doc: YamlDocument, root: Path, config: Known
         else:
             check.file("semantic model src", context.src, ("context", i, "src"))
     check.evals(agent.tests)
-    check.templates(doc.data)
+    if templates:
+        check.templates(doc.data)
     if isinstance(agent, DefaultAgentConfig):
         _check_tools(check, agent)
     else:
@@ -388,15 +413,22 @@ def _check_mcp_server(check: _Checker, tool: McpTool, at: DataPath) -> None:
 
 
 def check_workflow(
-    workflow: WorkflowConfig, doc: YamlDocument, root: Path, config: KnownNames | None
+    workflow: WorkflowConfig,
+    doc: YamlDocument,
+    root: Path,
+    config: KnownNames | None,
+    *,
+    templates: bool = False,
 ) -> Findings:
-    """Unique task names per list; the databases, files and agents tasks name; tests' `task_ref`s."""
+    """Unique task names per list; the databases, files and agents tasks name; tests' `task_ref`s; with
+    `templates` (`oxy validate`), the names its templates read."""
     check = _Checker(root, config, doc)
     names: set[str] = set()
     _check_tasks(check, workflow.tasks, ("tasks",), names)
     check.evals(workflow.tests)
-    variables = set(workflow.variables or {})
-    check.templates(doc.data, known={*variables, *names, "databases", "context"}, variables=variables)
+    if templates:
+        variables = set(workflow.variables or {})
+        check.templates(doc.data, known={*variables, *names, *TEMPLATE_BUILTINS}, variables=variables)
     for i, test in enumerate(workflow.tests):
         if test.task_ref is not None and test.task_ref not in names:
             known = ", ".join(sorted(names)) or "none"

@@ -18,11 +18,35 @@ import minijinja
 
 from oxy.config._yaml import DataPath
 
-__all__ = ["DATABASE_ATTRIBUTES", "check_database_refs", "close_unknown_names", "template_strings"]
+__all__ = [
+    "DATABASE_ATTRIBUTES",
+    "TEMPLATE_BUILTINS",
+    "check_database_refs",
+    "close_unknown_names",
+    "template_strings",
+]
 
 DATABASE_ATTRIBUTES = ("name", "dialect", "tables", "ddl", "schema", "datasets")
 """What `{{ databases.<name>.* }}` offers (oxy.execution.global_context.DatabaseView)."""
 
+TEMPLATE_BUILTINS = frozenset(
+    {
+        "databases",
+        "context",
+        "loop",
+        "range",
+        "dict",
+        "namespace",
+        "debug",
+        "lipsum",
+        "cycler",
+        "joiner",
+        "self",
+    }
+)
+"""Names every workflow template may read besides its variables and tasks (minijinja's own included)."""
+
+_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _DATABASE_REF = re.compile(r"\bdatabases\.([A-Za-z_][\w-]*)(?:\.([A-Za-z_]\w*))?")
 _ENV = minijinja.Environment()
 
@@ -43,8 +67,10 @@ def template_strings(data: Any, path: DataPath = ()) -> Iterator[tuple[DataPath,
 
 
 def check_database_refs(text: str, path: DataPath, databases: Collection[str] | None, report: Report) -> None:
-    """`databases.<name>.<attribute>` must name a database of config.yml and one of its attributes."""
-    for match in _DATABASE_REF.finditer(text):
+    """`databases.<name>.<attribute>` inside a template block must name a database of config.yml and
+    one of its attributes (outside one, `FROM databases.orders` is plain SQL)."""
+    matches = (m for block in _BLOCK.finditer(text) for m in _DATABASE_REF.finditer(block.group(0)))
+    for match in matches:
         name, attribute = match.group(1), match.group(2)
         if databases is not None and name not in databases:
             report(

@@ -128,7 +128,7 @@ class _Run:
             self.collect(exc)
             self.add(check_config_names(doc))
             return RawNames.from_data(doc.data)
-        self.add(check_config(config, doc, self.root, database_types=self.database_types))
+        self.add(check_config(config, doc, self.root, database_types=self.database_types, files=True))
         return config
 
     def check(self, file: Path, rel: str, kind: FileKind, config: KnownNames | None) -> None:
@@ -139,9 +139,9 @@ class _Run:
                 return
             doc = load_yaml(file, file=rel)
             if kind is FileKind.AGENT:
-                self.add(check_agent(parse_agent(doc), doc, self.root, config))
+                self.add(check_agent(parse_agent(doc), doc, self.root, config, templates=True))
             elif kind is FileKind.WORKFLOW:
-                self.add(check_workflow(parse_workflow(doc), doc, self.root, config))
+                self.add(check_workflow(parse_workflow(doc), doc, self.root, config, templates=True))
             elif kind is FileKind.AGENT_TEST:
                 self.add(check_agent_test(parse_agent_test(doc), doc, self.root, config))
         except ConfigError as exc:

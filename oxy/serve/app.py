@@ -6,11 +6,12 @@ import os
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -85,8 +86,46 @@ def create_app(settings: ServeSettings, *, tune_gc: bool = False) -> FastAPI:
     if settings.api:
         app.include_router(_api.router)
         app.include_router(_openai.router)
-        app.mount("/", StaticFiles(directory=STATIC, html=True, check_dir=False), name="static")
+        site = _Site(app.router.routes, directory=STATIC, html=True, check_dir=False)
+        app.mount("/", site, name="static")
     return app
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+class _Site(StaticFiles):
+    """The web chat's files at `/`. The mount matches every path, so a wrong method on an API route
+    (`GET /v1/chat/completions`) would reach it and get 404; it gets 405 with `Allow` instead."""
+
+    def __init__(self, routes: list[BaseRoute], **options: Any) -> None:
+        super().__init__(**options)
+        self._routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            allowed: set[str] = set()
+            # The routes are asked the way the router asks them, once per method: FastAPI wraps included
+            # routes in objects that match like routes but do not list their methods.
+            at_root = {**scope, "root_path": scope.get("app_root_path", "")}
+            for route in self._routes:
+                matches = getattr(route, "matches", None)
+                if matches is None or isinstance(route, Mount):
+                    continue
+                for method in _METHODS:
+                    if method not in allowed and matches({**at_root, "method": method})[0] is Match.FULL:
+                        allowed.add(method)
+            if allowed:
+                methods = ", ".join(sorted(allowed))
+                response = error_response(
+                    405,
+                    f"{scope['method']} is not allowed on {scope['path']}; use {methods}.",
+                    type="method_not_allowed",
+                    headers={"Allow": methods},
+                )
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 class _McpRoute:

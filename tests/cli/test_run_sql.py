@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import URL
 
 from oxy.cli import cli
-from oxy.events.types import RunFinished, RunStarted, SqlEvent, TableEvent, event_from_json
+from oxy.events.types import ErrorEvent, RunFinished, RunStarted, SqlEvent, TableEvent, event_from_json
 
 CONFIG = """\
 databases:
@@ -87,7 +87,10 @@ def test_front_matter_picks_the_database_and_database_option_overrides_it(projec
     code, _, err = invoke("run", str(project / "queries/users.sql"), "--database", "local")
     assert code == 1
     assert err.startswith("error: local (duckdb): Catalog Error: Table with name users does not exist!")
-    assert len(err.strip().splitlines()) == 1
+    assert err.strip().splitlines()[-2:] == [
+        "LINE 1: select count(*) as n from users",
+        "                                  ^^^^^",
+    ]  # DuckDB's pointer at the table name keeps its column
 
 
 def test_unknown_database_names_the_known_ones(project: Path) -> None:
@@ -203,3 +206,37 @@ def test_piped_sql_is_printed_as_written_not_wrapped(project: Path) -> None:
     code, out, _ = invoke("run", str(project / "queries/long.sql"))
     assert code == 0
     assert long.strip() in out.splitlines()  # CliRunner's output is not a terminal, like a pipe
+
+
+def test_jsonl_reports_a_config_error_as_an_error_event_too(project: Path) -> None:
+    (project / "config.yml").write_text("databases:\n  - name: local\n    typo: duckdb\n")
+    code, out, err = invoke("run", str(project / "queries/top.sql"), "--format", "jsonl")
+    assert code == 1
+    (event,) = [event_from_json(line) for line in out.splitlines()]
+    assert isinstance(event, ErrorEvent) and event.message.startswith("config.yml:2:5: missing key 'type'")
+    assert err.startswith("error: config.yml:2:5: missing key 'type'")
+
+
+def test_several_config_errors_are_printed_one_per_line(project: Path) -> None:
+    (project / "config.yml").write_text(
+        "databases:\n  - name: local\n    type: duckdb\n    datasett: data/\nmodels:\n  - name: m\n    vendr: openai\n"
+    )
+    code, _, err = invoke("run", str(project / "queries/top.sql"))
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0] == "error: 2 errors in project files:"
+    assert (
+        len(lines) == 3
+        and lines[1].startswith("  config.yml:4:5: ")
+        and lines[2].startswith("  config.yml:6:5: ")
+    )
+
+
+def test_a_database_error_keeps_its_caret_under_the_sql_line(project: Path) -> None:
+    (project / "queries" / "bad.sql").write_text("select nope from fruit\n")
+    code, _, err = invoke("run", str(project / "queries/bad.sql"))
+    assert code == 1
+    lines = err.splitlines()
+    sql = next(i for i, line in enumerate(lines) if line.startswith("LINE 1: select nope from fruit"))
+    assert lines[sql + 1].strip() == "^^^^"
+    assert lines[sql + 1].index("^") == lines[sql].index("nope")

@@ -28,6 +28,8 @@ def test_examples_validate_with_no_error(oxy_compat: Path) -> None:
     assert [str(w) for w in report.warnings] == [
         "agents/_routing.agent.yml:16:5: route 'semantics/topics/users.topic.yml' matches no file "
         "(globs are relative to the project root)",
+        "config.yml:26:11: database 'duckdb_persistent': no database file at 'db.duckdb' (paths are relative to "
+        "the project root); oxy opens it read-only, so it must exist before a run uses it",
         "config.yml:142:10: defaults.agent 'default.agent.yml' not found (paths are relative to the project root)"
         " — did you mean 'agents/default.agent.yml'?",
         "procedures/consistency.procedure.yml:9:15: sql_file 'data/example_anonymize.sql' not found "

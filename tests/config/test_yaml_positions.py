@@ -44,7 +44,11 @@ def test_broken_yaml() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_yaml("a: 1\n  b: 2\n", file="x.yml")
 
-    assert str(caught.value) == "x.yml:2:4: invalid YAML: mapping values are not allowed in this context"
+    assert str(caught.value) == (
+        "x.yml:2:4: invalid YAML: mapping values are not allowed in this context — check this line's "
+        "indentation against the line above (a key indented deeper than its siblings), or quote a value "
+        "that contains ': '"
+    )
 
 
 def test_duplicate_keys_are_errors() -> None:

@@ -87,3 +87,18 @@ async def test_unknown_routes_and_methods_are_json(client: httpx.AsyncClient) ->
     assert error_of(await client.get("/api/nothing")) == (404, "not_found")
     assert error_of(await client.delete("/api/agents")) == (405, "method_not_allowed")
     assert error_of(await client.get("/api/runs", params={"limit": "many"})) == (422, "invalid_request")
+
+
+async def test_a_wrong_method_on_an_api_route_is_405_with_allow(client: httpx.AsyncClient) -> None:
+    for path, allow in (
+        ("/v1/chat/completions", "POST"),
+        ("/api/agents/chat/runs", "POST"),
+        ("/api/runs/abc/cancel", "POST"),
+    ):
+        response = await client.get(path)
+        assert error_of(response) == (405, "method_not_allowed"), path
+        assert response.headers["allow"] == allow
+        assert response.json()["error"]["message"] == f"GET is not allowed on {path}; use POST."
+    assert (await client.delete("/api/runs")).headers["allow"] == "GET"
+    assert (await client.get("/no/such/page")).status_code == 404  # the web chat's files: still 404
+    assert (await client.get("/")).status_code == 200
