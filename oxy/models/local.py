@@ -19,7 +19,7 @@ import json
 import sys
 import threading
 import uuid
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from functools import partial
@@ -96,6 +96,7 @@ class _Loaded:
         self.llama = llama
         self.lock = anyio.Lock()
         self.grammars: dict[str, Any] = {}
+        self.bos_text = ""
         self.formatter: Any = None
         """The GGUF's chat template, when oxy renders prompts (no `chat_format`) and it compiles;
         else None, and llama-cpp-python's chat handling is used."""
@@ -105,18 +106,25 @@ class _Loaded:
             def token(token_id: int) -> str:
                 return llama._model.token_get_text(token_id) if token_id != -1 else ""
 
+            self.bos_text = token(llama.token_bos())
             try:
                 self.formatter = llama_cpp.llama_chat_format.Jinja2ChatFormatter(
-                    template, eos_token=token(llama.token_eos()), bos_token=token(llama.token_bos())
+                    template, eos_token=token(llama.token_eos()), bos_token=self.bos_text
                 )
             except Exception:  # a template jinja2 cannot compile: llama-cpp-python's own handling
                 self.formatter = None
 
     def grammar(self, text: str) -> Any:
-        """A compiled grammar, once per text (a SQL grammar is compiled once per database)."""
+        """A grammar, checked once per text (a SQL grammar once per database). `LlamaGrammar` only keeps
+        the text; llama.cpp parses it when sampling starts, and a sampler it cannot build there would be
+        used anyway (a crash), so it is parsed here first: `ValueError` if llama.cpp rejects it."""
         compiled = self.grammars.get(text)
         if compiled is None:
             llama_cpp = importlib.import_module("llama_cpp")
+            sampler = llama_cpp.llama_sampler_init_grammar(self.llama._model.vocab, text.encode(), b"root")
+            if not sampler:
+                raise ValueError("llama.cpp could not parse the grammar")
+            llama_cpp.llama_sampler_free(sampler)
             compiled = self.grammars[text] = llama_cpp.LlamaGrammar.from_string(text, verbose=False)
         return compiled
 
@@ -260,8 +268,9 @@ class LocalLlamaClient(ModelClient):
     ) -> AsyncGenerator[ModelDelta, None]:
         loaded = await self._model()
         if self._key.chat_format is None and loaded.formatter is not None:
-            async for delta in self._templated(loaded, messages, tools, settings):
-                yield delta
+            async with aclosing(self._templated(loaded, messages, tools, settings)) as deltas:
+                async for delta in deltas:
+                    yield delta
             return
         options = self._options(messages, tools, settings)
         if (
@@ -278,27 +287,12 @@ class LocalLlamaClient(ModelClient):
         acc = ResponseAccumulator()
         pieces = 0
         async with loaded.lock:
-            try:
-                chunks: Iterator[dict[str, Any]] = await anyio.to_thread.run_sync(
-                    partial(loaded.llama.create_chat_completion, stream=True, **options)
-                )
-            except (ValueError, RuntimeError) as exc:
-                raise self._error(exc) from exc
-            stream = _ThreadedStream(chunks)
-            try:
-                while True:
-                    try:
-                        raw = await anyio.to_thread.run_sync(stream.next)
-                    except (ValueError, RuntimeError) as exc:
-                        raise self._error(exc) from exc
-                    if raw is None:
-                        break
+            begin = partial(loaded.llama.create_chat_completion, stream=True, **options)
+            async with aclosing(self._stepped(begin)) as chunks:
+                async for raw in chunks:
                     for delta in json_chunk_deltas(raw, acc):
                         pieces += 1
                         yield delta
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(stream.close)
             # Streamed chunks carry no usage: one chunk is one token, the rest of the context the prompt.
             acc.usage = Usage(input_tokens=max(0, loaded.llama.n_tokens - pieces), output_tokens=pieces)
         yield ResponseDone(acc.response())
@@ -327,8 +321,9 @@ class LocalLlamaClient(ModelClient):
             options["top_p"] = settings.top_p
         if settings.seed is not None:
             options["seed"] = settings.seed
-        # A template that writes the BOS token itself must not get a second one from the tokenizer.
-        prompt = _Prompt(str(formatted.prompt), add_bos=not formatted.added_special)
+        # The tokenizer adds BOS where the model wants one, unless the template already wrote it.
+        text = str(formatted.prompt)
+        prompt = _Prompt(text, add_bos=not (loaded.bos_text and text.startswith(loaded.bos_text)))
         if plan.calls:
             async with loaded.lock:
                 response = await self._call_turn(loaded, prompt, plan.tools, options)
@@ -398,12 +393,27 @@ class LocalLlamaClient(ModelClient):
             tokens = llama.tokenize(prompt.text.encode("utf-8"), add_bos=prompt.add_bos, special=True)
             return llama.create_completion(tokens, stream=True, **options)
 
+        start = generated.tokens
+        async with aclosing(self._stepped(begin)) as chunks:
+            async for raw in chunks:
+                choice = raw["choices"][0]
+                generated.finish_reason = choice.get("finish_reason") or generated.finish_reason
+                text = choice.get("text") or ""
+                if text:
+                    generated.tokens += 1
+                    yield text
+        generated.prompt_tokens += max(0, loaded.llama.n_tokens - (generated.tokens - start))
+
+    async def _stepped(
+        self, begin: Callable[[], Iterator[dict[str, Any]]]
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """llama.cpp's chunks from the generator `begin` returns, each fetched in a worker thread (so a
+        cancelled run stops between two tokens); the generator is closed however the caller stops."""
         try:
             chunks = await anyio.to_thread.run_sync(begin)
         except (ValueError, RuntimeError) as exc:  # context overflow, a bad grammar, ...
             raise self._error(exc) from exc
         stream = _ThreadedStream(chunks)
-        start = generated.tokens
         try:
             while True:
                 try:
@@ -411,17 +421,11 @@ class LocalLlamaClient(ModelClient):
                 except (ValueError, RuntimeError) as exc:
                     raise self._error(exc) from exc
                 if raw is None:
-                    break
-                choice = raw["choices"][0]
-                generated.finish_reason = choice.get("finish_reason") or generated.finish_reason
-                text = choice.get("text") or ""
-                if text:
-                    generated.tokens += 1
-                    yield text
+                    return
+                yield raw
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(stream.close)
-        generated.prompt_tokens += max(0, loaded.llama.n_tokens - (generated.tokens - start))
 
 
 @dataclass(frozen=True, slots=True)

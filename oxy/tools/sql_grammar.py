@@ -104,11 +104,25 @@ def _query_rules(name: str, source: str, columns: dict[str, str], dialect: str) 
 
 
 def _join_key(left: TableInfo, right: TableInfo) -> str | None:
-    """The column two tables join on: one named like a key (`product_id`) that both have. A bare `id` or
-    a shared timestamp would join unrelated rows, so such tables are not joined at all."""
+    """The column two tables join on: a shared key column named after one of them (`product_id` for
+    `products`). Any other shared column (`id`, a timestamp, a `tenant_id`) would join unrelated rows,
+    so such tables are not joined at all."""
     shared = sorted({c.name for c in left.columns} & {c.name for c in right.columns})
-    keys = [c for c in shared if c.lower().endswith("_id") or c.lower().endswith("_key")]
-    return keys[0] if keys else None
+    stems = {_stem(left.name), _stem(right.name)}
+    for column in shared:
+        lowered = column.lower()
+        for suffix in ("_id", "_key"):
+            if lowered.endswith(suffix) and _stem(lowered[: -len(suffix)]) in stems:
+                return column
+    return None
+
+
+def _stem(name: str) -> str:
+    """`orders` and `order` alike; `categories` and `category`."""
+    name = name.lower()
+    if name.endswith("ies"):
+        return name[:-3] + "y"
+    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
 
 
 def _table(table: TableInfo, dialect: str) -> str:

@@ -98,6 +98,29 @@ async def test_streams_text() -> None:
     assert done.response.finish_reason in ("stop", "length")
 
 
+async def test_a_llama_cpp_chat_format_still_drives_prompts_and_calls_when_named() -> None:
+    config = LocalModelConfig(
+        name="small",
+        vendor="local",
+        model_ref="smollm2",
+        n_ctx=1024,
+        seed=7,
+        chat_format="chatml-function-calling",
+    )
+    client = client_for(config, project_root=Path("."))
+    settings = ModelSettings(max_tokens=8, temperature=0.0)
+    deltas = [d async for d in client.stream([UserMessage(content="Say hello.")], settings=settings)]
+    assert any(isinstance(d, TextDelta) for d in deltas)
+    done = deltas[-1]
+    assert isinstance(done, ResponseDone) and done.response.usage is not None
+    assert 0 < done.response.usage.output_tokens <= 8
+    forced = ModelSettings(tool_choice=NamedToolChoice(name="get_weather"), max_tokens=48, temperature=0.0)
+    response = await client.request(
+        [UserMessage(content="Weather in Paris?")], tools=[WEATHER], settings=forced
+    )
+    assert [call.name for call in response.tool_calls] == ["get_weather"]
+
+
 async def test_an_answer_cut_by_max_tokens_says_so() -> None:
     client = client_for(smollm2(), project_root=Path("."))
     response = await client.request(

@@ -27,7 +27,7 @@ def tables() -> list[TableInfo]:
             columns=(
                 Column(name="customer", type="VARCHAR"),
                 Column(name="quantity", type="BIGINT"),
-                Column(name="item_id", type="BIGINT"),
+                Column(name="pivot_id", type="BIGINT"),
                 Column(name="ordered_on", type="DATE"),
                 Column(name="note", type="VARCHAR"),
             ),
@@ -37,7 +37,7 @@ def tables() -> list[TableInfo]:
             schema="main",
             name="pivot",
             columns=(
-                Column(name="item_id", type="BIGINT"),
+                Column(name="pivot_id", type="BIGINT"),
                 Column(name="select", type="VARCHAR"),
                 Column(name="note", type="VARCHAR"),
             ),
@@ -57,9 +57,9 @@ def test_identifiers_are_quoted_for_the_dialect_and_literals_typed_by_column() -
     assert '"customer " op " " lit-text' in grammar
     assert '"ordered_on " op " " lit-date' in grammar
     # Two tables sharing a key column are joined on it; `note`, in both, would be ambiguous there.
-    assert '" FROM orders JOIN \\\\\\"pivot\\\\\\" USING (item_id)"' in grammar
+    assert '" FROM orders JOIN \\\\\\"pivot\\\\\\" USING (pivot_id)"' in grammar
     join_columns = next(line for line in grammar.splitlines() if line.startswith("col-j0-1 ::="))
-    assert '"item_id"' in join_columns and '"note"' not in join_columns and '"customer"' in join_columns
+    assert '"pivot_id"' in join_columns and '"note"' not in join_columns and '"customer"' in join_columns
     assert '"note"' in next(line for line in grammar.splitlines() if line.startswith("col-t0 ::="))
     assert sql_arguments_grammar([], "duckdb") is None
 
@@ -78,7 +78,7 @@ def test_tables_sharing_only_an_id_or_a_timestamp_are_not_joined_and_schemas_and
         "postgres",
     )
     assert grammar is not None
-    assert "JOIN" not in grammar  # `id` and `created_at` would join unrelated rows
+    assert "JOIN" not in grammar  # `id`, `created_at` and `tenant_id` would join unrelated rows
     assert '" FROM orders"' in grammar and '" FROM sales.customers"' in grammar
     assert '"\\\\\\"Amount\\\\\\""' in grammar  # Postgres would fold a bare Amount to amount
 
@@ -98,9 +98,9 @@ async def test_every_query_the_small_model_writes_under_it_runs(tmp_path: Path) 
     data = tmp_path / "data"
     data.mkdir()
     (data / "orders.csv").write_text(
-        "customer,quantity,item_id,ordered_on\nivo,2,1,2026-01-02\nana,1,2,2026-02-03\n"
+        "customer,quantity,pivot_id,ordered_on\nivo,2,1,2026-01-02\nana,1,2,2026-02-03\n"
     )
-    (data / "pivot.csv").write_text('item_id,"select"\n1,beans\n2,milk\n')
+    (data / "pivot.csv").write_text('pivot_id,"select"\n1,beans\n2,milk\n')
     config = DuckDBDatabase(name="shop", type="duckdb", dataset="data/")
     with Databases([config], project_root=tmp_path) as databases:
         connector = databases.get("shop")
@@ -114,7 +114,7 @@ async def test_every_query_the_small_model_writes_under_it_runs(tmp_path: Path) 
         client = LocalLlamaClient(name="small", model_path=shipped_model_path() or Path(), n_ctx=1024, seed=7)
         settings = ModelSettings(tool_choice=NamedToolChoice(name="execute_sql"), max_tokens=96)
         system = SystemMessage(
-            content="Tables: orders(customer, quantity, item_id, ordered_on), pivot(item_id, select)."
+            content="Tables: orders(customer, quantity, pivot_id, ordered_on), pivot(pivot_id, select)."
         )
         for question in (
             "How many orders did ivo place?",
