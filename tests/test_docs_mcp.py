@@ -110,4 +110,4 @@ def test_every_documented_command_runs(project: Path) -> None:
             for client in (c for c in listed if "127.0.0.1:" in c):
                 done = run(client.replace("127.0.0.1:3001", f"127.0.0.1:{ports[port]}"), project, {})
                 assert done.returncode == 0, (client, done.stdout, done.stderr)
-                assert len(json.loads(done.stdout)["tools"]) == 5
+                assert len(json.loads(done.stdout)["tools"]) == 7  # agents, workflow, three queries
