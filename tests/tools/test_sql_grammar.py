@@ -19,30 +19,25 @@ needs_llama = pytest.mark.skipif(
 )
 
 
+def table(schema: str, name: str, **columns: str) -> TableInfo:
+    """A table as a connector lists it: column names with their database types."""
+    return TableInfo(
+        schema=schema, name=name, columns=tuple(Column(name=c, type=t) for c, t in columns.items()), ddl=""
+    )
+
+
 def tables() -> list[TableInfo]:
     return [
-        TableInfo(
-            schema="main",
-            name="orders",
-            columns=(
-                Column(name="customer", type="VARCHAR"),
-                Column(name="quantity", type="BIGINT"),
-                Column(name="pivot_id", type="BIGINT"),
-                Column(name="ordered_on", type="DATE"),
-                Column(name="note", type="VARCHAR"),
-            ),
-            ddl="",
+        table(
+            "main",
+            "orders",
+            customer="VARCHAR",
+            quantity="BIGINT",
+            pivot_id="BIGINT",
+            ordered_on="DATE",
+            note="TEXT",
         ),
-        TableInfo(
-            schema="main",
-            name="pivot",
-            columns=(
-                Column(name="pivot_id", type="BIGINT"),
-                Column(name="select", type="VARCHAR"),
-                Column(name="note", type="VARCHAR"),
-            ),
-            ddl="",
-        ),
+        table("main", "pivot", pivot_id="BIGINT", select="VARCHAR", note="VARCHAR"),
     ]
 
 
@@ -65,15 +60,17 @@ def test_identifiers_are_quoted_for_the_dialect_and_literals_typed_by_column() -
 
 
 def test_tables_sharing_only_an_id_or_a_timestamp_are_not_joined_and_schemas_and_case_are_kept() -> None:
-    def table(schema: str, name: str, *columns: str) -> TableInfo:
-        return TableInfo(
-            schema=schema, name=name, columns=tuple(Column(name=c, type="INTEGER") for c in columns), ddl=""
-        )
-
     grammar = sql_arguments_grammar(
         [
-            table("public", "orders", "id", "created_at", "Amount"),
-            table("sales", "customers", "id", "created_at"),
+            table(
+                "public",
+                "orders",
+                id="INTEGER",
+                created_at="TIMESTAMP",
+                Amount="INTEGER",
+                tenant_id="INTEGER",
+            ),
+            table("sales", "customers", id="INTEGER", created_at="TIMESTAMP", tenant_id="INTEGER"),
         ],
         "postgres",
     )
