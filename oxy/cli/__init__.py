@@ -17,6 +17,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("oxy.cli.models", "models", "Start, check and supervise the model servers agents use."),
     "run": ("oxy.cli.run", "run", "Run a SQL file, an agent or a workflow."),
     "serve": ("oxy.cli.serve", "serve", "Serve the project's agents and workflows over HTTP."),
+    "test": ("oxy.cli.test", "test", "Run agents' test cases, check the answers, report pass rates."),
     "validate": ("oxy.cli.validate", "validate", "Check every project file and report each problem."),
 }
 

@@ -13,6 +13,7 @@ import anyio
 import click
 
 from oxy.cli._errors import fail
+from oxy.cli._options import cassette_options
 from oxy.cli._project import load_runtime
 from oxy.events.sinks import EventSink, JsonlSink
 
@@ -84,6 +85,7 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
     is_flag=True,
     help="Start the model servers the run needs (config.yml `serve:`) and stop them after it.",
 )
+@cassette_options
 def run(
     file: Path,
     prompt: str | None,
@@ -98,6 +100,8 @@ def run(
     chart_format: str,
     strict: bool,
     with_models: bool,
+    cassette_mode: str | None,
+    cassette: Path | None,
 ) -> None:
     """Run FILE: a .sql file, an *.agent.yml (with PROMPT) or a workflow."""
     from oxy.application.runner import run_file  # lazy: loaded when the command runs, not for --help
@@ -112,6 +116,11 @@ def run(
         runtime = load_runtime(file=file, project_dir=project_dir)
         if file.name.endswith(".sql"):
             _check_sql_arguments(file, prompt, variables, runtime=runtime, strict=strict)
+        tape = None
+        if cassette_mode is not None:
+            from oxy.application.cassettes import use_cassette  # lazy: --record / --replay only
+
+            tape = use_cassette(runtime, cassette, "record" if cassette_mode == "record" else "replay")
     except OxyError as exc:
         if output_format == "jsonl":  # a reader of the stream sees why it is empty, as one event
             from oxy.events.types import ErrorEvent, event_to_json  # lazy: on this error only
@@ -153,6 +162,8 @@ def run(
             async with runtime:  # closes what the run kept open, the databases and the store
                 return await run_it()
         finally:
+            if tape is not None:
+                tape.save()
             if "oxy.models" in sys.modules:  # close kept-alive model connections before the loop ends
                 from oxy.models import aclose_clients  # lazy: loaded when the command runs, not for --help
 

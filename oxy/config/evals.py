@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from oxy.config._base import StrictModel
 
 __all__ = [
+    "ArgMatch",
+    "Check",
+    "ContainsCheck",
+    "ExpectedCall",
+    "JsonSchemaCheck",
+    "JudgeCheck",
+    "MaxDurationCheck",
+    "MaxToolCallsCheck",
+    "RegexCheck",
+    "RowsCheck",
+    "ToolCallsCheck",
     "ConsistencyEval",
     "ContextRecallMetric",
     "CorrectnessMetric",
@@ -45,16 +56,93 @@ EvalMetric = Annotated[
 ]
 
 
+class ArgMatch(StrictModel):
+    """How a tool call's argument is matched: exactly (`equals`), or containing text (`contains`)."""
+
+    contains: str | None = None
+    equals: Any = None
+
+
+class ExpectedCall(StrictModel):
+    name: str
+    args: dict[str, ArgMatch | str | int | float | bool | None] = Field(
+        default_factory=dict[str, "ArgMatch | str | int | float | bool | None"],
+        description="Arguments the call must have: a value (equal) or {contains: text}.",
+    )
+
+
+class ContainsCheck(StrictModel):
+    contains: str = Field(description="The answer contains this text (case-insensitive).")
+
+
+class RegexCheck(StrictModel):
+    regex: str = Field(description="The answer matches this regular expression (Python `re.search`).")
+
+
+class ToolCallsCheck(StrictModel):
+    tool_calls: list[ExpectedCall] = Field(description="These tool calls were made.")
+    order: Literal["exact", "in_order", "any_order"] = Field(
+        default="any_order",
+        description="`exact`: these and no others, in this order; `in_order`: in this order, others "
+        "between allowed; `any_order`: each was made.",
+    )
+
+
+class RowsCheck(StrictModel):
+    rows: list[dict[str, Any]] = Field(
+        description="A SQL tool returned these rows (each a subset of a result row, by column)."
+    )
+
+
+class JsonSchemaCheck(StrictModel):
+    json_schema: dict[str, Any] = Field(description="The answer is JSON valid against this schema.")
+
+
+class MaxToolCallsCheck(StrictModel):
+    max_tool_calls: int = Field(ge=0, description="At most this many tool calls.")
+
+
+class MaxDurationCheck(StrictModel):
+    max_duration: float = Field(gt=0, description="The run took at most this many seconds.")
+
+
+class JudgeCheck(StrictModel):
+    judge: str = Field(description="A rubric the judge model checks the answer against.")
+
+
+Check = (
+    ContainsCheck
+    | RegexCheck
+    | ToolCallsCheck
+    | RowsCheck
+    | JsonSchemaCheck
+    | MaxToolCallsCheck
+    | MaxDurationCheck
+    | JudgeCheck
+)
+"""One item of a case's `assert:` list, by its key."""
+
+
 class TestCase(StrictModel):
-    """One prompt and the answer a judge should find in the agent's reply."""
+    """One prompt; the answer a judge should find in the agent's reply (`expected`, Oxy's), a tool
+    that must have run (`tool`, Oxy's) and deterministic checks (`assert:`, oxy's additive key)."""
 
     __test__ = False  # not a pytest class
 
     prompt: str
-    expected: str
+    expected: str | None = Field(default=None, description="Judged by the test's judge model.")
     name: str | None = None
     tags: list[str] = Field(default_factory=list[str])
     tool: str | None = Field(default=None, description="A tool the agent must have called.")
+    checks: list[Check] = Field(
+        default_factory=list[Check], alias="assert", description="Checks that must all hold; no judge needed."
+    )
+    threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The pass rate this case needs over its runs (default: the suite's).",
+    )
 
 
 class _Eval(StrictModel):

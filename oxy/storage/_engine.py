@@ -29,6 +29,13 @@ BUSY_TIMEOUT_S = 30.0
 _WRITE = "oxy_write"
 
 
+_OLD_IGNORE = "# oxy's local state (runs, threads); not for version control\n*\n"
+_IGNORE = (
+    "# oxy's local state (runs, threads) is not for version control; recorded model answers\n"
+    "# (`oxy test --record`) are, so that CI can replay them.\n*\n!cassettes/\n!cassettes/**\n"
+)
+
+
 def database_url(url: str | URL | None, *, project_root: Path | None) -> URL:
     """`url`, else `$OXY_DATABASE_URL`, else `<project_root>/.oxy/oxy.db` (the folder is created)."""
     chosen = url if url is not None else os.environ.get(DATABASE_URL_VAR) or None
@@ -45,8 +52,8 @@ def database_url(url: str | URL | None, *, project_root: Path | None) -> URL:
     state.mkdir(mode=0o700, parents=True, exist_ok=True)
     state.chmod(0o700)  # runs, threads and keys are nobody else's to read
     ignore = state / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# oxy's local state (runs, threads); not for version control\n*\n")
+    if not ignore.exists() or ignore.read_text() == _OLD_IGNORE:
+        ignore.write_text(_IGNORE)
     database = state / SQLITE_FILE
     # Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
     # Never open (and close) a file that exists: closing any descriptor of it drops every POSIX lock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -53,3 +54,13 @@ def test_quickstart_agent_makes_a_forced_sql_call_on_the_local_model(tmp_path: P
     assert isinstance(finished, RunFinished) and finished.status == "ok"
     # The model's own chat template, a grammar for the call and greedy decoding: the real count.
     assert "240" in str(finished.output), finished.output
+
+
+def test_the_quickstarts_test_file_passes_on_the_local_model(tmp_path: Path) -> None:
+    project = tmp_path / "quickstart"
+    shutil.copytree(QUICKSTART, project)
+    result = CliRunner().invoke(cli, ["test", "--project", str(project), "--format", "json"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, report
+    assert report["score"] == 1.0
+    assert [case["name"] for case in report["cases"]] == ["order count", "largest order", "average price"]

@@ -146,4 +146,4 @@ def test_validate_reports_first_what_run_would_reject(tmp_path: Path) -> None:
         for line in lines
     )
     assert any("database 'wh': type 'clickhouse' is not supported yet; oxy runs " in line for line in lines)
-    assert lines[-1] == "7 files checked, 4 errors, 1 warning, 0 skipped"
+    assert lines[-1] == "8 files checked, 4 errors, 1 warning, 0 skipped"

@@ -61,7 +61,33 @@ def test_the_default_store_is_a_file_in_the_projects_state_folder(
     with Store.open(project_root=tmp_path) as store:
         assert store.url == f"sqlite+pysqlite:///{tmp_path / '.oxy' / 'oxy.db'}"
     assert (tmp_path / ".oxy" / "oxy.db").is_file()
-    assert (tmp_path / ".oxy" / ".gitignore").read_text().splitlines()[-1] == "*"
+    # git ignores the state, not the recorded model answers (`oxy test --record`), which CI replays.
+    (tmp_path / ".oxy" / "cassettes").mkdir()
+    (tmp_path / ".oxy" / "cassettes" / "default.json").write_text("{}")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    checked = subprocess.run(
+        ["git", "check-ignore", ".oxy/oxy.db", ".oxy/cassettes/default.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.stdout.splitlines() == [".oxy/oxy.db"]
+
+
+def test_a_state_folder_ignored_whole_by_an_older_oxy_lets_cassettes_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OXY_DATABASE_URL", raising=False)
+    (tmp_path / ".oxy").mkdir()
+    old = "# oxy's local state (runs, threads); not for version control\n*\n"
+    (tmp_path / ".oxy" / ".gitignore").write_text(old)
+    with Store.open(project_root=tmp_path):
+        pass
+    assert (tmp_path / ".oxy" / ".gitignore").read_text().splitlines()[-2:] == [
+        "!cassettes/",
+        "!cassettes/**",
+    ]
 
 
 def test_oxy_database_url_wins_over_the_project_folder(
