@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ project_option = click.option(
 
 
 def cassette_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """`--record` / `--replay` and `--cassette PATH`, passed as `cassette_mode` and `cassette`."""
+    """`--record` / `--replay` and `--cassette PATH`, passed together as `cassette_mode` ("record",
+    "replay" or None) and `cassette`; both flags, or `--cassette` alone, is a usage error."""
+
     command = click.option(
         "--cassette",
         type=click.Path(path_type=Path, dir_okay=False),
@@ -28,13 +31,21 @@ def cassette_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
     command = click.option(
         "--replay",
-        "cassette_mode",
-        flag_value="replay",
+        is_flag=True,
         help="Answer every model request from the cassette: no network; a request it lacks fails the run.",
     )(command)
-    return click.option(
-        "--record",
-        "cassette_mode",
-        flag_value="record",
-        help="Ask the real models and write each exchange to the cassette.",
+    command = click.option(
+        "--record", is_flag=True, help="Ask the real models and write each exchange to the cassette."
     )(command)
+    inner = command
+
+    @functools.wraps(inner)  # keeps the options click collected on the function
+    def wrapped(*args: Any, record: bool, replay: bool, cassette: Path | None, **kwargs: Any) -> Any:
+        if record and replay:
+            raise click.UsageError("--record and --replay exclude each other")
+        if cassette is not None and not (record or replay):
+            raise click.UsageError("--cassette goes with --record or --replay")
+        cassette_mode = "record" if record else "replay" if replay else None
+        return inner(*args, cassette_mode=cassette_mode, cassette=cassette, **kwargs)
+
+    return wrapped

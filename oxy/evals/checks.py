@@ -112,13 +112,25 @@ def _calls_match(check: ToolCallsCheck, made: Sequence[CallMade]) -> bool:
                 return False
             position += 1
         return True
-    unused = list(made)
-    for expected in wanted:
-        match = next((m for m in unused if _call_matches(expected, m)), None)
-        if match is None:
-            return False
-        unused.remove(match)
-    return True
+    return _all_matched(wanted, made)
+
+
+def _all_matched(wanted: Sequence[ExpectedCall], made: Sequence[CallMade]) -> bool:
+    """Whether each expected call can be paired with a different call made (a bipartite matching, so
+    a loose expectation never takes the only call a stricter one could use)."""
+    owner: dict[int, int] = {}  # made call -> the expected call paired with it
+
+    def place(i: int, seen: set[int]) -> bool:
+        for j, call in enumerate(made):
+            if j in seen or not _call_matches(wanted[i], call):
+                continue
+            seen.add(j)
+            if j not in owner or place(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    return all(place(i, set()) for i in range(len(wanted)))
 
 
 def _call_matches(expected: ExpectedCall, made: CallMade) -> bool:
@@ -167,7 +179,10 @@ def _schema_problem(schema: dict[str, Any], answer: str) -> str | None:
         data = json.loads(fenced.group(1) if fenced else text)
     except ValueError as exc:
         return f"the answer is not JSON ({exc})"
-    error = next(iter(Draft7Validator(schema).iter_errors(data)), None)
+    try:
+        error = next(iter(Draft7Validator(schema).iter_errors(data)), None)
+    except Exception as exc:  # the test file's own schema is broken (an unknown type, a bad $ref or pattern)
+        return f"the json_schema check's schema is invalid: {exc}"
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path) or "the answer"

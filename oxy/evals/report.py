@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -42,6 +43,14 @@ def _case_json(case: CaseResult) -> dict[str, Any]:
     }
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    """Text XML 1.0 can hold: a model's answer may carry control characters (a terminal escape)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def junit_report(result: SuiteResult) -> str:
     """One `<testsuite>` per file, one `<testcase>` per case; a case below its threshold is a failure."""
     root = ET.Element("testsuites", name="oxy test", tests=str(len(result.cases)))
@@ -55,14 +64,14 @@ def junit_report(result: SuiteResult) -> str:
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=file,
+            name=_xml(file),
             tests=str(len(cases)),
             failures=str(len(failed)),
             time=f"{sum(c.seconds * len(c.runs) for c in cases):.3f}",
         )
         for case in cases:
             element = ET.SubElement(
-                suite, "testcase", classname=file, name=case.name, time=f"{case.seconds:.3f}"
+                suite, "testcase", classname=_xml(file), name=_xml(case.name), time=f"{case.seconds:.3f}"
             )
             ET.SubElement(
                 element, "system-out"
@@ -72,11 +81,13 @@ def junit_report(result: SuiteResult) -> str:
                 message = f"pass rate {case.pass_rate:.2f} < {case.threshold:.2f}" + (
                     f": {first.check}: {first.detail}" if first else ""
                 )
-                failure = ET.SubElement(element, "failure", message=message)
-                failure.text = "\n".join(
-                    f"run {i + 1}: {f.check}: {f.detail}\n  answer: {run.trace.answer}"
-                    for i, run in enumerate(case.runs)
-                    for f in run.failures
+                failure = ET.SubElement(element, "failure", message=_xml(message))
+                failure.text = _xml(
+                    "\n".join(
+                        f"run {i + 1}: {f.check}: {f.detail}\n  answer: {run.trace.answer}"
+                        for i, run in enumerate(case.runs)
+                        for f in run.failures
+                    )
                 )
     root.set("failures", str(failures_total))
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

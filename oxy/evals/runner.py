@@ -11,7 +11,7 @@ import anyio
 
 from oxy.application import Runtime, run_file
 from oxy.config.evals import JudgeCheck, TestCase
-from oxy.errors import ConfigError
+from oxy.errors import ConfigError, OxyError
 from oxy.evals.checks import Failure, deterministic_failures, label
 from oxy.evals.judge import judge
 from oxy.evals.suite import Suite
@@ -38,6 +38,8 @@ class CaseResult:
     name: str
     tags: tuple[str, ...]
     threshold: float
+    explicit: bool = False
+    """The case set its own `threshold`, which it must reach whatever the mode."""
     runs: list[RunOutcome] = field(default_factory=list[RunOutcome])
 
     @property
@@ -73,7 +75,7 @@ class SuiteResult:
     def passed(self, *, min_accuracy: float, mode: str) -> bool:
         """`average`: the mean pass rate reaches `min_accuracy`; `all`: every case reaches its threshold.
         A case with its own `threshold` must reach it either way."""
-        own = all(c.passed for c in self.cases if c.threshold != min_accuracy)
+        own = all(c.passed for c in self.cases if c.explicit)
         if mode == "all":
             return all(c.passed for c in self.cases)
         return own and self.score >= min_accuracy - 1e-9
@@ -101,21 +103,24 @@ async def run_suite(
     jobs: list[tuple[Suite, TestCase, CaseResult, ModelClient | None]] = []
     results: list[CaseResult] = []
     for suite in suites:
-        judge_model = _judge_model(runtime, suite)
-        for case in suite.cases:
-            if tags and not set(tags) & set(case.tags):
-                continue
-            if names and case_name(case) not in names and case.prompt not in names:
-                continue
+        chosen = [case for case in suite.cases if _chosen(case, tags, names)]
+        judge_model = _judge_model(runtime, suite, chosen)
+        for case in chosen:
             threshold = case.threshold if case.threshold is not None else min_accuracy
-            result = CaseResult(suite.file, case_name(case), tuple(case.tags), threshold)
+            result = CaseResult(
+                suite.file, case_name(case), tuple(case.tags), threshold, case.threshold is not None
+            )
             results.append(result)
             jobs.extend((suite, case, result, judge_model) for _ in range(runs or suite.runs))
     limit = anyio.CapacityLimiter(concurrency or max((s.concurrency for s in suites), default=1))
 
     async def one(suite: Suite, case: TestCase, result: CaseResult, judge_model: ModelClient | None) -> None:
         async with limit:
-            outcome = await _run_once(runtime, suite, case, judge_model)
+            try:
+                outcome = await _run_once(runtime, suite, case, judge_model)
+            except OxyError as exc:  # the agent could not be built, ...: this run failed, the suite goes on
+                trace = RunTrace(error=str(exc))
+                outcome = RunOutcome(trace, (Failure("the run finished", str(exc)),))
         result.runs.append(outcome)
         if on_run is not None:
             on_run()
@@ -129,18 +134,18 @@ async def run_suite(
 def total_runs(
     suites: Sequence[Suite], *, runs: int | None, tags: Sequence[str], names: Sequence[str]
 ) -> int:
-    return sum(
-        runs or s.runs
-        for s in suites
-        for c in s.cases
-        if (not tags or set(tags) & set(c.tags)) and (not names or case_name(c) in names or c.prompt in names)
-    )
+    return sum(runs or s.runs for s in suites for c in s.cases if _chosen(c, tags, names))
 
 
-def _judge_model(runtime: Runtime, suite: Suite) -> ModelClient | None:
-    needs = [
-        c for c in suite.cases if c.expected is not None or any(isinstance(k, JudgeCheck) for k in c.checks)
-    ]
+def _chosen(case: TestCase, tags: Sequence[str], names: Sequence[str]) -> bool:
+    if tags and not set(tags) & set(case.tags):
+        return False
+    return not names or case_name(case) in names or case.prompt in names
+
+
+def _judge_model(runtime: Runtime, suite: Suite, cases: Sequence[TestCase]) -> ModelClient | None:
+    """The judge for `cases` (those chosen to run); a config error when one needs it and there is none."""
+    needs = [c for c in cases if c.expected is not None or any(isinstance(k, JudgeCheck) for k in c.checks)]
     if not needs:
         return None
     if suite.judge_model is None:
@@ -166,17 +171,17 @@ async def _run_once(
         trace.error = str(result.error) if result.error is not None else result.status
     failures = deterministic_failures(case, trace)
     if judge_model is not None and trace.error is None:
+        verdicts: list[tuple[str, str | None, str | None]] = []
         if case.expected is not None:
-            ok, why = await judge(
-                judge_model, question=case.prompt, answer=trace.answer, expected=case.expected
-            )
-            if not ok:
-                failures.append(Failure(f"expected {case.expected!r} (judged)", why))
-        for check in case.checks:
-            if isinstance(check, JudgeCheck):
+            verdicts.append((f"expected {case.expected!r} (judged)", case.expected, None))
+        verdicts += [(label(c), None, c.judge) for c in case.checks if isinstance(c, JudgeCheck)]
+        for what, expected, rubric in verdicts:
+            try:
                 ok, why = await judge(
-                    judge_model, question=case.prompt, answer=trace.answer, rubric=check.judge
+                    judge_model, question=case.prompt, answer=trace.answer, expected=expected, rubric=rubric
                 )
-                if not ok:
-                    failures.append(Failure(label(check), why))
+            except OxyError as exc:  # the judge's model failed: this run is not judged a pass
+                ok, why = False, f"the judge model failed: {exc}"
+            if not ok:
+                failures.append(Failure(what, why))
     return RunOutcome(trace, tuple(failures))

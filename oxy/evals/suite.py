@@ -41,7 +41,7 @@ def load_suites(project: Project, files: Sequence[Path] = ()) -> list[Suite]:
             test = parse_agent_test(load_yaml(path, file=rel))
             target = root / (test.target or default_target(rel))
             if not target.is_file():
-                raise ConfigError(f"target {str(target.relative_to(root))!r} not found", file=rel)
+                raise ConfigError(f"target {_relative(target, root)!r} not found", file=rel)
             s = test.settings
             suites.append(Suite(rel, target, tuple(test.cases), s.runs, s.concurrency, s.judge_model))
         elif kind is FileKind.AGENT:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 from collections.abc import AsyncGenerator, Callable, Sequence
@@ -42,8 +43,18 @@ from .messages import (
 __all__ = ["Cassette", "CassetteClient", "CassetteMode"]
 
 CassetteMode = Literal["record", "replay"]
-_SETTINGS = ("tool_choice", "temperature", "top_p", "max_tokens", "stop", "seed", "parallel_tool_calls")
-_SECRET_SUFFIXES = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+_SETTINGS = (
+    "tool_choice",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "seed",
+    "parallel_tool_calls",
+    "reasoning_effort",
+)
+_SECRET_SUFFIXES = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "CREDENTIAL", "CREDENTIALS")
+_URL_PASSWORD = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
 
 
 class Cassette:
@@ -65,9 +76,11 @@ class Cassette:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 self._entries = {e["key"]: e for e in data["interactions"]}
             except (ValueError, KeyError, TypeError) as exc:
-                raise ModelError(
-                    f"the cassette {self.display} is not readable ({exc}); record it again"
-                ) from None
+                if mode == "replay":
+                    raise ModelError(
+                        f"the cassette {self.display} is not readable ({exc}); record it again"
+                    ) from None
+                self._entries = {}  # recording writes it afresh
         self._fresh: set[str] = set()
         """Keys recorded in this session: their earlier responses were replaced; others are kept."""
 
@@ -178,10 +191,12 @@ def normalised_request(
             message["tool_call_id"] = renumber(message["tool_call_id"])
     kept = {k: body[k] for k in ("model", "messages", "tools") if k in body}
     kept.update({k: body[k] for k in _SETTINGS if k in body})
-    return json.loads(_redact(json.dumps(kept, sort_keys=True, ensure_ascii=False)))
+    return kept
 
 
 def request_key(request: dict[str, Any]) -> str:
+    """From the request as sent, not as written (redacted): the key must not depend on which secrets
+    the environment holds."""
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -217,7 +232,10 @@ def _response(data: dict[str, Any]) -> ModelResponse:
 
 
 def _redact(text: str) -> str:
+    """Secret-looking environment values, and passwords inside URL-valued ones (`DATABASE_URL`)."""
     for name, value in os.environ.items():
-        if len(value) >= 8 and name.upper().endswith(_SECRET_SUFFIXES) and value in text:
-            text = text.replace(value, f"[redacted {name}]")
+        secrets = [value] if name.upper().endswith(_SECRET_SUFFIXES) else _URL_PASSWORD.findall(value)
+        for secret in secrets:
+            if len(secret) >= 6 and secret in text:
+                text = text.replace(secret, f"[redacted {name}]")
     return text

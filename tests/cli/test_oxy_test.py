@@ -204,3 +204,23 @@ def test_the_quickstart_replays_its_committed_cassette_offline(tmp_path: Path) -
     assert result.stderr.startswith(
         "error: Model 'smollm2': no recording of this request in .oxy/cassettes/default.json: the prompt"
     )
+
+
+def test_filters_decide_whether_a_judge_is_needed_and_a_broken_agent_fails_its_runs(project: Path) -> None:
+    tests = project / "agents" / "analyst.agent.test.yml"
+    tests.write_text(TESTS.replace("  judge_model: judge\n", ""))
+    assert oxy_test(project, "--tag", "products", "--min-accuracy", "0")[0] == 0  # no judged case chosen
+    agent = project / "agents" / "analyst.agent.yml"
+    agent.write_text(agent.read_text().replace("model: vllm", "model: nowhere"))
+    code, out, err = oxy_test(project, "--tag", "products", "--format", "json")
+    assert (code, err) == (1, "")
+    (case,) = json.loads(out)["cases"]
+    assert case["failed_assertions"][0]["check"] == "the run finished"
+    assert "Model 'nowhere' not found in config.yml" in case["failed_assertions"][0]["detail"]
+
+
+def test_cassette_options_must_go_together_sensibly(project: Path) -> None:
+    code, _, err = oxy_test(project, "--record", "--replay")
+    assert code == 2 and "--record and --replay exclude each other" in err
+    code, _, err = oxy_test(project, "--cassette", "x.json")
+    assert code == 2 and "--cassette goes with --record or --replay" in err

@@ -97,3 +97,26 @@ def test_oxys_tool_key_and_a_failed_run() -> None:
         "contains 'a': not in the answer",
     ]
     assert failures({"rows": [{"a": 1}]}, trace=RunTrace())[0].endswith("(no SQL ran)")
+
+
+def test_any_order_pairs_each_expectation_with_its_own_call() -> None:
+    # The loose expectation must not take the one call the strict one needs.
+    check = {
+        "tool_calls": [
+            {"name": "execute_sql"},
+            {"name": "execute_sql", "args": {"sql": {"contains": "fruit"}}},
+        ],
+        "order": "any_order",
+    }
+    two = RunTrace(
+        calls=[CallMade("execute_sql", {"sql": "select 1"}), CallMade("execute_sql", {"sql": "fruit"})]
+    )
+    reversed_ = RunTrace(calls=list(reversed(two.calls)))
+    assert failures(check, trace=two) == [] and failures(check, trace=reversed_) == []
+    one = RunTrace(calls=[CallMade("execute_sql", {"sql": "fruit"})])
+    assert len(failures(check, trace=one)) == 1
+
+
+def test_a_broken_schema_is_a_failure_not_a_crash() -> None:
+    (failure,) = failures({"json_schema": {"type": "no-such-type"}}, trace=RunTrace(answer="{}"))
+    assert failure.startswith("json_schema: the json_schema check's schema is invalid: ")

@@ -114,3 +114,28 @@ async def test_recording_again_replaces_only_the_requests_it_makes(tmp_path: Pat
 def test_replaying_a_missing_cassette_says_to_record(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="no cassette at .*: record one first with --record"):
         Cassette(tmp_path / "none.json", "replay")
+
+
+async def test_keys_do_not_depend_on_the_environments_secrets_and_url_passwords_are_redacted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.json"
+    asked = [UserMessage(content="Connect with postgres://app:s3cret-pw@db/shop")]
+    monkeypatch.setenv("DATABASE_URL", "postgres://app:s3cret-pw@db/shop")
+    recording = Cassette(path, "record")
+    await CassetteClient("m", recording, lambda: ScriptedModel([Reply(text="Done.")])).request(asked)
+    recording.save()
+    assert "s3cret-pw" not in path.read_text() and "[redacted DATABASE_URL]" in path.read_text()
+    monkeypatch.delenv("DATABASE_URL")  # CI has no such variable: the key must be the same
+    assert (await CassetteClient("m", Cassette(path, "replay")).request(asked)).text == "Done."
+
+
+async def test_recording_over_an_unreadable_cassette_starts_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text("{not json")
+    with pytest.raises(ModelError, match="is not readable"):
+        Cassette(path, "replay")
+    recording = Cassette(path, "record")
+    await CassetteClient("m", recording, lambda: ScriptedModel([Reply(text="Hi.")])).request(QUESTION)
+    recording.save()
+    assert (await CassetteClient("m", Cassette(path, "replay")).request(QUESTION)).text == "Hi."
