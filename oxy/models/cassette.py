@@ -31,11 +31,8 @@ from .messages import (
     ModelDelta,
     ModelResponse,
     ModelSettings,
-    ReasoningDelta,
     ResponseDone,
-    TextDelta,
     ToolCall,
-    ToolCallDelta,
     ToolDefinition,
     Usage,
 )
@@ -158,12 +155,8 @@ class CassetteClient(ModelClient):
         settings: ModelSettings = DEFAULT_SETTINGS,
     ) -> AsyncGenerator[ModelDelta, None]:
         response = await self.request(messages, tools=tools, settings=settings)
-        if response.reasoning:
-            yield ReasoningDelta(response.reasoning)
-        if response.text:
-            yield TextDelta(response.text)
-        for i, call in enumerate(response.tool_calls):
-            yield ToolCallDelta(index=i, id=call.id, name=call.name, arguments=call.arguments)
+        for delta in response.as_deltas():
+            yield delta
         yield ResponseDone(response)
 
     def _live(self) -> ModelClient:

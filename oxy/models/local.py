@@ -41,9 +41,7 @@ from .messages import (
     ModelResponse,
     ModelSettings,
     ResponseDone,
-    TextDelta,
     ToolCall,
-    ToolCallDelta,
     ToolDefinition,
     ToolMessage,
     Usage,
@@ -280,7 +278,7 @@ class LocalLlamaClient(ModelClient):
         ):
             # That format can't stream a call it chose itself: answer whole, then replay it as deltas.
             response = await self._whole(messages, tools=tools, settings=settings)
-            for delta in _replay(response):
+            for delta in response.as_deltas():
                 yield delta
             yield ResponseDone(response)
             return
@@ -327,7 +325,7 @@ class LocalLlamaClient(ModelClient):
         if plan.calls:
             async with loaded.lock:
                 response = await self._call_turn(loaded, prompt, plan.tools, options)
-            for delta in _replay(response):
+            for delta in response.as_deltas():
                 yield delta
             yield ResponseDone(response)
             return
@@ -475,12 +473,3 @@ class _ThreadedStream:
             close = getattr(self._chunks, "close", None)
             if close is not None:
                 close()
-
-
-def _replay(response: ModelResponse) -> list[ModelDelta]:
-    deltas: list[ModelDelta] = [TextDelta(response.text)] if response.text else []
-    deltas.extend(
-        ToolCallDelta(index=i, id=call.id, name=call.name, arguments=call.arguments)
-        for i, call in enumerate(response.tool_calls)
-    )
-    return deltas

@@ -142,6 +142,18 @@ class ModelResponse:
         """The turn as it goes back into the history."""
         return AssistantMessage(content=self.text, tool_calls=self.tool_calls)
 
+    def as_deltas(self) -> list[ModelDelta]:
+        """The turn as a stream would have sent it, for clients that have it whole; the caller adds
+        the closing `ResponseDone`."""
+        deltas: list[ModelDelta] = [ReasoningDelta(self.reasoning)] if self.reasoning else []
+        if self.text:
+            deltas.append(TextDelta(self.text))
+        deltas.extend(
+            ToolCallDelta(index=i, id=call.id, name=call.name, arguments=call.arguments)
+            for i, call in enumerate(self.tool_calls)
+        )
+        return deltas
+
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
