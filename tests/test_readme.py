@@ -95,9 +95,6 @@ def projects_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_readme_command_runs(cwd: str, command: str, projects_copy: Path) -> None:
     if command == SELF:
         pytest.skip("this is the command running the test suite")
-    if command == "pip install oxy-engine":  # the published name of this very project, not a download here
-        assert 'name = "oxy-engine"' in (REPO / "pyproject.toml").read_text()
-        return
     if command.startswith("source "):
         assert (REPO / shlex.split(command)[1]).exists()
         return
@@ -133,3 +130,8 @@ def test_what_the_readme_commands_write_is_ignored_by_git(projects_copy: Path) -
         check=False,
     )
     assert sorted(checked.stdout.splitlines()) == sorted(written)  # every one is ignored
+
+
+def test_the_install_name_the_readme_gives_is_the_one_pyproject_builds() -> None:
+    assert 'name = "oxy-engine"' in (REPO / "pyproject.toml").read_text()
+    assert "`pip install oxy-engine`" in README.read_text()

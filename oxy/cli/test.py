@@ -96,7 +96,7 @@ def test(
         )
 
     async def main() -> Any:
-        progress = _progress(planned)
+        progress = _Progress(planned)
         try:
             async with runtime:
                 return await run_suite(
@@ -161,7 +161,3 @@ class _Progress:
     def stop(self) -> None:
         if self._bar is not None:
             self._bar.stop()
-
-
-def _progress(total: int) -> _Progress:
-    return _Progress(total)

@@ -485,8 +485,9 @@ def check_agent_test(
     return check.found
 
 
-def check_sql_file(sql: SqlFile, root: Path, config: KnownNames | None) -> Findings:
-    """The database named in the front matter exists."""
+def check_sql_file(sql: SqlFile, root: Path, config: KnownNames | None, *, file: str) -> Findings:
+    """The database named in the front matter exists, and so do those its template names (`file`: the
+    SQL file's project-relative name, for messages)."""
     found = Findings()
     if sql.database is not None and sql.source is not None:
         check = _Checker(root, config, sql.source)
@@ -495,17 +496,10 @@ def check_sql_file(sql: SqlFile, root: Path, config: KnownNames | None) -> Findi
     databases = config.database_names if config is not None else None
 
     def report(message: str, _: DataPath) -> None:
-        found.errors.append(ConfigError(message, file=_relative(sql.path, root)))
+        found.errors.append(ConfigError(message, file=file))
 
     check_database_refs(sql.sql, (), databases, report)
     return found
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _templated(ref: str) -> bool:

@@ -135,7 +135,7 @@ class _Run:
         self.checked.append(rel)
         try:
             if kind is FileKind.SQL:
-                self.add(check_sql_file(parse_sql_file(file, file=rel), self.root, config))
+                self.add(check_sql_file(parse_sql_file(file, file=rel), self.root, config, file=rel))
                 return
             doc = load_yaml(file, file=rel)
             if kind is FileKind.AGENT:

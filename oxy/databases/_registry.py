@@ -14,6 +14,7 @@ import anyio.to_thread
 from oxy.config.databases import DatabaseConfig
 from oxy.databases._connector import Connector
 from oxy.databases._open import open_database
+from oxy.databases._types import TableInfo
 from oxy.errors import DatabaseError
 
 __all__ = ["Databases"]
@@ -32,6 +33,7 @@ class Databases:
                 raise DatabaseError(f"Two databases are named {config.name!r}; names must be unique.")
             self._configs[config.name] = config
         self._project_root = project_root
+        self._tables: dict[str, list[TableInfo]] = {}
         self._open: dict[str, Connector] = {}
         self._lock = threading.Lock()
 
@@ -65,6 +67,14 @@ class Databases:
             if name not in self._open:
                 self._open[name] = open_database(config, project_root=self._project_root)
             return self._open[name]
+
+    def tables(self, name: str) -> list[TableInfo]:
+        """`name`'s tables, read once (templates' `{{ databases.X.schema }}` and the SQL grammar of
+        local models share the read; a schema change needs a restart, as the prompts it went into do)."""
+        tables = self._tables.get(name)
+        if tables is None:
+            tables = self._tables[name] = self.get(name).tables()
+        return tables
 
     async def aget(self, name: str) -> Connector:
         if name in self._open:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from oxy.application.runner import relative_name
 from oxy.config import Project
 from oxy.config._kinds import FileKind, classify, walk_project
 from oxy.config._parse import parse_agent, parse_agent_test
@@ -35,13 +36,13 @@ def load_suites(project: Project, files: Sequence[Path] = ()) -> list[Suite]:
     paths = [p.resolve() for p in files] if files else list(walk_project(root))
     suites: list[Suite] = []
     for path in paths:
-        rel = _relative(path, root)
+        rel = relative_name(path, root)
         kind = classify(rel)
         if kind is FileKind.AGENT_TEST:
             test = parse_agent_test(load_yaml(path, file=rel))
             target = root / (test.target or default_target(rel))
             if not target.is_file():
-                raise ConfigError(f"target {_relative(target, root)!r} not found", file=rel)
+                raise ConfigError(f"target {relative_name(target, root)!r} not found", file=rel)
             s = test.settings
             suites.append(Suite(rel, target, tuple(test.cases), s.runs, s.concurrency, s.judge_model))
         elif kind is FileKind.AGENT:
@@ -53,10 +54,3 @@ def load_suites(project: Project, files: Sequence[Path] = ()) -> list[Suite]:
         elif files:
             raise ConfigError("oxy test takes *.agent.test.yml files, or agent files with `tests:`", file=rel)
     return suites
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)

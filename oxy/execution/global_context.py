@@ -9,7 +9,6 @@ datasets are its schemas (`main` for a `dataset:` folder).
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,9 +56,9 @@ class DatabaseView:
         self.name = name
         self.dialect = dialect
 
-    @cached_property
+    @property
     def _tables(self) -> list[TableInfo]:
-        return self._databases.get(self.name).tables()
+        return self._databases.tables(self.name)
 
     @property
     def tables(self) -> list[str]:

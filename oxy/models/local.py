@@ -92,6 +92,7 @@ class _LoadKey:
 class _Loaded:
     def __init__(self, llama: Any, llama_cpp: Any, *, templated: bool) -> None:
         self.llama = llama
+        self._llama_cpp = llama_cpp
         self.lock = anyio.Lock()
         self.grammars: dict[str, Any] = {}
         self.bos_text = ""
@@ -118,7 +119,7 @@ class _Loaded:
         used anyway (a crash), so it is parsed here first: `ValueError` if llama.cpp rejects it."""
         compiled = self.grammars.get(text)
         if compiled is None:
-            llama_cpp = importlib.import_module("llama_cpp")
+            llama_cpp = self._llama_cpp
             sampler = llama_cpp.llama_sampler_init_grammar(self.llama._model.vocab, text.encode(), b"root")
             if not sampler:
                 raise ValueError("llama.cpp could not parse the grammar")

@@ -10,7 +10,8 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI
-from starlette.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -96,36 +97,38 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 class _Site(StaticFiles):
     """The web chat's files at `/`. The mount matches every path, so a wrong method on an API route
-    (`GET /v1/chat/completions`) would reach it and get 404; it gets 405 with `Allow` instead."""
+    (`GET /v1/chat/completions`) would reach it and get 404; it gets 405 with `Allow` instead. The
+    routes are consulted only when no file answers."""
 
     def __init__(self, routes: list[BaseRoute], **options: Any) -> None:
         super().__init__(**options)
         self._routes = routes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            allowed: set[str] = set()
-            # The routes are asked the way the router asks them, once per method: FastAPI wraps included
-            # routes in objects that match like routes but do not list their methods.
-            at_root = {**scope, "root_path": scope.get("app_root_path", "")}
-            for route in self._routes:
-                matches = getattr(route, "matches", None)
-                if matches is None or isinstance(route, Mount):
-                    continue
-                for method in _METHODS:
-                    if method not in allowed and matches({**at_root, "method": method})[0] is Match.FULL:
-                        allowed.add(method)
-            if allowed:
-                methods = ", ".join(sorted(allowed))
-                response = error_response(
-                    405,
-                    f"{scope['method']} is not allowed on {scope['path']}; use {methods}.",
-                    type="method_not_allowed",
-                    headers={"Allow": methods},
-                )
-                await response(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as exc:
+            allowed = self._allowed(scope) if exc.status_code in (404, 405) else ""
+            if not allowed:
+                raise
+            return error_response(
+                405,
+                f"{scope['method']} is not allowed on {scope['path']}; use {allowed}.",
+                type="method_not_allowed",
+                headers={"Allow": allowed},
+            )
+
+    def _allowed(self, scope: Scope) -> str:
+        """The methods an API route at this path takes. Routes are asked the way the router asks them,
+        once per method: FastAPI wraps included routes in objects that match but do not list methods."""
+        at_root = {**scope, "root_path": scope.get("app_root_path", "")}  # the mount moved it below itself
+        allowed: set[str] = set()
+        for route in self._routes:
+            matches = getattr(route, "matches", None)
+            if matches is None or isinstance(route, Mount):
+                continue
+            allowed.update(m for m in _METHODS if matches({**at_root, "method": m})[0] is Match.FULL)
+        return ", ".join(sorted(allowed))
 
 
 class _McpRoute:

@@ -89,7 +89,7 @@ def _execute_sql(config: ExecuteSqlTool, build: ToolBuild) -> Tool:
 
     @cache
     def grammar() -> str | None:
-        return sql_arguments_grammar(databases.get(config.database).tables(), dialect)
+        return sql_arguments_grammar(databases.tables(config.database), dialect)
 
     return execute_sql_tool(
         database=config.database,
