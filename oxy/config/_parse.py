@@ -16,10 +16,11 @@ from oxy.errors import ConfigError
 if TYPE_CHECKING:
     from oxy.config.agent import AgentConfig
     from oxy.config.agent_test import AgentTestFile
+    from oxy.config.evals import EvalDataset
     from oxy.config.project import ProjectConfig
     from oxy.config.workflow import WorkflowConfig
 
-__all__ = ["parse_agent", "parse_agent_test", "parse_config", "parse_workflow"]
+__all__ = ["parse_agent", "parse_agent_test", "parse_config", "parse_eval_dataset", "parse_workflow"]
 
 # kind -> (module, root type, what an empty file is missing; None when an empty file is valid).
 # Modules import on first use, so running one agent never builds the workflow models.
@@ -28,6 +29,7 @@ _KINDS: dict[str, tuple[str, str, str | None]] = {
     "agent": ("agent", "AgentConfig", "at least 'model' and 'system_instructions'"),
     "workflow": ("workflow", "WorkflowConfig", "at least 'tasks'"),
     "agent test": ("agent_test", "AgentTestFile", "at least 'cases'"),
+    "eval dataset": ("evals", "EvalDataset", "a list of records with 'query' and 'response'"),
 }
 
 
@@ -67,3 +69,7 @@ def parse_workflow(doc: YamlDocument) -> WorkflowConfig:
 
 def parse_agent_test(doc: YamlDocument) -> AgentTestFile:
     return cast("AgentTestFile", _validate(doc, "agent test"))
+
+
+def parse_eval_dataset(doc: YamlDocument) -> EvalDataset:
+    return cast("EvalDataset", _validate(doc, "eval dataset"))

@@ -60,12 +60,20 @@ def translate_validation_error(
         plain.extend(_pick_branch(at, group))
     out: list[ConfigError] = []
     seen: set[str] = set()
+    typos = [(loc.path[:-1], str(loc.path[-1])) for e, loc in plain if e["type"] == "extra_forbidden"]
     for error, located in plain:
+        if error["type"] == "missing" and _misspelt(located.path, typos):
+            continue  # the unknown key's "did you mean" says it: one error for one typo
         issue = _issue(error, located, doc, kind)
         if str(issue) not in seen:
             seen.add(str(issue))
             out.append(issue)
     return out
+
+
+def _misspelt(path: DataPath, typos: list[tuple[DataPath, str]]) -> bool:
+    """The missing key at `path` is there, misspelt, as one of the unknown keys beside it."""
+    return any(parent == path[:-1] and did_you_mean(key, [str(path[-1])]) for parent, key in typos)
 
 
 def _pick_branch(

@@ -25,6 +25,8 @@ __all__ = [
     "CorrectnessMetric",
     "CustomEval",
     "EvalConfig",
+    "EvalDataset",
+    "EvalRecord",
     "EvalMetric",
     "SimilarityMetric",
     "TestCase",
@@ -162,6 +164,20 @@ class ConsistencyEval(_Eval):
     type: Literal["consistency"]
     n: int = Field(default=10, ge=1)
     task_description: str | None = None
+
+
+class EvalRecord(StrictModel):
+    """One question of a `custom` eval's dataset, with the answer and the contexts it should use."""
+
+    query: str = Field(description="What the agent is asked (a workflow gets it as a variable).")
+    response: str = Field(description="The expected answer.")
+    relevant_contexts: list[str] = Field(
+        default_factory=list[str], description="What the run should have retrieved (SQL, documents)."
+    )
+
+
+EvalDataset = list[EvalRecord]
+"""A `custom` eval's dataset file: a YAML list of records."""
 
 
 class CustomEval(_Eval):

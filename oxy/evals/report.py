@@ -34,6 +34,11 @@ def _case_json(case: CaseResult) -> dict[str, Any]:
         "runs": len(case.runs),
         "mean_seconds": round(case.seconds, 3),
         "tokens": case.tokens,
+        **(
+            {"metrics": {name: round(value, 4) for name, value in case.metrics.items()}}
+            if case.metrics
+            else {}
+        ),
         "failed_assertions": [
             {"run": i + 1, "check": f.check, "detail": f.detail}
             for i, run in enumerate(case.runs)
@@ -75,7 +80,7 @@ def junit_report(result: SuiteResult) -> str:
             )
             ET.SubElement(
                 element, "system-out"
-            ).text = f"pass rate {case.pass_rate:.2f} over {len(case.runs)} runs"
+            ).text = f"pass rate {case.pass_rate:.2f} over {len(case.runs)} runs{_metrics_text(case)}"
             if not case.passed:
                 first = next((f for r in case.runs for f in r.failures), None)
                 message = f"pass rate {case.pass_rate:.2f} < {case.threshold:.2f}" + (
@@ -102,7 +107,7 @@ def pretty_lines(result: SuiteResult, *, min_accuracy: float, mode: str) -> list
         passed = sum(r.passed for r in case.runs)
         lines.append(
             f"{mark} {_escape(case.name)}  [dim]{case.file}[/]  {passed}/{len(case.runs)} passed "
-            f"({case.pass_rate:.0%})  {case.seconds:.1f} s  {case.tokens} tokens"
+            f"({case.pass_rate:.0%})  {case.seconds:.1f} s  {case.tokens} tokens{_metrics_text(case)}"
         )
         failed_run = next((r for r in case.runs if r.failures), None)
         if failed_run is not None:
@@ -117,6 +122,11 @@ def pretty_lines(result: SuiteResult, *, min_accuracy: float, mode: str) -> list
         f"passed · {verdict}"
     )
     return lines
+
+
+def _metrics_text(case: CaseResult) -> str:
+    """`  similarity 0.80  context_recall 0.65`: each metric's mean score, for evaluations that have them."""
+    return "".join(f"  {name} {value:.2f}" for name, value in case.metrics.items())
 
 
 def _escape(text: str) -> str:

@@ -1,22 +1,30 @@
-"""Run suites: each case `runs` times through the real engine, at most `concurrency` runs at once."""
+"""Run suites: each case `runs` times through the real engine, at most `concurrency` runs at once.
+
+A `custom` evaluation's question runs like a case and is scored by its metrics against the dataset's
+answer; a `consistency` evaluation runs its question `n` times and scores each answer against the
+next (Oxy's circular pairs), so its pass rate is the share of pairs that agree."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 
 from oxy.application import Runtime, run_file
-from oxy.config.evals import JudgeCheck, TestCase
+from oxy.config.evals import ContextRecallMetric, JudgeCheck, TestCase
 from oxy.errors import ConfigError, OxyError
 from oxy.evals.checks import Failure, deterministic_failures, label
 from oxy.evals.judge import judge
-from oxy.evals.suite import Suite
+from oxy.evals.metrics import Score, Submission, score
+from oxy.evals.suite import MetricEval, Question, Suite, short
 from oxy.evals.trace import RunTrace, TraceSink
 from oxy.execution.agent_io import AgentAnswer
+from oxy.execution.templates import TemplateOrigin
 from oxy.models.client import ModelClient
 
 __all__ = ["CaseResult", "RunOutcome", "SuiteResult", "case_name", "run_suite"]
@@ -26,6 +34,8 @@ __all__ = ["CaseResult", "RunOutcome", "SuiteResult", "case_name", "run_suite"]
 class RunOutcome:
     trace: RunTrace
     failures: tuple[Failure, ...]
+    scores: tuple[Score, ...] = ()
+    """The metrics' scores (consistency and custom evaluations)."""
 
     @property
     def passed(self) -> bool:
@@ -63,6 +73,15 @@ class CaseResult:
     def tokens(self) -> int:
         return sum(r.trace.input_tokens + r.trace.output_tokens for r in self.runs)
 
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Each metric's mean score over the runs that measured it (Oxy's accuracy and recall)."""
+        by_metric: dict[str, list[float]] = {}
+        for run in self.runs:
+            for s in run.scores:
+                by_metric.setdefault(s.metric, []).append(s.value)
+        return {name: statistics.mean(values) for name, values in by_metric.items()}
+
 
 @dataclass
 class SuiteResult:
@@ -82,10 +101,7 @@ class SuiteResult:
 
 
 def case_name(case: TestCase) -> str:
-    if case.name:
-        return case.name
-    prompt = " ".join(case.prompt.split())
-    return prompt if len(prompt) <= 60 else prompt[:59] + "…"
+    return case.name or short(case.prompt)
 
 
 async def run_suite(
@@ -100,9 +116,56 @@ async def run_suite(
     on_run: Callable[[], None] | None = None,
 ) -> SuiteResult:
     """Run the cases of `suites` (only those with one of `tags` / named in `names`, when given)."""
-    jobs: list[tuple[Suite, TestCase, CaseResult, ModelClient | None]] = []
+    jobs: list[Callable[[], Any]] = []
     results: list[CaseResult] = []
+    limit = anyio.CapacityLimiter(concurrency or max((s.concurrency for s in suites), default=1))
+
+    def ran() -> None:
+        if on_run is not None:
+            on_run()
+
+    async def case_run(
+        suite: Suite, case: TestCase, result: CaseResult, judge_model: ModelClient | None
+    ) -> None:
+        async with limit:
+            try:
+                outcome = await _run_once(runtime, suite, case, judge_model)
+            except OxyError as exc:  # the agent could not be built, ...: this run failed, the suite goes on
+                outcome = _failed(exc)
+        result.runs.append(outcome)
+        ran()
+
     for suite in suites:
+        if suite.evaluation is not None:
+            evaluation = suite.evaluation
+            judges = _metric_judges(runtime, suite, evaluation)
+            for question in evaluation.questions:
+                if not _chosen_question(question, tags, names):
+                    continue
+                result = CaseResult(suite.file, question.name, (), min_accuracy)
+                results.append(result)
+                times = runs or suite.runs
+                if evaluation.kind == "consistency":
+                    jobs.append(
+                        _bind(
+                            _consistency,
+                            runtime,
+                            suite,
+                            evaluation,
+                            question,
+                            judges,
+                            result,
+                            times,
+                            limit,
+                            ran,
+                        )
+                    )
+                else:
+                    jobs.extend(
+                        _bind(_custom_run, runtime, suite, evaluation, question, judges, result, limit, ran)
+                        for _ in range(times)
+                    )
+            continue
         chosen = [case for case in suite.cases if _chosen(case, tags, names)]
         judge_model = _judge_model(runtime, suite, chosen)
         for case in chosen:
@@ -111,36 +174,46 @@ async def run_suite(
                 suite.file, case_name(case), tuple(case.tags), threshold, case.threshold is not None
             )
             results.append(result)
-            jobs.extend((suite, case, result, judge_model) for _ in range(runs or suite.runs))
-    limit = anyio.CapacityLimiter(concurrency or max((s.concurrency for s in suites), default=1))
-
-    async def one(suite: Suite, case: TestCase, result: CaseResult, judge_model: ModelClient | None) -> None:
-        async with limit:
-            try:
-                outcome = await _run_once(runtime, suite, case, judge_model)
-            except OxyError as exc:  # the agent could not be built, ...: this run failed, the suite goes on
-                trace = RunTrace(error=str(exc))
-                outcome = RunOutcome(trace, (Failure("the run finished", str(exc)),))
-        result.runs.append(outcome)
-        if on_run is not None:
-            on_run()
+            jobs.extend(_bind(case_run, suite, case, result, judge_model) for _ in range(runs or suite.runs))
 
     async with anyio.create_task_group() as group:
         for job in jobs:
-            group.start_soon(one, *job)
+            group.start_soon(job)
     return SuiteResult(results)
+
+
+def _bind(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    return lambda: fn(*args)
+
+
+def _failed(exc: OxyError) -> RunOutcome:
+    return RunOutcome(RunTrace(error=str(exc)), (Failure("the run finished", str(exc)),))
 
 
 def total_runs(
     suites: Sequence[Suite], *, runs: int | None, tags: Sequence[str], names: Sequence[str]
 ) -> int:
-    return sum(runs or s.runs for s in suites for c in s.cases if _chosen(c, tags, names))
+    """How many times a target will run (the progress bar's length)."""
+    total = 0
+    for s in suites:
+        chosen = (
+            [q for q in s.evaluation.questions if _chosen_question(q, tags, names)]
+            if s.evaluation is not None
+            else [c for c in s.cases if _chosen(c, tags, names)]
+        )
+        total += len(chosen) * (runs or s.runs)
+    return total
 
 
 def _chosen(case: TestCase, tags: Sequence[str], names: Sequence[str]) -> bool:
     if tags and not set(tags) & set(case.tags):
         return False
     return not names or case_name(case) in names or case.prompt in names
+
+
+def _chosen_question(question: Question, tags: Sequence[str], names: Sequence[str]) -> bool:
+    """Evaluation questions have no tags: `--tag` leaves them out."""
+    return not tags and (not names or question.name in names or question.prompt in names)
 
 
 def _judge_model(runtime: Runtime, suite: Suite, cases: Sequence[TestCase]) -> ModelClient | None:
@@ -185,3 +258,177 @@ async def _run_once(
             if not ok:
                 failures.append(Failure(what, why))
     return RunOutcome(trace, tuple(failures))
+
+
+def _metric_judges(runtime: Runtime, suite: Suite, evaluation: MetricEval) -> dict[int, ModelClient]:
+    """The judge model of each judged metric, by its index: its `model_ref`, else (Oxy's default) the
+    first model of config.yml."""
+    judges: dict[int, ModelClient] = {}
+    for i, metric in enumerate(evaluation.metrics):
+        if isinstance(metric, ContextRecallMetric):
+            continue
+        name = metric.model_ref
+        if name is None:
+            models = runtime.project.config.model_names
+            if not models:
+                raise ConfigError(
+                    f"the {metric.type} metric needs a judge model: set its `model_ref`, or add a model "
+                    "to config.yml",
+                    file=suite.file,
+                )
+            name = models[0]
+        judges[i] = runtime.model_client(name, file=suite.file)
+    return judges
+
+
+async def _target_run(runtime: Runtime, suite: Suite, evaluation: MetricEval, question: Question) -> RunTrace:
+    """Run the suite's target on `question`; the trace's answer is the scored output (a workflow's
+    `task_ref` task's, when set)."""
+    sink = TraceSink()
+    started = time.perf_counter()
+    if suite.target.name.endswith(".agent.yml"):
+        result = await run_file(suite.target, runtime=runtime, prompt=question.prompt, sink=sink)
+    else:
+        variables = (
+            {evaluation.variable: question.prompt}
+            if evaluation.variable and question.prompt is not None
+            else None
+        )
+        result = await run_file(suite.target, runtime=runtime, variables=variables, sink=sink)
+    trace = sink.trace
+    trace.duration_s = time.perf_counter() - started
+    if result.status != "ok":
+        trace.error = str(result.error) if result.error is not None else result.status
+        return trace
+    output: Any = result.output
+    if evaluation.task_ref is not None:
+        step = trace.steps.get(evaluation.task_ref)
+        if step is None:
+            trace.error = f"task {evaluation.task_ref!r} (task_ref) did not run in {suite.file}"
+            return trace
+        output = step[1]
+    trace.answer = _text(output)
+    return trace
+
+
+def _text(output: Any) -> str:
+    if isinstance(output, AgentAnswer):
+        return output.text
+    if output is None or isinstance(output, str):
+        return output or ""
+    try:
+        return json.dumps(output, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(output)
+
+
+def _contexts(trace: RunTrace, task_ref: str | None) -> tuple[str, ...]:
+    """What the run retrieved: the SQL it executed (within `task_ref`, when set)."""
+    return tuple(sql for source, sql in trace.sql if task_ref is None or task_ref in source)
+
+
+async def _scored(
+    suite: Suite,
+    evaluation: MetricEval,
+    judges: dict[int, ModelClient],
+    question: Question,
+    trace: RunTrace,
+    reference: Submission,
+) -> RunOutcome:
+    """`trace` scored by every metric against `reference`; a metric that fails is a failed check."""
+    actual = Submission(trace.answer, _contexts(trace, evaluation.task_ref))
+    origin = TemplateOrigin(suite.file)
+    scores: list[Score] = []
+    failures: list[Failure] = []
+    for i, metric in enumerate(evaluation.metrics):
+        try:
+            result = await score(
+                metric,
+                judges.get(i),
+                question=question.description,
+                actual=actual,
+                reference=reference,
+                origin=origin,
+            )
+        except ConfigError:
+            raise
+        except OxyError as exc:  # the judge's model failed: not a pass
+            failures.append(Failure(metric.type, f"the judge model failed: {exc}"))
+            continue
+        if result is None:
+            continue
+        scores.append(result)
+        if not result.passed:
+            failures.append(Failure(f"{metric.type} {result.value:.2f}", result.detail))
+    return RunOutcome(trace, tuple(failures), tuple(scores))
+
+
+async def _custom_run(
+    runtime: Runtime,
+    suite: Suite,
+    evaluation: MetricEval,
+    question: Question,
+    judges: dict[int, ModelClient],
+    result: CaseResult,
+    limit: anyio.CapacityLimiter,
+    ran: Callable[[], None],
+) -> None:
+    async with limit:
+        try:
+            trace = await _target_run(runtime, suite, evaluation, question)
+            if trace.error is not None:
+                outcome = RunOutcome(trace, (Failure("the run finished", trace.error),))
+            else:
+                reference = Submission(question.reference or "", question.contexts)
+                outcome = await _scored(suite, evaluation, judges, question, trace, reference)
+        except OxyError as exc:
+            outcome = _failed(exc)
+    result.runs.append(outcome)
+    ran()
+
+
+async def _consistency(
+    runtime: Runtime,
+    suite: Suite,
+    evaluation: MetricEval,
+    question: Question,
+    judges: dict[int, ModelClient],
+    result: CaseResult,
+    times: int,
+    limit: anyio.CapacityLimiter,
+    ran: Callable[[], None],
+) -> None:
+    """Run `question` `times` times, then score each answer against the next (the last against the
+    first). A run that failed is a failed outcome of its own and joins no pair."""
+    traces: list[RunTrace] = []
+
+    async def one() -> None:
+        async with limit:
+            try:
+                trace = await _target_run(runtime, suite, evaluation, question)
+            except OxyError as exc:
+                trace = RunTrace(error=str(exc))
+        traces.append(trace)
+        ran()
+
+    async with anyio.create_task_group() as group:
+        for _ in range(times):
+            group.start_soon(one)
+    good = [t for t in traces if t.error is None]
+    for trace in traces:
+        if trace.error is not None:
+            result.runs.append(RunOutcome(trace, (Failure("the run finished", trace.error),)))
+    pairs = [(good[i], good[(i + 1) % len(good)]) for i in range(len(good))] if len(good) > 1 else []
+
+    async def pair(first: RunTrace, second: RunTrace) -> None:
+        async with limit:
+            try:
+                reference = Submission(second.answer, _contexts(second, evaluation.task_ref))
+                outcome = await _scored(suite, evaluation, judges, question, first, reference)
+            except OxyError as exc:
+                outcome = _failed(exc)
+        result.runs.append(outcome)
+
+    async with anyio.create_task_group() as group:
+        for first, second in pairs:
+            group.start_soon(pair, first, second)

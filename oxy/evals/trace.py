@@ -1,4 +1,5 @@
-"""What one run of a case did, read from its events: the answer, the tool calls, the SQL results."""
+"""What one run of a case did, read from its events: the answer, the tool calls, the SQL it ran and
+what that returned, and (in a workflow) each task's output."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oxy.events.sinks import EventSink
-from oxy.events.types import Event, TableEvent, ToolCallEvent, UsageEvent
+from oxy.events.types import Event, Source, SqlEvent, StepFinished, TableEvent, ToolCallEvent, UsageEvent
 
 __all__ = ["CallMade", "RunTrace", "TraceSink"]
 
@@ -25,6 +26,10 @@ class RunTrace:
     tables: list[tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]]] = field(
         default_factory=list[tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]]]
     )
+    sql: list[tuple[Source, str]] = field(default_factory=list[tuple[Source, str]])
+    """Each statement executed, with the step that ran it."""
+    steps: dict[str, tuple[Source, Any]] = field(default_factory=dict[str, tuple[Source, Any]])
+    """Each task's output by name: the outermost task of that name."""
     input_tokens: int = 0
     output_tokens: int = 0
     duration_s: float = 0.0
@@ -46,6 +51,12 @@ class TraceSink(EventSink):
             except ValueError:
                 arguments = {}
             self.trace.calls.append(CallMade(event.name, arguments if isinstance(arguments, dict) else {}))
+        elif isinstance(event, SqlEvent):
+            self.trace.sql.append((event.source, event.sql))
+        elif isinstance(event, StepFinished):
+            known = self.trace.steps.get(event.name)
+            if known is None or len(event.source) < len(known[0]):
+                self.trace.steps[event.name] = (event.source, event.output)
         elif isinstance(event, TableEvent):
             self.trace.tables.append((event.columns, event.rows))
         elif isinstance(event, UsageEvent):

@@ -55,3 +55,55 @@ def test_the_documented_oxy_test_and_cassette_commands_run_on_the_local_model(tm
         assert done.returncode == 0, (command, done.stdout, done.stderr)
     assert (project / "junit.xml").read_text().startswith("<?xml")
     assert '"score": 1.0' in (project / "results.json").read_text()
+
+
+def test_the_documented_evaluations_run_as_shown(tmp_path: Path) -> None:
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from oxy.models import ToolMessage, UserMessage
+    from oxy.testing import Reply, ScriptedModelServer, ScriptedRequest, Turn, tool_call
+
+    section = DOC.read_text().split("## Oxy's evaluations")[1].split("\n## ")[0]
+    tests, dataset = re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
+    (commands,) = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+
+    def script(request: ScriptedRequest) -> Turn:
+        last = request.messages[-1]
+        if request.model == "judge-model":
+            text = last.content if isinstance(last, UserMessage) else ""
+            return Reply(text="Same count.\nA" if "[Answer 1]" in text else "Both say 240.\nVerdict: PASS")
+        if isinstance(last, ToolMessage):
+            return Reply(text="There are 240 orders.")
+        return Reply(tool_calls=[tool_call("execute_sql", {"sql": "select count(*) as n from orders"})])
+
+    project = tmp_path / "quickstart"
+    shutil.copytree(DOC.parents[1] / "projects" / "quickstart", project)
+    (project / "agents" / "analyst.agent.test.yml").unlink()
+    with ScriptedModelServer(script) as server:
+        config = project / "config.yml"
+        judge = f"models:\n  - name: judge\n    vendor: vllm\n    model_ref: judge-model\n    api_url: {server.base_url}\n"
+        text = config.read_text().replace("http://127.0.0.1:8000/v1", server.base_url)
+        config.write_text(text.replace("models:\n", judge, 1))
+        agent = project / "agents" / "analyst.agent.yml"
+        agent.write_text(agent.read_text().replace("model: smollm2", "model: vllm") + tests)
+        (project / "evals").mkdir()
+        (project / "evals" / "orders.yml").write_text(dataset)
+        lines = commands.strip().splitlines()
+        assert lines[0] == "cd projects/quickstart"
+        oxy = str(Path(sys.executable).with_name("oxy"))
+        for command in lines[1:]:
+            args = [oxy if a == "oxy" else a for a in shlex.split(command)]
+            done = subprocess.run(args, cwd=project, capture_output=True, text=True, timeout=120, check=False)
+            assert done.returncode == 0, (command, done.stdout, done.stderr)
+    import json
+
+    report = json.loads(done.stdout)
+    assert [c["name"] for c in report["cases"]] == [
+        "consistency: How many orders are there?",
+        "How many orders are there?",
+    ]
+    assert report["cases"][1]["metrics"] == {"similarity": 1.0, "correctness": 1.0, "context_recall": 1.0}
+    assert report["score"] == 1.0
