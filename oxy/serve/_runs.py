@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -38,6 +38,9 @@ from oxy.serve._handle import HandleSink, RunHandle
 from oxy.serve._settings import ServeSettings
 from oxy.serve._task_outputs import TenantTaskOutputs
 from oxy.storage import AsyncStore, RunWrites, StoreSink, StoreWriter
+
+if TYPE_CHECKING:
+    from oxy.events.otel import Tracing
 
 log = logging.getLogger("oxy.serve")
 
@@ -74,8 +77,10 @@ class RunManager:
         writer: StoreWriter,
         settings: ServeSettings,
         task_group: TaskGroup,
+        tracing: Tracing | None = None,
     ) -> None:
         self.runtime = runtime
+        self._tracing = tracing
         self.store = store
         self.writer = writer
         self._settings = settings
@@ -137,7 +142,12 @@ class RunManager:
             writes = self.writer.run_writes()
             self._record_thread(handle, request, writes)
             store = StoreSink(writes, tenant=handle.tenant, kind=handle.kind, thread_id=handle.thread_id)
-            sink = HandleSink(handle, store, streams_text=request.stream or request.background)
+            trace = (
+                None
+                if self._tracing is None
+                else self._tracing.sink(conversation_id=handle.thread_id or handle.run_id)
+            )
+            sink = HandleSink(handle, store, streams_text=request.stream or request.background, trace=trace)
             started = RunStarted(run_id=handle.run_id, target=handle.target, input=_input(request, history))
             await sink.emit(started)  # queued for the store, published at once
         except BaseException:

@@ -12,6 +12,7 @@ import signal
 import threading
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -33,6 +34,7 @@ from oxy.serve._settings import ServeSettings
 from oxy.storage import AsyncStore, KeyStore, StoreWriter
 
 if TYPE_CHECKING:
+    from oxy.events.otel import Tracing
     from oxy.models.serving import ModelFleet
 
 log = logging.getLogger("oxy.serve")
@@ -84,6 +86,7 @@ class Server:
         self._writer: StoreWriter | None = None
         self._restore_signals: Callable[[], None] = lambda: None
         self._fleet: ModelFleet | None = None
+        self._tracing: Tracing | None = None
         self._models_state: str | None = None
         self._models_error: str | None = None
         self._models_closing = anyio.Event()
@@ -108,8 +111,18 @@ class Server:
         self._limiter = RateLimiter(store, rate=settings.rate_per_s, burst=settings.rate_burst)
         self._writer = writer = StoreWriter(store)
         task_group.start_soon(writer.run)
+        if settings.otel or settings.otel_file is not None:
+            from oxy.application.tracing import start_tracing  # lazy: only with --otel / --otel-file
+
+            otel_file = Path(settings.otel_file) if settings.otel_file is not None else None
+            self._tracing = start_tracing(runtime.project.config, endpoint=settings.otel, file=otel_file)
         self._manager = RunManager(
-            runtime=runtime, store=store, writer=writer, settings=settings, task_group=task_group
+            runtime=runtime,
+            store=store,
+            writer=writer,
+            settings=settings,
+            task_group=task_group,
+            tracing=self._tracing,
         )
         self._restore_signals = _on_shutdown_signal(self._begin_shutdown)
         if settings.with_models:  # in the background: the port opens (and /health answers) while they load
@@ -187,6 +200,10 @@ class Server:
             with anyio.CancelScope(shield=True):
                 await self._models_done.wait()
         await aclose_clients()
+        if self._tracing is not None:  # exports the spans still batched (the exporter may block)
+            with anyio.CancelScope(shield=True):
+                if not await anyio.to_thread.run_sync(self._tracing.shutdown):
+                    log.warning("the last traces were not exported within 3 s; is the OTLP endpoint up?")
         if self._store is not None:
             await self._store.close()
         if self._keys is not None:

@@ -56,6 +56,10 @@ class ServeSettings:
     """Whether agents may start stdio MCP servers (`--no-stdio-mcp`: only HTTP ones)."""
     with_models: bool = False
     """Start the servers of the models with `serve:` blocks, and be ready only while they are."""
+    otel: bool = False
+    """Send an OpenTelemetry trace of each run to the OTLP endpoint of the `OTEL_EXPORTER_OTLP_*` variables."""
+    otel_file: str | None = None
+    """Append an OpenTelemetry trace of each run to this file (OTLP JSON lines)."""
 
     def to_json(self) -> str:
         values: dict[str, Any] = asdict(self)

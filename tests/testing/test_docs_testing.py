@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -107,3 +108,35 @@ def test_the_documented_evaluations_run_as_shown(tmp_path: Path) -> None:
     ]
     assert report["cases"][1]["metrics"] == {"similarity": 1.0, "correctness": 1.0, "context_recall": 1.0}
     assert report["score"] == 1.0
+
+
+def test_the_documented_tracing_commands_run(tmp_path: Path) -> None:
+    import json
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.otlp_collector import otlp_collector
+
+    section = DOC.read_text().split("## Tracing runs with OpenTelemetry")[1].split("\n## ")[0]
+    (commands,) = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+    project = tmp_path / "quickstart"
+    shutil.copytree(DOC.parents[1] / "projects" / "quickstart", project)
+    oxy = str(Path(sys.executable).with_name("oxy"))
+    lines = commands.strip().splitlines()
+    assert lines[0] == "cd projects/quickstart"
+    with otlp_collector() as collector:
+        for command in lines[1:]:
+            words = shlex.split(command)
+            env = dict(os.environ)
+            while "=" in words[0]:  # VAR=value before the command; the endpoint is this test's collector
+                key, _, value = words.pop(0).partition("=")
+                env[key] = collector.url if key.endswith("ENDPOINT") else value
+            args = [oxy if a == "oxy" else a for a in words]
+            done = subprocess.run(
+                args, cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False
+            )
+            assert done.returncode == 0 and done.stderr == "", (command, done.stdout, done.stderr)
+    spans = [json.loads(line) for line in (project / "traces.jsonl").read_text().splitlines()]
+    assert spans and "invoke_agent analyst" in collector.span_names()  # the file and the collector got it
