@@ -81,8 +81,10 @@ async def render_instructions(
     contexts: ContextView,
     tools: Mapping[str, str],
     origin: TemplateOrigin,
+    values: Mapping[str, Any] | None = None,
 ) -> str:
-    """An agent's `system_instructions` against the run's variables, `{{ context.* }}` and `{{ tools }}`
-    (name → description); off the event loop when they name databases or contexts."""
-    variables: dict[str, Any] = {**ctx.variables, "context": contexts, "tools": dict(tools)}
+    """An agent's `system_instructions` against the run's variables, its prompt file's `values`,
+    `{{ context.* }}` and `{{ tools }}` (name → description); off the event loop when they name
+    databases or contexts."""
+    variables: dict[str, Any] = {**ctx.variables, **(values or {}), "context": contexts, "tools": dict(tools)}
     return await ctx.runtime.renderer.arender(template, variables, origin=origin)

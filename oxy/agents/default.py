@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 from oxy.agents.context import ContextView, render_instructions
+from oxy.agents.prompt import AgentPrompt, agent_prompt
 from oxy.agents.react import ReactLoop
 from oxy.config.agent import DefaultAgentConfig
 from oxy.execution.agent_io import AgentAnswer, AgentRequest
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable
-from oxy.execution.templates import TemplateOrigin
 from oxy.models import messages as m
 from oxy.models.client import ModelClient
 from oxy.tools.toolset import RunTools, Toolset
@@ -36,17 +34,15 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
         root: Path,
         model: ModelClient,
         toolsets: Sequence[Toolset] = (),
+        prompt: AgentPrompt | None = None,
     ) -> None:
         self.config = config
         self.file = file
         self.name = config.name or agent_name_from_file(file)
         self.model = model
         self._contexts = ContextView(config.context or [], root=root, file=file)
-        self._origin = TemplateOrigin(
-            file=file,
-            line=_template_line(root / file, "system_instructions"),
-            key="system_instructions",
-        )
+        self.prompt = prompt or agent_prompt(config, root=root, file=file, variant=None)
+        """The system prompt: its template, variables, and what the run records about it."""
         self._loop = ReactLoop(
             model=model,
             toolsets=toolsets,
@@ -72,31 +68,14 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
     async def render_instructions(self, ctx: ExecutionContext, tools: RunTools) -> str:
         return await render_instructions(
             ctx,
-            self.config.system_instructions,
+            self.prompt.template,
             contexts=self._contexts,
             tools=tools.descriptions(),
-            origin=self._origin,
+            origin=self.prompt.origin,
+            values=self.prompt.values,
         )
 
 
 def agent_name_from_file(file: str) -> str:
     name = Path(file).name
     return name.removesuffix(".agent.yml") if name.endswith(".agent.yml") else Path(file).stem
-
-
-_BLOCK_SCALAR = re.compile(r"^\s*[|>][+-]?\d*\s*(#.*)?$")
-
-
-@functools.lru_cache(maxsize=256)
-def _template_line(path: Path, key: str) -> int | None:
-    """The line where the value of top-level `key` starts (the next line for a `|` block)."""
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        return None
-    prefix = f"{key}:"
-    for number, line in enumerate(lines, start=1):
-        if line.startswith(prefix):
-            rest = line[len(prefix) :]
-            return number + 1 if _BLOCK_SCALAR.match(rest) or not rest.strip() else number
-    return None

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from oxy.agents.default import DefaultAgent
+from oxy.agents.prompt import agent_prompt, apply_variant, choose_variant
 from oxy.application.runtime import Runtime
 from oxy.application.wiring import build_agent, workflow_task_agent
 from oxy.config import load_agent, parse_sql_file
+from oxy.config.agent import DefaultAgentConfig
 from oxy.errors import ConfigError
 from oxy.events.sinks import EventSink
 from oxy.execution.agent_io import AgentAnswer, AgentRequest
@@ -74,12 +76,15 @@ async def run_file(
     retry: bool = False,
     retry_from: str | None = None,
     task_outputs: TaskOutputStore | None = None,
+    variant: str | None = None,
 ) -> RunResult[Any]:
     """Run the project file at `path`: a SQL file, an agent (with `prompt`, after `history`) or a workflow.
 
     A workflow's `variables` are checked against its JSON Schemas; `retry` resumes its last failed
     run and `retry_from` re-runs its last run from that task on (both ignored for other files);
-    `task_outputs` records its tasks' outputs somewhere other than the project's run store.
+    `task_outputs` records its tasks' outputs somewhere other than the project's run store. An agent
+    with `variants` runs `variant` (by name), else one picked by weight, per thread when the caller
+    has one.
     """
     name = path.name
     if name.endswith(".sql"):
@@ -102,6 +107,7 @@ async def run_file(
             sink=sink,
             run_id=run_id,
             caller=caller,
+            variant=variant,
         )
     if name.endswith(WORKFLOW_SUFFIXES):
         # lazy: workflow machinery loads for workflow runs only
@@ -201,6 +207,18 @@ def _agent_config(path: Path, project: Project) -> AgentConfig:
     return config
 
 
+def agent_prompt_info(path: Path, *, runtime: Runtime, key: str | None = None) -> dict[str, Any] | None:
+    """What `run_started` will record about the prompt of the agent at `path` (None for a routing
+    agent), its variant picked by `key` (a thread id) or at random; pass `info["variant"]` on to the
+    run so that it uses the same one."""
+    rel = relative_name(path, runtime.root)
+    config = _agent_config(path.resolve(), runtime.project)
+    if not isinstance(config, DefaultAgentConfig):
+        return None
+    chosen = choose_variant(config, file=rel, key=key)
+    return agent_prompt(apply_variant(config, chosen), root=runtime.root, file=rel, variant=chosen).info
+
+
 async def run_agent_file(
     path: Path,
     *,
@@ -211,14 +229,19 @@ async def run_agent_file(
     sink: EventSink | None = None,
     run_id: str | None = None,
     caller: Caller | None = None,
+    variant: str | None = None,
 ) -> RunResult[Any]:
     """Ask the agent at `path` a question. The run's output (and its `run_finished` event) is the
-    answer's text; `result.answer` is the whole `AgentAnswer`."""
+    answer's text; `result.answer` is the whole `AgentAnswer`. `run_started` records the prompt the
+    agent used (and its variant: `variant` by name, else by weight, sticky per thread)."""
     rel = relative_name(path, runtime.root)
     if not prompt:
         raise ConfigError("an agent needs a question: oxy run " + rel + ' "your question"')
     config = _agent_config(path.resolve(), runtime.project)
-    agent = build_agent(rel, runtime=runtime, model_name=model, config=config)
+    thread = caller.thread_id if caller is not None else None
+    agent = build_agent(
+        rel, runtime=runtime, model_name=model, config=config, variant=variant, variant_key=thread
+    )
     answers: list[AgentAnswer] = []
 
     async def answer(ctx: ExecutionContext, request: AgentRequest) -> str:
@@ -228,6 +251,13 @@ async def run_agent_file(
     executable = step(fn(answer), name=agent.name, step_type="agent")
     request = AgentRequest(prompt=prompt, history=tuple(history))
     result = await run_executable(
-        executable, request, target=rel, sink=sink, runtime=runtime, caller=caller, run_id=run_id
+        executable,
+        request,
+        target=rel,
+        sink=sink,
+        runtime=runtime,
+        caller=caller,
+        run_id=run_id,
+        prompt=agent.prompt.info if isinstance(agent, DefaultAgent) else None,
     )
     return dataclasses.replace(result, answer=answers[-1]) if answers and result.status == "ok" else result

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from oxy.agents.default import DefaultAgent, agent_name_from_file
+from oxy.agents.prompt import agent_prompt, apply_variant, choose_variant
 from oxy.agents.routes import file_kind, resolve_routes
 from oxy.agents.routing import RoutingAgent
 from oxy.application.cycles import check_no_cycles
@@ -25,7 +26,7 @@ from oxy.application.runtime import Runtime
 from oxy.application.toolsets import agent_toolsets
 from oxy.config.agent import DefaultAgentConfig, RoutingAgentConfig
 from oxy.config.workflow import WorkflowConfig
-from oxy.errors import NotSupported, ToolError
+from oxy.errors import ConfigError, NotSupported, ToolError
 from oxy.execution.agent_io import AgentAnswer, AgentRequest
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable, step
@@ -54,11 +55,22 @@ def build_agent(
     runtime: Runtime,
     model_name: str | None = None,
     config: DefaultAgentConfig | RoutingAgentConfig | None = None,
+    variant: str | None = None,
+    variant_key: str | None = None,
 ) -> Agent:
-    """The agent in file `ref` (project-relative): a `DefaultAgent` or, for `type: routing`, a `RoutingAgent`."""
+    """The agent in file `ref` (project-relative): a `DefaultAgent` or, for `type: routing`, a `RoutingAgent`.
+
+    An agent with `variants` runs one of them: `variant` by name, else one picked by weight (by a hash
+    of `variant_key`, a thread id, when given); `model_name` overrides the variant's model too."""
     project = runtime.project
     file = project.relative(ref)
     config = config if config is not None else project.agent(file)
+    chosen = None
+    if isinstance(config, DefaultAgentConfig):
+        chosen = choose_variant(config, file=file, name=variant, key=variant_key)
+        config = apply_variant(config, chosen)
+    elif variant is not None:
+        raise ConfigError(f"a routing agent has no variants (asked for {variant!r})", file=file)
     model = runtime.model_client(model_name or config.model, file=file)
     delegates = ProjectDelegates(runtime)
     if isinstance(config, RoutingAgentConfig):
@@ -79,7 +91,8 @@ def build_agent(
             fallback=fallback,
         )
     toolsets = agent_toolsets(config.tools, runtime=runtime, file=file, delegates=delegates)
-    return DefaultAgent(config, file=file, root=runtime.root, model=model, toolsets=toolsets)
+    prompt = agent_prompt(config, root=runtime.root, file=file, variant=chosen)
+    return DefaultAgent(config, file=file, root=runtime.root, model=model, toolsets=toolsets, prompt=prompt)
 
 
 async def run_agent_step(ctx: ExecutionContext, agent: Agent, request: AgentRequest) -> AgentAnswer:

@@ -88,6 +88,9 @@ class TerminalSink(EventSink):
         if isinstance(event, RunStarted):
             if self._depth0 is None:
                 self._depth0 = len(event.source)
+                variant = (event.prompt or {}).get("variant")
+                if variant is not None:  # an A/B run: say which arm answers
+                    self.console.print(f"[dim]variant {escape(str(variant))}[/]")
                 self._start_spinner("Working…")
         elif isinstance(event, ReasoningDelta):
             self._stop_spinner()

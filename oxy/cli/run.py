@@ -47,6 +47,7 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option("--database", help="Run a SQL file against this database instead of its default.")
 @click.option("--model", help="Use this model (a name from config.yml) instead of the agent's.")
+@click.option("--variant", help="Agents with `variants:`: run this one, not one picked by weight.")
 @click.option(
     "--format",
     "output_format",
@@ -96,6 +97,7 @@ def run(
     var_pairs: tuple[str, ...],
     database: str | None,
     model: str | None,
+    variant: str | None,
     output_format: str,
     project_dir: Path | None,
     retry: bool,
@@ -119,6 +121,10 @@ def run(
         if not file.exists():
             raise ConfigError(f"{file}: no such file")
         file = file.resolve()  # a path typed by a person is relative to the cwd, not the project root
+        if variant is not None and not file.name.endswith(".agent.yml"):
+            raise ConfigError(
+                f"{file.name}: --variant picks among an agent's `variants:`; this is not an agent"
+            )
         runtime = load_runtime(file=file, project_dir=project_dir)
         if file.name.endswith(".sql"):
             _check_sql_arguments(file, prompt, variables, runtime=runtime, strict=strict)
@@ -144,6 +150,7 @@ def run(
             database=database,
             model=model,
             sink=sink,
+            variant=variant,
             retry=retry,
             retry_from=retry_from,
             caller=Caller(user=_os_user()),

@@ -55,6 +55,12 @@ from oxy.cli._options import cassette_options, project_option
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the JSON report to this file (Oxy's option).",
 )
+@click.option("--variant", help="Agents with `variants:`: test this one, not one picked by weight.")
+@click.option(
+    "--compare",
+    type=click.Choice(["variants"]),
+    help="variants: run the cases once per variant of the agent under test, and report them side by side.",
+)
 @cassette_options
 @project_option
 def test(
@@ -68,6 +74,8 @@ def test(
     output_format: str,
     output: Path | None,
     output_json: Path | None,
+    variant: str | None,
+    compare: str | None,
     cassette_mode: str | None,
     cassette: Path | None,
     project_dir: Path | None,
@@ -76,8 +84,11 @@ def test(
     file in the project; exit 1 when the score is below --min-accuracy."""
     from oxy.cli._project import load_runtime  # lazy: loaded when the command runs, not for --help
     from oxy.evals import load_suites, run_suite  # lazy: loaded when the command runs, not for --help
-    from oxy.evals.report import json_report, junit_report, pretty_lines  # lazy: as above
-    from oxy.evals.runner import total_runs  # lazy: loaded when the command runs, not for --help
+    from oxy.evals.report import compare_lines, json_report, junit_report, pretty_lines  # lazy: as above
+    from oxy.evals.runner import (
+        total_runs,
+        variant_names,
+    )  # lazy: loaded when the command runs, not for --help
     from oxy.models import aclose_clients  # lazy: loaded when the command runs, not for --help
     from oxy.workflows.files import atomic_write_text  # lazy: loaded when the command runs, not for --help
 
@@ -88,42 +99,59 @@ def test(
 
         tape = use_cassette(runtime, cassette, "record" if cassette_mode == "record" else "replay")
     suites = load_suites(runtime.project, files)
-    planned = total_runs(suites, runs=runs, tags=tags, names=names)
+    if compare is not None and variant is not None:
+        raise click.UsageError("--compare variants runs every variant; leave out --variant")
+    arms: list[str | None] = list(variant_names(runtime, suites)) if compare is not None else [variant]
+    planned = total_runs(suites, runs=runs, tags=tags, names=names) * len(arms)
     if planned == 0:
         fail(
             "no test cases to run"
             + (" with those --tag/--case filters" if tags or names else " in this project")
         )
 
-    async def main() -> Any:
+    async def main() -> dict[str | None, Any]:
         progress = _Progress(planned)
         try:
             async with runtime:
-                return await run_suite(
-                    runtime,
-                    suites,
-                    runs=runs,
-                    concurrency=concurrency,
-                    min_accuracy=min_accuracy,
-                    tags=tags,
-                    names=names,
-                    on_run=progress.advance,
-                )
+                return {
+                    arm: await run_suite(
+                        runtime,
+                        suites,
+                        runs=runs,
+                        concurrency=concurrency,
+                        min_accuracy=min_accuracy,
+                        tags=tags,
+                        names=names,
+                        on_run=progress.advance,
+                        variant=arm,
+                    )
+                    for arm in arms
+                }
         finally:
             progress.stop()
             if tape is not None:
                 tape.save()  # what was recorded, even when a run failed
             await aclose_clients()
 
-    result = anyio.run(main)
-    report = json_report(result, min_accuracy=min_accuracy, mode=threshold_mode)
+    results = anyio.run(main)
+    if compare is None:
+        result = results[variant]
+        report = json_report(result, min_accuracy=min_accuracy, mode=threshold_mode)
+        lines = pretty_lines(result, min_accuracy=min_accuracy, mode=threshold_mode)
+    else:
+        by_variant = {str(arm): r for arm, r in results.items()}
+        reports = {
+            arm: json_report(r, min_accuracy=min_accuracy, mode=threshold_mode)
+            for arm, r in by_variant.items()
+        }
+        report = {"passed": all(r["passed"] for r in reports.values()), "variants": reports}
+        lines = compare_lines(by_variant, min_accuracy=min_accuracy, mode=threshold_mode)
     if output_json is not None:
         atomic_write_text(output_json, json.dumps(report, indent=2) + "\n")
     if output_format == "pretty":
         from rich.console import Console  # lazy: loaded when the command runs, not for --help
         from rich.text import Text  # lazy: loaded when the command runs, not for --help
 
-        lines = pretty_lines(result, min_accuracy=min_accuracy, mode=threshold_mode)
         if output is None:
             console = Console(highlight=False)
             for line in lines:
@@ -131,7 +159,8 @@ def test(
         else:
             atomic_write_text(output, "".join(Text.from_markup(line).plain + "\n" for line in lines))
     else:
-        text = json.dumps(report, indent=2) + "\n" if output_format == "json" else junit_report(result)
+        junit = {"" if arm is None else arm: r for arm, r in results.items()}
+        text = json.dumps(report, indent=2) + "\n" if output_format == "json" else junit_report(junit)
         if output is None:
             sys.stdout.write(text)
         else:

@@ -13,6 +13,7 @@ from oxy.config.tools import ToolConfig
 
 __all__ = [
     "AgentConfig",
+    "AgentVariant",
     "AgentContext",
     "DefaultAgentConfig",
     "FileContext",
@@ -85,14 +86,37 @@ class _Agent(StrictModel):
     output_format: Literal["default", "file"] = "default"
 
 
+class AgentVariant(StrictModel):
+    """One arm of an A/B test: the agent with another prompt, model or prompt variables."""
+
+    name: str = Field(description="Recorded with each run that uses it; `oxy run --variant NAME` picks it.")
+    weight: float = Field(default=1.0, ge=0, description="Its share of runs, relative to the others'.")
+    system_instructions: str | None = Field(
+        default=None, description="Inline text or a `*.prompt.md` file (default: the agent's)."
+    )
+    model: str | None = Field(
+        default=None, description="A model name from config.yml (default: the agent's)."
+    )
+    variables: dict[str, Any] = Field(
+        default_factory=dict[str, Any], description="Values for the prompt file's declared variables."
+    )
+
+
 class DefaultAgentConfig(_Agent):
     """A model that answers with the help of tools, in a ReAct loop."""
 
     type: Literal["default"] = "default"
     agent_type: Literal["default"] | None = Field(default=None, description="Oxy's older spelling of `type`.")
-    system_instructions: str = Field(description="A minijinja template rendered against the project context.")
+    system_instructions: str = Field(
+        description="A minijinja template rendered against the project context, or a `*.prompt.md` file "
+        "holding one."
+    )
     tools: list[ToolConfig] = Field(default_factory=list[ToolConfig])
     tool_choice: ToolChoice = "auto"
+    variants: list[AgentVariant] | None = Field(
+        default=None,
+        description="Variants of the prompt or model, picked by weight for each run (per thread when served).",
+    )
 
 
 class RoutingAgentConfig(_Agent):

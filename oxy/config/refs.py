@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from oxy.config._issues import unknown_name
+from oxy.config._issues import ConfigErrors, unknown_name
 from oxy.config._kinds import FileKind, classify, walk_project
 from oxy.config._paths import confine, confine_glob
 from oxy.config._yaml import DataPath, YamlDocument
@@ -365,6 +365,7 @@ def check_agent(
         check.templates(doc.data)
     if isinstance(agent, DefaultAgentConfig):
         _check_tools(check, agent)
+        _check_prompts(check, agent)
     else:
         for i, route in enumerate(agent.routes):
             if "::" not in route:  # `integration::topic` routes name an integration, not a file
@@ -373,6 +374,61 @@ def check_agent(
             kinds = [FileKind.AGENT, FileKind.WORKFLOW]
             check.file("route_fallback", agent.route_fallback, ("route_fallback",), kinds=kinds)
     return check.found
+
+
+def _check_prompts(check: _Checker, agent: DefaultAgentConfig) -> None:
+    """Prompt files exist and their front matter holds; variants have unique names, known models, a
+    weight to pick by, and values for what their prompt files declare without a default."""
+    # lazy: file models load when a file of their kind is checked
+    from oxy.config.prompts import PromptFile, is_prompt_ref, load_prompt
+
+    def prompt(text: str, at: DataPath) -> PromptFile | None:
+        if not is_prompt_ref(text):
+            return None
+        try:
+            return load_prompt(check.root, text, referrer=check.doc.file)
+        except ConfigErrors as exc:  # the prompt file's own front matter: its lines
+            check.found.errors.extend(exc.errors)
+        except ConfigError as exc:
+            check.report(exc.message, at)
+        return None
+
+    own = prompt(agent.system_instructions, ("system_instructions",))
+    variants = agent.variants or []
+    unset = [n for n, v in own.variables.items() if v is None] if own is not None else []
+    if own is not None and unset and not variants:
+        check.report(
+            f"prompt {own.file!r} declares {', '.join(map(repr, unset))} with no default: give it a "
+            "`default:` there, or set it in a variant's `variables:`",
+            ("system_instructions",),
+        )
+    check.unique("variant", ((v.name, ("variants", i, "name")) for i, v in enumerate(variants)))
+    if variants and not any(v.weight > 0 for v in variants):
+        check.report("every variant has weight 0: give at least one a weight above 0", ("variants",))
+    for i, variant in enumerate(variants):
+        at: DataPath = ("variants", i)
+        if variant.model is not None:
+            check.model(variant.model, (*at, "model"))
+        found = own
+        if variant.system_instructions is not None:
+            found = prompt(variant.system_instructions, (*at, "system_instructions"))
+        if found is None:
+            continue
+        missing = [n for n, v in found.variables.items() if v is None and n not in variant.variables]
+        unknown = [n for n in variant.variables if n not in found.variables]
+        if missing:
+            check.report(
+                f"variant {variant.name!r}: prompt {found.file!r} declares {', '.join(map(repr, missing))} "
+                "with no default: set it under this variant's `variables:`",
+                at,
+            )
+        if unknown:
+            declared = ", ".join(found.variables) or "none"
+            check.report(
+                f"variant {variant.name!r}: prompt {found.file!r} declares no variable "
+                f"{', '.join(map(repr, unknown))} (declared: {declared})",
+                (*at, "variables"),
+            )
 
 
 def _check_tools(check: _Checker, agent: DefaultAgentConfig) -> None:

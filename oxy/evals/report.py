@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from oxy.evals.runner import CaseResult, SuiteResult
 
-__all__ = ["json_report", "junit_report", "pretty_lines"]
+__all__ = ["compare_lines", "json_report", "junit_report", "pretty_lines"]
 
 
 def json_report(result: SuiteResult, *, min_accuracy: float, mode: str) -> dict[str, Any]:
@@ -56,12 +57,15 @@ def _xml(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def junit_report(result: SuiteResult) -> str:
-    """One `<testsuite>` per file, one `<testcase>` per case; a case below its threshold is a failure."""
-    root = ET.Element("testsuites", name="oxy test", tests=str(len(result.cases)))
+def junit_report(results: Mapping[str, SuiteResult]) -> str:
+    """One `<testsuite>` per file (and variant: `file [variant]`, keyed by variant name, "" for none),
+    one `<testcase>` per case; a case below its threshold is a failure."""
+    cases_total = sum(len(r.cases) for r in results.values())
+    root = ET.Element("testsuites", name="oxy test", tests=str(cases_total))
     by_file: dict[str, list[CaseResult]] = {}
-    for case in result.cases:
-        by_file.setdefault(case.file, []).append(case)
+    for variant, result in results.items():
+        for case in result.cases:
+            by_file.setdefault(f"{case.file} [{variant}]" if variant else case.file, []).append(case)
     failures_total = 0
     for file, cases in by_file.items():
         failed = [c for c in cases if not c.passed]
@@ -77,7 +81,7 @@ def junit_report(result: SuiteResult) -> str:
         for case in cases:
             element = ET.SubElement(
                 suite, "testcase", classname=_xml(file), name=_xml(case.name), time=f"{case.seconds:.3f}"
-            )
+            )  # classname: the suite's name, so a variant's cases stay apart
             ET.SubElement(
                 element, "system-out"
             ).text = f"pass rate {case.pass_rate:.2f} over {len(case.runs)} runs{_metrics_text(case)}"
@@ -121,6 +125,33 @@ def pretty_lines(result: SuiteResult, *, min_accuracy: float, mode: str) -> list
         f"score {result.score:.2f} ({mode}, needs {min_accuracy:.2f}) · {cases_ok}/{len(result.cases)} cases "
         f"passed · {verdict}"
     )
+    return lines
+
+
+def compare_lines(results: Mapping[str, SuiteResult], *, min_accuracy: float, mode: str) -> list[str]:
+    """The variants side by side (rich markup): per case its pass rate under each, then each score."""
+    names = list(results)
+    first = results[names[0]]
+    width = max([len(n) for n in names] + [8])
+    case_width = max([len(c.name) for c in first.cases] + [4])
+    lines = ["case".ljust(case_width) + "  " + "  ".join(n.rjust(width) for n in names)]
+    for i, case in enumerate(first.cases):
+        rates: list[str] = []
+        for name in names:
+            other = results[name].cases[i]
+            cell = f"{other.pass_rate:.0%}".rjust(width)
+            rates.append(f"[green]{cell}[/]" if other.passed else f"[red]{cell}[/]")
+        lines.append(_escape(case.name.ljust(case_width)) + "  " + "  ".join(rates))
+    scores = "  ".join(f"{results[n].score:.2f}".rjust(width) for n in names)
+    lines.append("score".ljust(case_width) + "  " + scores)
+    verdicts = [
+        ("[green]" + "passed".rjust(width) + "[/]")
+        if results[n].passed(min_accuracy=min_accuracy, mode=mode)
+        else ("[red]" + "failed".rjust(width) + "[/]")
+        for n in names
+    ]
+    lines.append("verdict".ljust(case_width) + "  " + "  ".join(verdicts))
+    lines.append(f"[dim]score: the mean pass rate ({mode}); each variant needs {min_accuracy:.2f}[/]")
     return lines
 
 

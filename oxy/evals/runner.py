@@ -6,16 +6,19 @@ next (Oxy's circular pairs), so its pass rate is the share of pairs that agree."
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
 from oxy.application import Runtime, run_file
+from oxy.application.runner import relative_name
+from oxy.config.agent import DefaultAgentConfig
 from oxy.config.evals import ContextRecallMetric, JudgeCheck, TestCase
 from oxy.errors import ConfigError, OxyError
 from oxy.evals.checks import Failure, deterministic_failures, label
@@ -24,10 +27,14 @@ from oxy.evals.metrics import Score, Submission, score
 from oxy.evals.suite import MetricEval, Question, Suite, short
 from oxy.evals.trace import RunTrace, TraceSink
 from oxy.execution.agent_io import AgentAnswer
+from oxy.execution.run import RunResult
 from oxy.execution.templates import TemplateOrigin
 from oxy.models.client import ModelClient
 
-__all__ = ["CaseResult", "RunOutcome", "SuiteResult", "case_name", "run_suite"]
+__all__ = ["CaseResult", "RunOutcome", "SuiteResult", "case_name", "run_suite", "total_runs", "variant_names"]
+
+Ask = Callable[..., Awaitable[RunResult[Any]]]
+"""`run_file` with the runtime (and the variant under test) bound."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +121,11 @@ async def run_suite(
     tags: Sequence[str] = (),
     names: Sequence[str] = (),
     on_run: Callable[[], None] | None = None,
+    variant: str | None = None,
 ) -> SuiteResult:
-    """Run the cases of `suites` (only those with one of `tags` / named in `names`, when given)."""
+    """Run the cases of `suites` (only those with one of `tags` / named in `names`, when given);
+    agents with `variants` run `variant`."""
+    ask: Ask = functools.partial(run_file, runtime=runtime, variant=variant)
     jobs: list[Callable[[], Any]] = []
     results: list[CaseResult] = []
     limit = anyio.CapacityLimiter(concurrency or max((s.concurrency for s in suites), default=1))
@@ -129,7 +139,7 @@ async def run_suite(
     ) -> None:
         async with limit:
             try:
-                outcome = await _run_once(runtime, suite, case, judge_model)
+                outcome = await _run_once(ask, suite, case, judge_model)
             except OxyError as exc:  # the agent could not be built, ...: this run failed, the suite goes on
                 outcome = _failed(exc)
         result.runs.append(outcome)
@@ -149,7 +159,7 @@ async def run_suite(
                     jobs.append(
                         _bind(
                             _consistency,
-                            runtime,
+                            ask,
                             suite,
                             evaluation,
                             question,
@@ -162,7 +172,7 @@ async def run_suite(
                     )
                 else:
                     jobs.extend(
-                        _bind(_custom_run, runtime, suite, evaluation, question, judges, result, limit, ran)
+                        _bind(_custom_run, ask, suite, evaluation, question, judges, result, limit, ran)
                         for _ in range(times)
                     )
             continue
@@ -211,6 +221,26 @@ def _chosen(case: TestCase, tags: Sequence[str], names: Sequence[str]) -> bool:
     return not names or case_name(case) in names or case.prompt in names
 
 
+def variant_names(runtime: Runtime, suites: Sequence[Suite]) -> tuple[str, ...]:
+    """The variants `--compare variants` runs: those of the agents under test, which must agree."""
+    found: dict[tuple[str, ...], str] = {}
+    for suite in suites:
+        if not suite.target.name.endswith(".agent.yml"):
+            continue
+        rel = relative_name(suite.target, runtime.root)
+        config = runtime.project.agent(rel)
+        if isinstance(config, DefaultAgentConfig) and config.variants:
+            found.setdefault(tuple(v.name for v in config.variants), rel)
+    if not found:
+        raise ConfigError("--compare variants: no agent under test has `variants:`")
+    if len(found) > 1:
+        which = "; ".join(f"{file}: {', '.join(names)}" for names, file in found.items())
+        raise ConfigError(
+            f"--compare variants: the agents under test have different variants ({which}); test one agent at a time"
+        )
+    return next(iter(found))
+
+
 def _chosen_question(question: Question, tags: Sequence[str], names: Sequence[str]) -> bool:
     """Evaluation questions have no tags: `--tag` leaves them out."""
     return not tags and (not names or question.name in names or question.prompt in names)
@@ -230,12 +260,10 @@ def _judge_model(runtime: Runtime, suite: Suite, cases: Sequence[TestCase]) -> M
     return runtime.model_client(suite.judge_model, file=suite.file)
 
 
-async def _run_once(
-    runtime: Runtime, suite: Suite, case: TestCase, judge_model: ModelClient | None
-) -> RunOutcome:
+async def _run_once(ask: Ask, suite: Suite, case: TestCase, judge_model: ModelClient | None) -> RunOutcome:
     sink = TraceSink()
     started = time.perf_counter()
-    result = await run_file(suite.target, runtime=runtime, prompt=case.prompt, sink=sink)
+    result = await ask(suite.target, prompt=case.prompt, sink=sink)
     trace = sink.trace
     trace.duration_s = time.perf_counter() - started
     output = result.output
@@ -281,20 +309,20 @@ def _metric_judges(runtime: Runtime, suite: Suite, evaluation: MetricEval) -> di
     return judges
 
 
-async def _target_run(runtime: Runtime, suite: Suite, evaluation: MetricEval, question: Question) -> RunTrace:
+async def _target_run(ask: Ask, suite: Suite, evaluation: MetricEval, question: Question) -> RunTrace:
     """Run the suite's target on `question`; the trace's answer is the scored output (a workflow's
     `task_ref` task's, when set)."""
     sink = TraceSink()
     started = time.perf_counter()
     if suite.target.name.endswith(".agent.yml"):
-        result = await run_file(suite.target, runtime=runtime, prompt=question.prompt, sink=sink)
+        result = await ask(suite.target, prompt=question.prompt, sink=sink)
     else:
         variables = (
             {evaluation.variable: question.prompt}
             if evaluation.variable and question.prompt is not None
             else None
         )
-        result = await run_file(suite.target, runtime=runtime, variables=variables, sink=sink)
+        result = await ask(suite.target, variables=variables, sink=sink)
     trace = sink.trace
     trace.duration_s = time.perf_counter() - started
     if result.status != "ok":
@@ -364,7 +392,7 @@ async def _scored(
 
 
 async def _custom_run(
-    runtime: Runtime,
+    ask: Ask,
     suite: Suite,
     evaluation: MetricEval,
     question: Question,
@@ -375,7 +403,7 @@ async def _custom_run(
 ) -> None:
     async with limit:
         try:
-            trace = await _target_run(runtime, suite, evaluation, question)
+            trace = await _target_run(ask, suite, evaluation, question)
             if trace.error is not None:
                 outcome = RunOutcome(trace, (Failure("the run finished", trace.error),))
             else:
@@ -388,7 +416,7 @@ async def _custom_run(
 
 
 async def _consistency(
-    runtime: Runtime,
+    ask: Ask,
     suite: Suite,
     evaluation: MetricEval,
     question: Question,
@@ -405,7 +433,7 @@ async def _consistency(
     async def one() -> None:
         async with limit:
             try:
-                trace = await _target_run(runtime, suite, evaluation, question)
+                trace = await _target_run(ask, suite, evaluation, question)
             except OxyError as exc:
                 trace = RunTrace(error=str(exc))
         traces.append(trace)

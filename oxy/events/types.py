@@ -25,7 +25,8 @@ def _now() -> float:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RunStarted:
-    """A run began: `target` is the file (or name) being run, `input` the prompt or variables."""
+    """A run began: `target` is the file (or name) being run, `input` the prompt or variables, and
+    for an agent `prompt` its system prompt's `name`, `version`, `sha256` and A/B `variant`."""
 
     source: Source = ()
     ts: float = field(default_factory=_now)
@@ -33,6 +34,7 @@ class RunStarted:
     run_id: str
     target: str
     input: Any = None
+    prompt: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

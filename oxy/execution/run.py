@@ -53,6 +53,7 @@ async def run_executable(
     run_id: str | None = None,
     source: tuple[str, ...] = (),
     stream: bool | None = None,
+    prompt: dict[str, Any] | None = None,
 ) -> RunResult[OutT]:
     """Run `executable` on `input`, emitting run started/finished (and an error event on failure).
 
@@ -74,7 +75,7 @@ async def run_executable(
         limits=limits or Limits(),
     )
     started = time.perf_counter()
-    await ctx.emit(RunStarted(source=source, run_id=run_id, target=target, input=input))
+    await ctx.emit(RunStarted(source=source, run_id=run_id, target=target, input=input, prompt=prompt))
     try:
         output = await executable.execute(ctx, input)
     except anyio.get_cancelled_exc_class():

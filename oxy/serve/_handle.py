@@ -37,6 +37,8 @@ class RunHandle:
     kind: RunKind
     thread_id: str | None = None
     background: bool = False
+    variant: str | None = None
+    """The agent's A/B variant this run uses (picked when the run was accepted)."""
     status: Literal["queued", "running", "done"] = "queued"
     events: list[Published] = field(default_factory=list[Published])
     finished: RunFinished | None = None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from anyio.abc import TaskGroup
 
-from oxy.application.runner import run_file
+from oxy.application.runner import agent_prompt_info, run_file
 from oxy.application.runtime import Runtime
 from oxy.errors import OxyError
 from oxy.events.sinks import EventSink
@@ -148,7 +148,11 @@ class RunManager:
                 else self._tracing.sink(conversation_id=handle.thread_id or handle.run_id)
             )
             sink = HandleSink(handle, store, streams_text=request.stream or request.background, trace=trace)
-            started = RunStarted(run_id=handle.run_id, target=handle.target, input=_input(request, history))
+            prompt = self._prompt(handle)
+            handle.variant = prompt.get("variant") if prompt is not None else None
+            started = RunStarted(
+                run_id=handle.run_id, target=handle.target, input=_input(request, history), prompt=prompt
+            )
             await sink.emit(started)  # queued for the store, published at once
         except BaseException:
             self._admitted -= 1
@@ -160,6 +164,18 @@ class RunManager:
         self.active[handle.run_id] = handle
         self._tg.start_soon(self._drive, handle, request, history, sink, writes, lease)
         return handle
+
+    def _prompt(self, handle: RunHandle) -> dict[str, Any] | None:
+        """The prompt an agent run uses, its A/B variant picked by the thread (sticky) or at random;
+        None for workflows, and where the agent does not load (the run reports why)."""
+        if handle.kind != "agent":
+            return None
+        try:
+            return agent_prompt_info(
+                self.runtime.root / handle.target, runtime=self.runtime, key=handle.thread_id
+            )
+        except OxyError:
+            return None
 
     async def _lease(self, request: RunRequest, lease: str) -> None:
         """Take `lease` on one of the key's `max_runs_per_key` runs, in the store every process shares."""
@@ -261,6 +277,7 @@ class RunManager:
                 sink=sink,
                 run_id=handle.run_id,
                 caller=caller,
+                variant=handle.variant,
                 task_outputs=(
                     TenantTaskOutputs(self.store.sync, writes, tenant=handle.tenant)
                     if handle.kind == "workflow"

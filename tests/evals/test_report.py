@@ -33,7 +33,7 @@ def test_average_mode_still_holds_a_case_to_its_own_threshold() -> None:
 
 
 def test_junit_is_valid_xml_even_with_control_characters_in_answers() -> None:
-    xml = junit_report(SuiteResult([case("a", [True]), case("b\x1b", [False])]))
+    xml = junit_report({"": SuiteResult([case("a", [True]), case("b\x1b", [False])])})
     root = ET.fromstring(xml)
     (suite,) = root.findall("testsuite")
     assert (suite.get("tests"), suite.get("failures")) == ("2", "1")

@@ -140,3 +140,51 @@ def test_the_documented_tracing_commands_run(tmp_path: Path) -> None:
             assert done.returncode == 0 and done.stderr == "", (command, done.stdout, done.stderr)
     spans = [json.loads(line) for line in (project / "traces.jsonl").read_text().splitlines()]
     assert spans and "invoke_agent analyst" in collector.span_names()  # the file and the collector got it
+
+
+def test_the_documented_prompt_files_and_variants_run(tmp_path: Path) -> None:
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from oxy.models import SystemMessage
+    from oxy.testing import Reply, ScriptedModelServer, ScriptedRequest, Turn
+
+    section = DOC.read_text().split("## Versioned prompts and A/B variants")[1].split("\n## ")[0]
+    (prompt,) = re.findall(r"```markdown\n(.*?)```", section, flags=re.DOTALL)
+    (agent,) = re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
+    (commands,) = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+
+    def script(request: ScriptedRequest) -> Turn:
+        system = next(m.content for m in request.messages if isinstance(m, SystemMessage))
+        return Reply(text="240" if "number only" in system else "There are 240 orders.")
+
+    project = tmp_path / "quickstart"
+    shutil.copytree(DOC.parents[1] / "projects" / "quickstart", project)
+    (project / "prompts").mkdir()
+    (project / "prompts" / "counter.prompt.md").write_text(prompt)
+    (project / "agents" / "counter.agent.yml").write_text(agent)
+    tests = "settings:\n  runs: 1\ncases:\n  - prompt: How many orders?\n    assert:\n      - contains: '240 orders'\n"
+    (project / "agents" / "counter.agent.test.yml").write_text(tests)
+    with ScriptedModelServer(script) as server:
+        config = project / "config.yml"
+        config.write_text(config.read_text().replace("http://127.0.0.1:8000/v1", server.base_url))
+        lines = commands.strip().splitlines()
+        assert lines[0] == "cd projects/quickstart"
+        oxy = str(Path(sys.executable).with_name("oxy"))
+        outputs: list[subprocess.CompletedProcess[str]] = []
+        for command in lines[1:]:
+            args = [oxy if a == "oxy" else a for a in shlex.split(command)]
+            outputs.append(
+                subprocess.run(args, cwd=project, capture_output=True, text=True, timeout=120, check=False)
+            )
+    ran, compared = outputs
+    assert ran.returncode == 0 and ran.stdout.startswith("variant terse\n") and "240" in ran.stdout, ran
+    assert compared.returncode == 1  # terse answers "240" alone: it fails the case
+    assert [line.split() for line in compared.stdout.splitlines()[:4]] == [
+        ["case", "full", "terse"],
+        ["How", "many", "orders?", "100%", "0%"],
+        ["score", "1.00", "0.00"],
+        ["verdict", "passed", "failed"],
+    ]
