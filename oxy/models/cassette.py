@@ -37,7 +37,15 @@ from .messages import (
     Usage,
 )
 
-__all__ = ["Cassette", "CassetteClient", "CassetteMode"]
+__all__ = [
+    "Cassette",
+    "CassetteClient",
+    "CassetteMode",
+    "normalised_body",
+    "normalised_request",
+    "request_key",
+    "response_from_json",
+]
 
 CassetteMode = Literal["record", "replay"]
 _SETTINGS = (
@@ -93,7 +101,7 @@ class Cassette:
             index = self._played.get(key, 0)
             self._played[key] = index + 1
             responses: list[dict[str, Any]] = entry["responses"]
-            return _response(responses[index % len(responses)])
+            return response_from_json(responses[index % len(responses)])
 
     def add(self, key: str, request: dict[str, Any], response: ModelResponse) -> None:
         with self._lock:
@@ -171,7 +179,13 @@ def normalised_request(
     model: str, messages: Sequence[Message], tools: Sequence[ToolDefinition], settings: ModelSettings
 ) -> dict[str, Any]:
     """The request as a plain dict, the same each time the same question meets the same project."""
-    body = request_body(model, messages, tools, settings)
+    return normalised_body(request_body(model, messages, tools, settings))
+
+
+def normalised_body(body: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI chat request body as a cassette keys it: tool-call ids numbered in order, only the
+    fields that change an answer (`stream` and the like left out)."""
+    body = json.loads(json.dumps(body))  # a copy: ids are renumbered in place
     ids: dict[str, str] = {}
 
     def renumber(value: str) -> str:
@@ -211,7 +225,9 @@ def _response_json(response: ModelResponse) -> dict[str, Any]:
     return out
 
 
-def _response(data: dict[str, Any]) -> ModelResponse:
+def response_from_json(data: dict[str, Any]) -> ModelResponse:
+    """A recorded response: `text`, `reasoning`, `tool_calls` (`id`, `name`, `arguments`),
+    `finish_reason` and `usage`, the fields of the scripted model's `Reply`."""
     usage = data.get("usage")
     return ModelResponse(
         text=data.get("text", ""),

@@ -10,6 +10,7 @@ with ScriptedModelServer([Reply(tool_calls=[tool_call("run_sql", {"sql": "select
 See docs/testing.md.
 """
 
+from .cassette_script import from_cassette
 from .script import Drop, Fail, Reply, Script, ScriptedRequest, ScriptExhausted, Turn, tool_call
 from .scripted_model import ScriptedModel
 from .server import ScriptedModelServer
@@ -24,5 +25,6 @@ __all__ = [
     "ScriptedModelServer",
     "ScriptedRequest",
     "Turn",
+    "from_cassette",
     "tool_call",
 ]
