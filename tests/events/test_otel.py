@@ -4,6 +4,7 @@ of a workflow, message content only when opted in, and the OTLP JSON file."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -171,6 +172,14 @@ def test_a_workflow_is_invoke_workflow_over_its_tasks(project: Path, tmp_path: P
         for scope in resource["scopeSpans"]
         for span in scope["spans"]
     ]
+    # OTLP/JSON: ids in hex (not protobuf's base64), enums as numbers, 64-bit integers as strings
+    assert all(
+        re.fullmatch(r"[0-9a-f]{32}", s["traceId"]) and re.fullmatch(r"[0-9a-f]{16}", s["spanId"])
+        for s in spans
+    )
+    assert {s["kind"] for s in spans} == {1, 3}  # internal steps, client database calls
+    rows = [a["value"] for s in spans for a in s["attributes"] if a["key"] == "db.response.returned_rows"]
+    assert rows and all(isinstance(v["intValue"], str) for v in rows)
     ids = {span["spanId"]: span["name"] for span in spans}
     parents = {(span["name"], ids.get(span.get("parentSpanId", ""))) for span in spans}
     assert ("invoke_workflow product_report", None) in parents

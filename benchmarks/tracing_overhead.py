@@ -1,0 +1,122 @@
+"""Tracing overhead: what `--otel` adds to a run, per run and in total throughput.
+
+The run is engine_overhead's (one question, one tool call, two model requests against the scripted
+model server in its own process, answered whole), once with only a counting sink and once with an
+OpenTelemetry sink as well: five spans a run (agent, two chats, the tool, nothing else), batched by
+the SDK and written as OTLP JSON lines to a temporary file. Rounds alternate; the table shows medians.
+
+    python -m benchmarks.tracing_overhead [--runs 400] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from benchmarks._scripted_backend import scripted_backend
+from benchmarks._table import print_table
+from benchmarks.engine_overhead import QUESTION, SYSTEM, CountingSink, lookup
+from oxy.agents.react import ReactLoop
+from oxy.config.models import VLLMModelConfig
+from oxy.events.otel import Tracing, exporters
+from oxy.events.sinks import EventSink, TeeSink
+from oxy.execution.executable import fn, step
+from oxy.execution.run import run_executable
+from oxy.execution.templates import Renderer
+from oxy.models import SystemMessage, UserMessage, client_for
+from oxy.tools.base import FunctionTool
+from oxy.tools.toolset import FunctionToolset
+
+
+def runner(base_url: str, tracing: Tracing | None) -> Callable[[], Awaitable[None]]:
+    config = VLLMModelConfig.model_validate(
+        {"name": "bench", "vendor": "vllm", "model_ref": "scripted", "api_url": base_url}
+    )
+    model = client_for(config, project_root=Path.cwd())
+    loop = ReactLoop(
+        model=model, toolsets=[FunctionToolset([FunctionTool(lookup)])], agent_name="bench", max_tool_calls=4
+    )
+    renderer = Renderer()
+    counting = CountingSink(streams_text=False)
+
+    async def agent(ctx: Any, prompt: str) -> str:
+        system = renderer.render(SYSTEM, {"shop": "a coffee shop"})
+        answer = await loop.execute(ctx, [SystemMessage(content=system), UserMessage(content=prompt)])
+        return answer.text
+
+    executable = step(fn(agent), name="bench", step_type="agent")
+
+    async def one() -> None:
+        sink: EventSink = counting if tracing is None else TeeSink([counting, tracing.sink()])
+        result = await run_executable(executable, QUESTION, target="bench", sink=sink)
+        assert result.status == "ok", result.error
+
+    return one
+
+
+async def timed(one: Callable[[], Awaitable[None]], runs: int, concurrency: int) -> float:
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def guarded() -> None:
+        async with limiter:
+            await one()
+
+    started = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        for _ in range(runs):
+            tg.start_soon(guarded)
+    return time.perf_counter() - started
+
+
+async def measure(
+    base_url: str, tracing: Tracing, runs: int, rounds: int, concurrency: int
+) -> dict[str, float]:
+    runners = {"untraced": runner(base_url, None), "traced": runner(base_url, tracing)}
+    for one in runners.values():
+        await timed(one, min(runs, 100), concurrency)
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, one in runners.items():
+            times[name].append(await timed(one, runs, concurrency))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    rows: list[tuple[str, ...]] = []
+    with tempfile.TemporaryDirectory() as folder, scripted_backend() as base_url:
+        out = Path(folder) / "spans.jsonl"
+        tracing = Tracing(exporters(file=out))
+        for concurrency in (1, 64):
+            t = anyio.run(measure, base_url, tracing, args.runs, args.rounds, concurrency)
+            plain, traced = t["untraced"], t["traced"]
+            rows.append(
+                (
+                    str(concurrency),
+                    f"{args.runs / plain:.0f}",
+                    f"{args.runs / traced:.0f}",
+                    f"{(traced - plain) / args.runs * 1000:+.3f}",
+                    f"{traced / plain * 100 - 100:+.1f}%",
+                )
+            )
+        tracing.shutdown()
+        spans = sum(line.count('"spanId"') for line in out.read_text().splitlines())
+    print(
+        f"tracing overhead: {args.runs} runs x (2 model requests + 1 tool call), median of {args.rounds} rounds"
+    )
+    print_table(("concurrency", "untraced runs/s", "traced runs/s", "tracing adds ms/run", "time"), rows)
+    print(f"{spans} spans written as OTLP JSON")
+
+
+if __name__ == "__main__":
+    main()
