@@ -15,6 +15,7 @@ BENCHMARKS = [
     "serve_load",
     "store_scale",
     "stop_times",
+    "tracing_overhead",
     "vllm_fleet",
 ]
 
