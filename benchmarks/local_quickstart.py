@@ -5,7 +5,8 @@ with its known answer (computed from the CSVs, below), through the real engine (
 `run_file`, as `oxy run` does) on the `smollm2` model of `projects/quickstart/config.yml`. An answer is
 right when its final text contains the expected value (numbers compared as numbers: `240`, `240.0`
 and `240 orders` all match 240). Prints one row per question (right, time, the SQL the model ran, the
-answer) and a summary: right answers out of all, how many runs ran valid SQL, median seconds per answer.
+answer) and a summary: right answers out of all, how many runs ran valid SQL, median seconds per answer;
+then the quickstart's own test file (`agents/analyst.agent.test.yml`) run as `oxy test` runs it.
 
 The questions were written from the data, before measuring, and are not tuned to the model.
 
@@ -27,12 +28,14 @@ import anyio
 from benchmarks._table import print_table
 from oxy.application import Runtime, run_file
 from oxy.config import load_project
+from oxy.evals import SuiteResult, load_suites, run_suite
 from oxy.events.sinks import ListSink
 from oxy.events.types import ToolCallEvent, ToolResultEvent
 from oxy.models import aclose_clients
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "projects" / "quickstart"
 AGENT = QUICKSTART / "agents" / "analyst.agent.yml"
+TEST_FILE = QUICKSTART / "agents" / "analyst.agent.test.yml"
 
 
 @dataclass(frozen=True)
@@ -110,17 +113,22 @@ async def ask(runtime: Runtime, question: Question, model: str) -> Outcome:
     return Outcome(question, answer, seconds, sql, sql_ok)
 
 
-async def measure(model: str, only: int | None) -> list[Outcome]:
-    runtime = Runtime.for_project(load_project(QUICKSTART))
+async def measure(model: str, only: int | None) -> tuple[list[Outcome], SuiteResult | None]:
+    """The questions' outcomes, and (on the agent's own model) the shipped test file's result."""
+    project = load_project(QUICKSTART)
+    runtime = Runtime.for_project(project)
     questions = QUESTIONS[:only] if only else QUESTIONS
     outcomes: list[Outcome] = []
+    suite = None
     try:
         for question in questions:
             outcomes.append(await ask(runtime, question, model))
+        if model == project.agent("agents/analyst.agent.yml").model:  # the test file runs the agent as it is
+            suite = await run_suite(runtime, load_suites(project, [TEST_FILE]))
     finally:
         await runtime.aclose()
         await aclose_clients()
-    return outcomes
+    return outcomes, suite
 
 
 def _short(text: str, width: int) -> str:
@@ -136,7 +144,7 @@ def main() -> None:
     parser.add_argument("--only", type=int, help="ask only the first N questions")
     parser.add_argument("--verbose", action="store_true", help="print the whole SQL and answer of each run")
     args = parser.parse_args()
-    outcomes = anyio.run(measure, args.model, args.only)
+    outcomes, suite = anyio.run(measure, args.model, args.only)
     rows = [
         (
             "yes" if o.right else "no",
@@ -162,6 +170,12 @@ def main() -> None:
         f"\nmodel {args.model}: {right}/{len(outcomes)} answers right, {valid}/{len(outcomes)} runs ran valid SQL, "
         f"median {median:.1f} s per answer"
     )
+    if suite is not None:
+        passed = sum(c.passed for c in suite.cases)
+        print(
+            f"the quickstart's test file ({TEST_FILE.relative_to(QUICKSTART)}, as `oxy test` runs it): "
+            f"{passed}/{len(suite.cases)} cases passed, score {suite.score:.2f}"
+        )
 
 
 if __name__ == "__main__":
