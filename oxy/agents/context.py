@@ -81,10 +81,17 @@ async def render_instructions(
     contexts: ContextView,
     tools: Mapping[str, str],
     origin: TemplateOrigin,
+    defaults: Mapping[str, Any] | None = None,
     values: Mapping[str, Any] | None = None,
 ) -> str:
-    """An agent's `system_instructions` against the run's variables, its prompt file's `values`,
-    `{{ context.* }}` and `{{ tools }}` (name → description); off the event loop when they name
-    databases or contexts."""
-    variables: dict[str, Any] = {**ctx.variables, **(values or {}), "context": contexts, "tools": dict(tools)}
+    """An agent's `system_instructions` against its prompt file's `defaults`, then the run's
+    variables, then its variant's `values`, `{{ context.* }}` and `{{ tools }}` (name → description);
+    off the event loop when they name databases or contexts."""
+    variables: dict[str, Any] = {
+        **(defaults or {}),
+        **ctx.variables,
+        **(values or {}),
+        "context": contexts,
+        "tools": dict(tools),
+    }
     return await ctx.runtime.renderer.arender(template, variables, origin=origin)

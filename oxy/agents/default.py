@@ -72,6 +72,7 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
             contexts=self._contexts,
             tools=tools.descriptions(),
             origin=self.prompt.origin,
+            defaults=self.prompt.defaults,
             values=self.prompt.values,
         )
 

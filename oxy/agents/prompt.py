@@ -16,15 +16,24 @@ from oxy.config.prompts import is_prompt_ref, load_prompt, text_hash
 from oxy.errors import ConfigError
 from oxy.execution.templates import TemplateOrigin
 
-__all__ = ["AgentPrompt", "agent_prompt", "apply_variant", "choose_variant", "instructions_line"]
+__all__ = [
+    "AgentPrompt",
+    "agent_prompt",
+    "apply_variant",
+    "choose_variant",
+    "instructions_line",
+    "prompt_for",
+]
 
 
 @dataclass(frozen=True)
 class AgentPrompt:
     template: str
     origin: TemplateOrigin
+    defaults: dict[str, Any]
+    """The prompt file's variable defaults: the run's own variables (a workflow task's) win over them."""
     values: dict[str, Any]
-    """The prompt file's variables: their defaults, then the variant's values."""
+    """The variant's `variables`: they win over the run's."""
     info: dict[str, Any]
     """What `run_started` records: `name` (the prompt file, or `<agent file>#system_instructions`),
     `version` (the file's, else None), `sha256` (of the template text) and `variant` (else None)."""
@@ -70,12 +79,23 @@ def apply_variant(config: DefaultAgentConfig, variant: AgentVariant | None) -> D
     return config.model_copy(update=update) if update else config
 
 
+def prompt_for(
+    config: DefaultAgentConfig, *, root: Path, file: str, name: str | None = None, key: str | None = None
+) -> tuple[DefaultAgentConfig, AgentPrompt]:
+    """The agent as one run uses it (its variant chosen as `choose_variant` says, and applied), and
+    that run's prompt."""
+    variant = choose_variant(config, file=file, name=name, key=key)
+    config = apply_variant(config, variant)
+    return config, agent_prompt(config, root=root, file=file, variant=variant)
+
+
 def agent_prompt(
     config: DefaultAgentConfig, *, root: Path, file: str, variant: AgentVariant | None
 ) -> AgentPrompt:
     """The prompt of `config` (with `variant` already applied) for the agent in `file`."""
     text = config.system_instructions
     name = variant.name if variant is not None else None
+    values = dict(variant.variables) if variant is not None else {}
     if not is_prompt_ref(text):
         own = variant is None or variant.system_instructions is None  # else the variant's text: no line
         line = instructions_line(root / file) if own else None
@@ -86,11 +106,12 @@ def agent_prompt(
             "sha256": text_hash(text),
             "variant": name,
         }
-        return AgentPrompt(text, origin, {}, info)
+        return AgentPrompt(text, origin, {}, values, info)
     prompt = load_prompt(root, text, referrer=file)
-    values = {**prompt.variables, **(variant.variables if variant is not None else {})}
+    defaults = {k: v for k, v in prompt.variables.items() if v is not None}
     info = {"name": prompt.file, "version": prompt.version, "sha256": prompt.sha256, "variant": name}
-    return AgentPrompt(prompt.text, TemplateOrigin(file=prompt.file, line=prompt.line), values, info)
+    origin = TemplateOrigin(file=prompt.file, line=prompt.line)
+    return AgentPrompt(prompt.text, origin, defaults, values, info)
 
 
 _BLOCK_SCALAR = re.compile(r"^\s*[|>][+-]?\d*\s*(#.*)?$")

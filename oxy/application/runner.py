@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from oxy.agents.default import DefaultAgent
-from oxy.agents.prompt import agent_prompt, apply_variant, choose_variant
+from oxy.agents.prompt import prompt_for
 from oxy.application.runtime import Runtime
 from oxy.application.wiring import build_agent, workflow_task_agent
 from oxy.config import load_agent, parse_sql_file
@@ -211,12 +211,10 @@ def agent_prompt_info(path: Path, *, runtime: Runtime, key: str | None = None) -
     """What `run_started` will record about the prompt of the agent at `path` (None for a routing
     agent), its variant picked by `key` (a thread id) or at random; pass `info["variant"]` on to the
     run so that it uses the same one."""
-    rel = relative_name(path, runtime.root)
     config = _agent_config(path.resolve(), runtime.project)
     if not isinstance(config, DefaultAgentConfig):
         return None
-    chosen = choose_variant(config, file=rel, key=key)
-    return agent_prompt(apply_variant(config, chosen), root=runtime.root, file=rel, variant=chosen).info
+    return prompt_for(config, root=runtime.root, file=relative_name(path, runtime.root), key=key)[1].info
 
 
 async def run_agent_file(

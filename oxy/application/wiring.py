@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from oxy.agents.default import DefaultAgent, agent_name_from_file
-from oxy.agents.prompt import agent_prompt, apply_variant, choose_variant
+from oxy.agents.prompt import prompt_for
 from oxy.agents.routes import file_kind, resolve_routes
 from oxy.agents.routing import RoutingAgent
 from oxy.application.cycles import check_no_cycles
@@ -65,10 +65,9 @@ def build_agent(
     project = runtime.project
     file = project.relative(ref)
     config = config if config is not None else project.agent(file)
-    chosen = None
+    prompt = None
     if isinstance(config, DefaultAgentConfig):
-        chosen = choose_variant(config, file=file, name=variant, key=variant_key)
-        config = apply_variant(config, chosen)
+        config, prompt = prompt_for(config, root=runtime.root, file=file, name=variant, key=variant_key)
     elif variant is not None:
         raise ConfigError(f"a routing agent has no variants (asked for {variant!r})", file=file)
     model = runtime.model_client(model_name or config.model, file=file)
@@ -91,7 +90,6 @@ def build_agent(
             fallback=fallback,
         )
     toolsets = agent_toolsets(config.tools, runtime=runtime, file=file, delegates=delegates)
-    prompt = agent_prompt(config, root=runtime.root, file=file, variant=chosen)
     return DefaultAgent(config, file=file, root=runtime.root, model=model, toolsets=toolsets, prompt=prompt)
 
 

@@ -178,7 +178,9 @@ def run(
         if terminal is not None:
             terminal.close()
         if tracing is not None and not tracing.shutdown():  # exports the spans still batched
-            click.echo("warning: the trace was not exported within 3 s; is the OTLP endpoint up?", err=True)
+            click.echo(
+                "warning: the trace could not be exported (in 3 s); is the OTLP endpoint up?", err=True
+            )
     if result.error is not None:
         fail(result.error)
 

@@ -171,6 +171,12 @@ def serve(
             require_otel()
         except OxyError as exc:
             fail(exc)
+        if otel_file is not None:  # the workers open it: say now when they could not
+            try:
+                otel_file.parent.mkdir(parents=True, exist_ok=True)
+                otel_file.open("a").close()
+            except OSError as exc:
+                fail(f"--otel-file {otel_file}: cannot open it: {exc.strerror or exc}")
     run_server(
         settings,
         max_connections=max_connections,

@@ -85,10 +85,9 @@ def test(
     from oxy.cli._project import load_runtime  # lazy: loaded when the command runs, not for --help
     from oxy.evals import load_suites, run_suite  # lazy: loaded when the command runs, not for --help
     from oxy.evals.report import compare_lines, json_report, junit_report, pretty_lines  # lazy: as above
-    from oxy.evals.runner import (
-        total_runs,
-        variant_names,
-    )  # lazy: loaded when the command runs, not for --help
+
+    # lazy: loaded when the command runs, not for --help
+    from oxy.evals.runner import check_variant, total_runs, variant_names, variants_of
     from oxy.models import aclose_clients  # lazy: loaded when the command runs, not for --help
     from oxy.workflows.files import atomic_write_text  # lazy: loaded when the command runs, not for --help
 
@@ -101,7 +100,12 @@ def test(
     suites = load_suites(runtime.project, files)
     if compare is not None and variant is not None:
         raise click.UsageError("--compare variants runs every variant; leave out --variant")
-    arms: list[str | None] = list(variant_names(runtime, suites)) if compare is not None else [variant]
+    arms: list[str | None] = [variant]
+    if variant is not None:
+        check_variant(runtime, suites, variant)
+    if compare is not None:
+        arms = list(variant_names(runtime, suites))
+        suites = [s for s in suites if variants_of(runtime, s)]  # only the agent being compared
     planned = total_runs(suites, runs=runs, tags=tags, names=names) * len(arms)
     if planned == 0:
         fail(

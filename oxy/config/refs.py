@@ -367,6 +367,16 @@ def check_agent(
         _check_tools(check, agent)
         _check_prompts(check, agent)
     else:
+        from oxy.config.prompts import (
+            is_prompt_ref,
+        )  # lazy: file models load when a file of their kind is checked
+
+        if is_prompt_ref(agent.system_instructions):
+            check.report(
+                "a routing agent's system_instructions are inline text; prompt files (*.prompt.md) are for "
+                "default agents",
+                ("system_instructions",),
+            )
         for i, route in enumerate(agent.routes):
             if "::" not in route:  # `integration::topic` routes name an integration, not a file
                 check.glob("route", route, ("routes", i), warn=True)
@@ -395,11 +405,13 @@ def _check_prompts(check: _Checker, agent: DefaultAgentConfig) -> None:
 
     own = prompt(agent.system_instructions, ("system_instructions",))
     variants = agent.variants or []
-    unset = [n for n, v in own.variables.items() if v is None] if own is not None else []
+    inputs = set(agent.variables or {})  # the agent's own inputs: a run (a workflow task) gives them
+    unset = [n for n, v in own.variables.items() if v is None and n not in inputs] if own is not None else []
     if own is not None and unset and not variants:
         check.report(
             f"prompt {own.file!r} declares {', '.join(map(repr, unset))} with no default: give it a "
-            "`default:` there, or set it in a variant's `variables:`",
+            "`default:` there, declare it in the agent's `variables:` (a run then gives it), or set it in "
+            "a variant's `variables:`",
             ("system_instructions",),
         )
     check.unique("variant", ((v.name, ("variants", i, "name")) for i, v in enumerate(variants)))
@@ -414,7 +426,11 @@ def _check_prompts(check: _Checker, agent: DefaultAgentConfig) -> None:
             found = prompt(variant.system_instructions, (*at, "system_instructions"))
         if found is None:
             continue
-        missing = [n for n, v in found.variables.items() if v is None and n not in variant.variables]
+        missing = [
+            n
+            for n, v in found.variables.items()
+            if v is None and n not in variant.variables and n not in inputs
+        ]
         unknown = [n for n in variant.variables if n not in found.variables]
         if missing:
             check.report(

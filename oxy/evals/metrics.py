@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import anyio
+
 from oxy.config.evals import ContextRecallMetric, EvalMetric, SimilarityMetric
+from oxy.evals._text import short
+from oxy.evals.judge import verdict
 from oxy.execution.templates import Renderer, TemplateOrigin
 from oxy.models import ModelSettings, UserMessage
 from oxy.models.client import ModelClient
 
-__all__ = ["Score", "Submission", "levenshtein_similarity", "score"]
+__all__ = ["Score", "Submission", "check_prompt", "levenshtein_similarity", "score"]
 
 SIMILARITY_PROMPT = """\
 You compare two answers to the same question and decide whether their facts agree.
@@ -43,7 +47,7 @@ End with a line that reads "Verdict: PASS" or "Verdict: FAIL".
 """
 
 _RENDERER = Renderer()
-_VERDICT = re.compile(r"\b(PASS|FAIL)\b")
+MAX_COMPARED = 2000
 _CHOICE = re.compile(r"\b([A-Z])\b")
 
 
@@ -76,8 +80,8 @@ async def score(
     """How `actual` compares with `reference` under `metric`; None when the metric has nothing to
     measure (no reference contexts for `context_recall`). `judge` is required for the judged metrics;
     `origin` is the file a custom judge prompt is written in (an undefined name is an error there)."""
-    if isinstance(metric, ContextRecallMetric):
-        return _context_recall(metric, actual, reference)
+    if isinstance(metric, ContextRecallMetric):  # in a thread: edit distance is CPU work, O(n·m)
+        return await anyio.to_thread.run_sync(_context_recall, metric, actual, reference)
     assert judge is not None, "similarity and correctness need a judge model"
     if isinstance(metric, SimilarityMetric):
         values = {"task_description": question, "submission_1": actual.text, "submission_2": reference.text}
@@ -89,18 +93,31 @@ async def score(
                 "similarity",
                 0.0,
                 False,
-                f"the judge chose none of {', '.join(metric.scores)}: {_short(reply)}",
+                f"the judge chose none of {', '.join(metric.scores)}: {short(reply, 300)}",
             )
         value = metric.scores[choice]
-        return Score("similarity", value, value >= max(metric.scores.values()), _short(reply))
+        return Score("similarity", value, value >= max(metric.scores.values()), short(reply, 300))
     values = {"prompt": question, "expected": reference.text, "actual": actual.text}
     prompt = _RENDERER.render(metric.prompt or CORRECTNESS_PROMPT, values, origin=origin)
     reply = await _ask(judge, prompt)
-    verdicts = _VERDICT.findall(reply.upper())
-    if not verdicts:
-        return Score("correctness", 0.0, False, f"the judge said neither PASS nor FAIL: {_short(reply)}")
-    passed = verdicts[-1] == "PASS"
-    return Score("correctness", 1.0 if passed else 0.0, passed, _short(reply))
+    passed = verdict(reply)
+    if passed is None:
+        return Score("correctness", 0.0, False, f"the judge gave no verdict: {short(reply, 300)}")
+    return Score("correctness", 1.0 if passed else 0.0, passed, short(reply, 300))
+
+
+_PROMPT_VALUES = {
+    "similarity": {"task_description": "?", "submission_1": "?", "submission_2": "?"},
+    "correctness": {"prompt": "?", "expected": "?", "actual": "?"},
+}
+
+
+def check_prompt(metric: EvalMetric, origin: TemplateOrigin) -> None:
+    """A `ConfigError` (naming `origin`) when a custom judge prompt reads a name it will not have:
+    said before any run, not once per scored answer."""
+    prompt = getattr(metric, "prompt", None)
+    if isinstance(prompt, str):
+        _RENDERER.render(prompt, _PROMPT_VALUES[metric.type], origin=origin)
 
 
 def _context_recall(metric: ContextRecallMetric, actual: Submission, reference: Submission) -> Score | None:
@@ -115,16 +132,17 @@ def _context_recall(metric: ContextRecallMetric, actual: Submission, reference: 
     value = sum(best) / len(best)
     missed = [want for want, b in zip(reference.contexts, best, strict=True) if b <= metric.threshold]
     detail = f"recall {value:.2f} (needs > {metric.threshold:.2f})" + (
-        f"; closest miss: {_short(missed[0])!r}" if missed else ""
+        f"; closest miss: {short(missed[0], 300)!r}" if missed else ""
     )
     return Score("context_recall", value, value > metric.threshold, detail)
 
 
 def levenshtein_similarity(a: str, b: str) -> float:
     """1 - edit distance / the longer length, on text with whitespace, case and a trailing `;`
-    normalised (SQL written twice rarely differs only in those). Hand-written: one small DP, not a
-    dependency."""
-    a, b = _normal(a), _normal(b)
+    normalised (SQL written twice rarely differs only in those), each cut to its first
+    `MAX_COMPARED` characters (a model may write any length; the DP is quadratic). Hand-written: one
+    small DP, not a dependency."""
+    a, b = _normal(a)[:MAX_COMPARED], _normal(b)[:MAX_COMPARED]
     if not a and not b:
         return 1.0
     if len(a) < len(b):
@@ -159,8 +177,3 @@ def _choice(reply: str, scores: dict[str, float]) -> str | None:
         return lines[-1]
     found = [c for c in _CHOICE.findall(lines[-1]) if c in scores]
     return found[-1] if found else None
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 300 else text[:299] + "…"

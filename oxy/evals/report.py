@@ -46,6 +46,11 @@ def _case_json(case: CaseResult) -> dict[str, Any]:
             for f in run.failures
         ],
         "answers": [run.trace.answer for run in case.runs],
+        **(
+            {"variants": [run.trace.variant for run in case.runs]}
+            if any(run.trace.variant is not None for run in case.runs)
+            else {}
+        ),
     }
 
 

@@ -21,17 +21,28 @@ from oxy.application.runner import relative_name
 from oxy.config.agent import DefaultAgentConfig
 from oxy.config.evals import ContextRecallMetric, JudgeCheck, TestCase
 from oxy.errors import ConfigError, OxyError
+from oxy.evals._text import short
 from oxy.evals.checks import Failure, deterministic_failures, label
 from oxy.evals.judge import judge
 from oxy.evals.metrics import Score, Submission, score
-from oxy.evals.suite import MetricEval, Question, Suite, short
+from oxy.evals.suite import MetricEval, Question, Suite
 from oxy.evals.trace import RunTrace, TraceSink
 from oxy.execution.agent_io import AgentAnswer
 from oxy.execution.run import RunResult
 from oxy.execution.templates import TemplateOrigin
 from oxy.models.client import ModelClient
 
-__all__ = ["CaseResult", "RunOutcome", "SuiteResult", "case_name", "run_suite", "total_runs", "variant_names"]
+__all__ = [
+    "CaseResult",
+    "RunOutcome",
+    "SuiteResult",
+    "case_name",
+    "check_variant",
+    "run_suite",
+    "total_runs",
+    "variant_names",
+    "variants_of",
+]
 
 Ask = Callable[..., Awaitable[RunResult[Any]]]
 """`run_file` with the runtime (and the variant under test) bound."""
@@ -125,7 +136,12 @@ async def run_suite(
 ) -> SuiteResult:
     """Run the cases of `suites` (only those with one of `tags` / named in `names`, when given);
     agents with `variants` run `variant`."""
-    ask: Ask = functools.partial(run_file, runtime=runtime, variant=variant)
+
+    def ask_for(suite: Suite) -> Ask:
+        """`run_file` for `suite`'s target: `variant` where its agent has it, else as it picks."""
+        has = variant is not None and variant in variants_of(runtime, suite)
+        return functools.partial(run_file, runtime=runtime, variant=variant if has else None)
+
     jobs: list[Callable[[], Any]] = []
     results: list[CaseResult] = []
     limit = anyio.CapacityLimiter(concurrency or max((s.concurrency for s in suites), default=1))
@@ -135,7 +151,7 @@ async def run_suite(
             on_run()
 
     async def case_run(
-        suite: Suite, case: TestCase, result: CaseResult, judge_model: ModelClient | None
+        ask: Ask, suite: Suite, case: TestCase, result: CaseResult, judge_model: ModelClient | None
     ) -> None:
         async with limit:
             try:
@@ -146,35 +162,21 @@ async def run_suite(
         ran()
 
     for suite in suites:
+        ask = ask_for(suite)
         if suite.evaluation is not None:
             evaluation = suite.evaluation
-            judges = _metric_judges(runtime, suite, evaluation)
-            for question in evaluation.questions:
-                if not _chosen_question(question, tags, names):
-                    continue
+            questions = [q for q in evaluation.questions if _chosen_question(q, tags, names)]
+            judges = _metric_judges(runtime, suite, evaluation) if questions else {}
+            times = runs or suite.runs
+            for question in questions:
                 result = CaseResult(suite.file, question.name, (), min_accuracy)
                 results.append(result)
-                times = runs or suite.runs
+                job = _consistency if evaluation.kind == "consistency" else _custom_run
+                args = (ask, suite, evaluation, question, judges, result, limit, ran)
                 if evaluation.kind == "consistency":
-                    jobs.append(
-                        _bind(
-                            _consistency,
-                            ask,
-                            suite,
-                            evaluation,
-                            question,
-                            judges,
-                            result,
-                            times,
-                            limit,
-                            ran,
-                        )
-                    )
+                    jobs.append(_bind(job, *args, times))
                 else:
-                    jobs.extend(
-                        _bind(_custom_run, ask, suite, evaluation, question, judges, result, limit, ran)
-                        for _ in range(times)
-                    )
+                    jobs.extend(_bind(job, *args) for _ in range(times))
             continue
         chosen = [case for case in suite.cases if _chosen(case, tags, names)]
         judge_model = _judge_model(runtime, suite, chosen)
@@ -184,7 +186,9 @@ async def run_suite(
                 suite.file, case_name(case), tuple(case.tags), threshold, case.threshold is not None
             )
             results.append(result)
-            jobs.extend(_bind(case_run, suite, case, result, judge_model) for _ in range(runs or suite.runs))
+            jobs.extend(
+                _bind(case_run, ask, suite, case, result, judge_model) for _ in range(runs or suite.runs)
+            )
 
     async with anyio.create_task_group() as group:
         for job in jobs:
@@ -221,16 +225,21 @@ def _chosen(case: TestCase, tags: Sequence[str], names: Sequence[str]) -> bool:
     return not names or case_name(case) in names or case.prompt in names
 
 
+def variants_of(runtime: Runtime, suite: Suite) -> tuple[str, ...]:
+    """The names of the variants of the agent `suite` runs (none for a workflow)."""
+    if not suite.target.name.endswith(".agent.yml"):
+        return ()
+    config = runtime.project.agent(relative_name(suite.target, runtime.root))
+    return tuple(v.name for v in config.variants or ()) if isinstance(config, DefaultAgentConfig) else ()
+
+
 def variant_names(runtime: Runtime, suites: Sequence[Suite]) -> tuple[str, ...]:
     """The variants `--compare variants` runs: those of the agents under test, which must agree."""
     found: dict[tuple[str, ...], str] = {}
     for suite in suites:
-        if not suite.target.name.endswith(".agent.yml"):
-            continue
-        rel = relative_name(suite.target, runtime.root)
-        config = runtime.project.agent(rel)
-        if isinstance(config, DefaultAgentConfig) and config.variants:
-            found.setdefault(tuple(v.name for v in config.variants), rel)
+        names = variants_of(runtime, suite)
+        if names:
+            found.setdefault(names, relative_name(suite.target, runtime.root))
     if not found:
         raise ConfigError("--compare variants: no agent under test has `variants:`")
     if len(found) > 1:
@@ -239,6 +248,14 @@ def variant_names(runtime: Runtime, suites: Sequence[Suite]) -> tuple[str, ...]:
             f"--compare variants: the agents under test have different variants ({which}); test one agent at a time"
         )
     return next(iter(found))
+
+
+def check_variant(runtime: Runtime, suites: Sequence[Suite], name: str) -> None:
+    """`--variant NAME`: a `ConfigError` unless an agent under test has that variant."""
+    known = sorted({v for suite in suites for v in variants_of(runtime, suite)})
+    if name not in known:
+        listed = ", ".join(known) if known else "none: no agent under test has `variants:`"
+        raise ConfigError(f"--variant {name!r}: no agent under test has it (variants: {listed})")
 
 
 def _chosen_question(question: Question, tags: Sequence[str], names: Sequence[str]) -> bool:
@@ -378,8 +395,6 @@ async def _scored(
                 reference=reference,
                 origin=origin,
             )
-        except ConfigError:
-            raise
         except OxyError as exc:  # the judge's model failed: not a pass
             failures.append(Failure(metric.type, f"the judge model failed: {exc}"))
             continue
@@ -422,9 +437,9 @@ async def _consistency(
     question: Question,
     judges: dict[int, ModelClient],
     result: CaseResult,
-    times: int,
     limit: anyio.CapacityLimiter,
     ran: Callable[[], None],
+    times: int,
 ) -> None:
     """Run `question` `times` times, then score each answer against the next (the last against the
     first). A run that failed is a failed outcome of its own and joins no pair."""
@@ -446,7 +461,11 @@ async def _consistency(
     for trace in traces:
         if trace.error is not None:
             result.runs.append(RunOutcome(trace, (Failure("the run finished", trace.error),)))
-    pairs = [(good[i], good[(i + 1) % len(good)]) for i in range(len(good))] if len(good) > 1 else []
+    if len(good) < 2:  # nothing to compare: a failure that says so, not an empty pass rate
+        why = f"{len(good)} of {times} runs answered; a consistency evaluation compares at least 2 answers"
+        result.runs.append(RunOutcome(good[0] if good else RunTrace(), (Failure("answers to compare", why),)))
+        return
+    pairs = [(good[i], good[(i + 1) % len(good)]) for i in range(len(good))]
 
     async def pair(first: RunTrace, second: RunTrace) -> None:
         async with limit:

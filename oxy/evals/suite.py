@@ -12,6 +12,7 @@ from oxy.application.runner import relative_name
 from oxy.config import Project
 from oxy.config._kinds import FileKind, classify, walk_project
 from oxy.config._parse import parse_agent, parse_agent_test, parse_eval_dataset, parse_workflow
+from oxy.config._paths import confine
 from oxy.config._yaml import load_yaml
 from oxy.config.agent_test import default_target
 from oxy.config.evals import (
@@ -24,8 +25,11 @@ from oxy.config.evals import (
     TestCaseEval,
 )
 from oxy.errors import ConfigError
+from oxy.evals._text import short
+from oxy.evals.metrics import check_prompt
+from oxy.execution.templates import TemplateOrigin
 
-__all__ = ["MetricEval", "Question", "Suite", "load_suites", "short"]
+__all__ = ["MetricEval", "Question", "Suite", "load_suites"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ def _inline_suite(root: Path, rel: str, path: Path, is_agent: bool, i: int, entr
             )
         return Suite(rel, path, tuple(entry.cases), entry.runs, entry.concurrency, entry.judge_model)
     metrics = tuple(entry.metrics) if entry.metrics else (SimilarityMetric(type="similarity"),)
+    for metric in metrics:
+        check_prompt(metric, TemplateOrigin(rel, key=f"tests[{i}].metrics"))
     if isinstance(entry, ConsistencyEval):
         description = entry.task_description or (
             f"the output of task {entry.task_ref!r}" if entry.task_ref else f"the output of {rel}"
@@ -135,7 +141,7 @@ def _custom(
             "each dataset query is passed in",
             file=rel,
         )
-    dataset = root / entry.dataset
+    dataset = confine(root, entry.dataset, what=f"tests[{i}]: dataset", file=rel)
     dataset_rel = relative_name(dataset, root)
     if not dataset.is_file():
         raise ConfigError(
@@ -154,9 +160,3 @@ def _custom(
         for record in records
     )
     return MetricEval("custom", metrics, questions, entry.task_ref, entry.workflow_variable_name)
-
-
-def short(text: str) -> str:
-    """A prompt as a case name: one line, at most 60 characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= 60 else text[:59] + "…"

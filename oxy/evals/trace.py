@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oxy.events.sinks import EventSink
-from oxy.events.types import Event, Source, SqlEvent, StepFinished, TableEvent, ToolCallEvent, UsageEvent
+from oxy.events.types import (
+    Event,
+    RunStarted,
+    Source,
+    SqlEvent,
+    StepFinished,
+    TableEvent,
+    ToolCallEvent,
+    UsageEvent,
+)
 
 __all__ = ["CallMade", "RunTrace", "TraceSink"]
 
@@ -34,6 +43,8 @@ class RunTrace:
     output_tokens: int = 0
     duration_s: float = 0.0
     error: str | None = None
+    variant: str | None = None
+    """The agent's A/B variant in this run, when it has variants."""
 
 
 class TraceSink(EventSink):
@@ -45,7 +56,9 @@ class TraceSink(EventSink):
         self.trace = RunTrace()
 
     async def emit(self, event: Event) -> None:
-        if isinstance(event, ToolCallEvent):
+        if isinstance(event, RunStarted) and not event.source and event.prompt is not None:
+            self.trace.variant = event.prompt.get("variant")
+        elif isinstance(event, ToolCallEvent):
             try:
                 arguments: Any = json.loads(event.arguments or "{}")
             except ValueError:

@@ -30,6 +30,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from oxy.errors import ConfigError
 from oxy.events.sinks import EventSink
 from oxy.events.types import (
     ErrorEvent,
@@ -102,6 +103,19 @@ def _ns(ts: float) -> int:
 
 
 @dataclass
+class _Tool:
+    """An open tool call: the source its steps and statements run at, its span, and the statement
+    it is running. Parallel calls of one tool share a source; each of their statements goes to the
+    first call still without one (calls start their statements in the order they were made)."""
+
+    at: Source
+    span: Span
+    query: Span | None = None
+    ran: int = 0
+    """Statements it has finished."""
+
+
+@dataclass
 class _Agent:
     """The chat state of one agent step: where its next model call starts, and its text so far."""
 
@@ -128,9 +142,11 @@ class OtelSink(EventSink):
         self._conversation = conversation_id
         self._content = capture_content() if content is None else content
         self._steps: dict[Source, Span] = {}
-        self._tools: dict[str, tuple[Source, Span]] = {}
+        self._tools: dict[str, _Tool] = {}
+        """Open tool calls by call id, in the order they were made."""
         self._agents: dict[Source, _Agent] = {}
         self._queries: dict[Source, Span] = {}
+        """Open statements outside tools (a workflow's `execute_sql` task), by source."""
 
     async def emit(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -167,13 +183,13 @@ class OtelSink(EventSink):
         return trace.set_span_in_context(span) if span is not None else None
 
     def _innermost(self, source: Source) -> Span | None:
-        """The open span of `source` or of its nearest enclosing step or tool."""
+        """The open span of `source` or of its nearest enclosing step or tool call."""
         query = self._queries.get(source)
         if query is not None:
             return query
         for depth in range(len(source), 0, -1):
             prefix = source[:depth]
-            tool = next((span for at, span in reversed(self._tools.values()) if at == prefix), None)
+            tool = next((t.span for t in reversed(self._tools.values()) if t.at == prefix), None)
             if tool is not None:
                 return tool
             step = self._steps.get(prefix)
@@ -265,17 +281,18 @@ class OtelSink(EventSink):
             attributes=attributes,
             start_time=_ns(event.ts),
         )
-        self._tools[event.call_id] = ((*event.source, event.name), span)
+        self._tools[event.call_id] = _Tool((*event.source, event.name), span)
 
     def _finish_tool(self, event: ToolResultEvent) -> None:
-        found = self._tools.pop(event.call_id, None)
+        tool = self._tools.pop(event.call_id, None)
         agent = self._agents.get(event.source)
         if agent is not None:
             agent.since = max(agent.since, event.ts)
-        if found is None:
+        if tool is None:
             return
-        at, span = found
-        self._end_query(at, event.ts, error=event.content[:200] if event.is_error else None)
+        span = tool.span
+        if tool.query is not None:  # its statement brought no rows: the tool's result says why
+            _end(tool.query, event.ts, error=event.content[:200] if event.is_error else None)
         if self._content:
             span.set_attribute(TOOL_RESULT, event.content)
         if event.is_error:
@@ -286,18 +303,24 @@ class OtelSink(EventSink):
     def _end_query(
         self, source: Source, ts: float, *, rows: int | None = None, error: str | None = None
     ) -> None:
-        """End the statement open at `source`, with its row count or the error that ended it."""
-        span = self._queries.pop(source, None)
-        if span is None:
+        """End the statement open at `source` (in a tool call: the earliest call's), with its row
+        count or the error that ended it."""
+        tool = next((t for t in self._tools.values() if t.at == source and t.query is not None), None)
+        if tool is not None and tool.query is not None:
+            _end(tool.query, ts, rows=rows, error=error)
+            tool.query, tool.ran = None, tool.ran + 1
             return
-        if rows is not None:
-            span.set_attribute("db.response.returned_rows", rows)
-        if error is not None:
-            span.set_status(Status(StatusCode.ERROR, error))
-        span.end(end_time=_ns(ts))
+        span = self._queries.pop(source, None)
+        if span is not None:
+            _end(span, ts, rows=rows, error=error)
 
     def _start_query(self, event: SqlEvent) -> None:
-        self._end_query(event.source, event.ts)
+        calls = [t for t in self._tools.values() if t.at == event.source]
+        tool = next((t for t in calls if t.query is None and t.ran == 0), None) or next(
+            (t for t in calls if t.query is None), None
+        )
+        if tool is None:
+            self._end_query(event.source, event.ts)  # a statement still open here ended unseen
         attributes = self._attributes(
             **{
                 "db.system.name": event.dialect,
@@ -305,22 +328,28 @@ class OtelSink(EventSink):
                 "db.query.text": event.sql if self._content else None,
             }
         )
+        parent = trace.set_span_in_context(tool.span) if tool is not None else self._parent(event.source)
         span = self._tracer.start_span(
             f"execute_sql {event.database}",
-            context=self._parent(event.source),
+            context=parent,
             kind=SpanKind.CLIENT,
             attributes=attributes,
             start_time=_ns(event.ts),
         )
-        self._queries[event.source] = span
+        if tool is not None:
+            tool.query = span
+        else:
+            self._queries[event.source] = span
 
     def _close_all(self, event: RunFinished) -> None:
         """The run is over: end what is still open (a cancelled run's steps), innermost first."""
         for span in self._queries.values():
             span.end(end_time=_ns(event.ts))
-        for _, span in reversed(list(self._tools.values())):
-            span.set_status(Status(StatusCode.ERROR, event.error or event.status))
-            span.end(end_time=_ns(event.ts))
+        for tool in reversed(list(self._tools.values())):
+            if tool.query is not None:
+                tool.query.end(end_time=_ns(event.ts))
+            tool.span.set_status(Status(StatusCode.ERROR, event.error or event.status))
+            tool.span.end(end_time=_ns(event.ts))
         for source in sorted(self._steps, key=len, reverse=True):
             span = self._steps[source]
             if event.status != "ok":
@@ -332,13 +361,24 @@ class OtelSink(EventSink):
         self._agents.clear()
 
 
+def _end(span: Span, ts: float, *, rows: int | None = None, error: str | None = None) -> None:
+    if rows is not None:
+        span.set_attribute("db.response.returned_rows", rows)
+    if error is not None:
+        span.set_status(Status(StatusCode.ERROR, error))
+    span.end(end_time=_ns(ts))
+
+
 class OtlpJsonFileExporter(SpanExporter):
     """Writes spans as OTLP JSON, one `ExportTraceServiceRequest` per line (the OTLP file format),
     appending to `path`; each batch is written and flushed whole."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: TextIO = path.open("a", encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file: TextIO = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--otel-file {path}: cannot open it: {exc.strerror or exc}") from None
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
@@ -448,13 +488,32 @@ def tracer_provider(chosen: Sequence[SpanExporter]) -> TracerProvider:
     return provider
 
 
+class _Watched(SpanExporter):
+    """An exporter that remembers whether an export failed (a collector down, a full disk)."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self.inner = inner
+        self.failed = False
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        result = self.inner.export(spans)
+        self.failed = self.failed or result is not SpanExportResult.SUCCESS
+        return result
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
 class Tracing:
     """Tracing switched on for a process: one provider, a sink per run, `shutdown()` at the end."""
 
     def __init__(
         self, chosen: Sequence[SpanExporter], *, models: Mapping[str, tuple[str, str]] | None = None
     ) -> None:
-        self._exporters = list(chosen)
+        self._exporters = [_Watched(e) for e in chosen]
         # One line when a collector cannot be reached ("Failed to export"), not one per retry.
         logging.getLogger("opentelemetry.exporter").setLevel(logging.ERROR)
         self.provider = tracer_provider(self._exporters)
@@ -473,7 +532,7 @@ class Tracing:
     def shutdown(self, timeout_s: float = 3.0) -> bool:
         """Export what is batched, waiting at most `timeout_s` (the SDK's flush blocks through the
         exporter's retries, seconds when a collector is down), then close the exporters. False when
-        the flush did not finish in time (the spans still batched are lost)."""
+        an export failed or the flush did not finish in time (those spans are lost)."""
         flush = threading.Thread(target=self.provider.force_flush, name="oxy-otel-flush", daemon=True)
         flush.start()
         flush.join(timeout_s)
@@ -482,4 +541,4 @@ class Tracing:
             exporter.shutdown()  # interrupts an export still retrying
         flush.join(1.0)
         self.provider.shutdown()
-        return flushed
+        return flushed and not any(e.failed for e in self._exporters)

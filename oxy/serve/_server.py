@@ -203,7 +203,7 @@ class Server:
         if self._tracing is not None:  # exports the spans still batched (the exporter may block)
             with anyio.CancelScope(shield=True):
                 if not await anyio.to_thread.run_sync(self._tracing.shutdown):
-                    log.warning("the last traces were not exported within 3 s; is the OTLP endpoint up?")
+                    log.warning("some traces could not be exported (in 3 s); is the OTLP endpoint up?")
         if self._store is not None:
             await self._store.close()
         if self._keys is not None:

@@ -173,6 +173,21 @@ def test_every_file_runs_with_no_arguments_and_tags_leave_evaluations_out(projec
     assert code == 0 and [c["name"] for c in json.loads(out)["cases"]] == ["How many orders are there?"]
 
 
+def test_a_consistency_evaluation_with_one_answer_fails_saying_why(project: Path) -> None:
+    code, out, _ = oxy_test(
+        project, str(project / "agents/analyst.agent.yml"), "--runs", "1", "--format", "json"
+    )
+    case = json.loads(out)["cases"][0]
+    assert code == 1 and case["name"] == "consistency: Which product sells best?"
+    assert case["failed_assertions"] == [
+        {
+            "run": 1,
+            "check": "answers to compare",
+            "detail": "1 of 1 runs answered; a consistency evaluation compares at least 2 answers",
+        }
+    ]
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -183,6 +198,19 @@ def test_every_file_runs_with_no_arguments_and_tags_leave_evaluations_out(projec
         (
             ("agents/analyst.agent.yml", "dataset: data/eval.yml", "dataset: data/missing.yml"),
             "error: agents/analyst.agent.yml: tests[1]: dataset 'data/missing.yml' not found",
+        ),
+        (
+            (
+                "agents/analyst.agent.yml",
+                "      - type: similarity\n",
+                "      - type: similarity\n        prompt: '{{ submision_1 }}'\n",
+            ),
+            "error: agents/analyst.agent.yml: tests[1].metrics: template error: `submision_1` is undefined — did "
+            "you mean 'submission_1'?",
+        ),
+        (
+            ("agents/analyst.agent.yml", "dataset: data/eval.yml", "dataset: ../outside.yml"),
+            "error: agents/analyst.agent.yml: tests[1]: dataset '../outside.yml' is outside the project",
         ),
         (
             (

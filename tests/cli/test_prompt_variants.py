@@ -95,8 +95,7 @@ def project(tmp_path: Path, server: ScriptedModelServer) -> Path:
     (root / "prompts" / "terse.prompt.md").write_text(TERSE)
     (root / "agents" / "counter.agent.yml").write_text(AGENT)
     (root / "agents" / "counter.agent.test.yml").write_text(TESTS)
-    (root / "agents" / "analyst.agent.test.yml").unlink()
-    return root
+    return root  # the quickstart's own analyst.agent.test.yml stays: its agent has no variants
 
 
 def run(project: Path, *args: str) -> tuple[int, list[dict[str, object]]]:
@@ -198,8 +197,13 @@ def test_compare_variants_puts_them_side_by_side(project: Path) -> None:
     report = json.loads(result.stdout)
     assert report["passed"] is False
     assert {name: r["score"] for name, r in report["variants"].items()} == {"full": 1.0, "terse": 0.5}
-    one = CliRunner().invoke(cli, ["test", "--project", str(project), "--variant", "full"])
+    assert report["variants"]["terse"]["cases"][0]["variants"] == ["terse", "terse"]  # which arm each run had
+    tests = str(project / "agents" / "counter.agent.test.yml")
+    one = CliRunner().invoke(cli, ["test", "--project", str(project), tests, "--variant", "full"])
     assert one.exit_code == 0, one.output
+    typo = CliRunner().invoke(cli, ["test", "--project", str(project), tests, "--variant", "ful"])
+    assert (typo.exit_code, typo.stdout) == (1, "")
+    assert typo.stderr == "error: --variant 'ful': no agent under test has it (variants: full, terse)\n"
 
 
 @pytest.fixture

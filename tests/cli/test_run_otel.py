@@ -87,7 +87,15 @@ def test_an_unreachable_endpoint_costs_seconds_and_one_warning(
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
     code, out, err = run(project, "--otel")
     assert code == 0 and "The answer is 240." in out
-    assert err == "warning: the trace was not exported within 3 s; is the OTLP endpoint up?\n"
+    assert err == "warning: the trace could not be exported (in 3 s); is the OTLP endpoint up?\n"
+
+
+def test_an_otel_file_that_cannot_be_written_is_a_one_line_error(project: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, out, err = run(project, "--otel-file", str(blocker / "traces.jsonl"))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: --otel-file {blocker / 'traces.jsonl'}: cannot open it: ")
 
 
 def test_tracing_without_the_sdk_is_a_one_line_error(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -129,5 +129,18 @@ def test_validate_reports_each_variant_problem_at_its_line(tmp_path: Path) -> No
     result = CliRunner().invoke(cli, ["validate", str(root)])
     assert result.output.splitlines()[0] == (
         "agents/a.agent.yml:2:22: prompt 'prompts/analyst.prompt.md' declares 'audience' with no default: give "
-        "it a `default:` there, or set it in a variant's `variables:`"
+        "it a `default:` there, declare it in the agent's `variables:` (a run then gives it), or set it in a "
+        "variant's `variables:`"
+    )
+    (root / "agents" / "a.agent.yml").write_text(
+        "model: vllm\nsystem_instructions: prompts/analyst.prompt.md\nvariables:\n  audience: {type: string}\n"
+    )
+    assert CliRunner().invoke(cli, ["validate", str(root)]).exit_code == 0
+    (root / "agents" / "r.agent.yml").write_text(
+        "type: routing\nmodel: vllm\nroutes: [agents/a.agent.yml]\nsystem_instructions: prompts/analyst.prompt.md\n"
+    )
+    result = CliRunner().invoke(cli, ["validate", str(root)])
+    assert result.output.splitlines()[0] == (
+        "agents/r.agent.yml:4:22: a routing agent's system_instructions are inline text; prompt files "
+        "(*.prompt.md) are for default agents"
     )

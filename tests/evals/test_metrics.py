@@ -6,6 +6,7 @@ import pytest
 
 from oxy.config.evals import ContextRecallMetric, CorrectnessMetric, SimilarityMetric
 from oxy.errors import ConfigError
+from oxy.evals.judge import verdict
 from oxy.evals.metrics import Submission, levenshtein_similarity, score
 from oxy.execution.templates import TemplateOrigin
 from oxy.models import UserMessage
@@ -125,3 +126,24 @@ async def test_a_custom_prompt_naming_an_unknown_variable_is_a_config_error_in_i
         await score(
             metric, ScriptedModel([]), question="?", actual=ACTUAL, reference=REFERENCE, origin=ORIGIN
         )
+
+
+@pytest.mark.parametrize(
+    ("reply", "found"),
+    [
+        ("PASS\nSame facts.", True),
+        ("FAIL - it says 300.", False),
+        ("The numbers agree.\nVerdict: PASS", True),
+        ("It would fail to mention X, but... Verdict: **pass**", True),
+        ("Reasoning: a PASS would need 300.\nVerdict: FAIL", False),
+        ("Both mention 240 and it does not fail to", None),  # cut short: no verdict
+        ("", None),
+    ],
+)
+def test_a_judges_verdict_is_its_label_or_a_bare_word_at_either_end(reply: str, found: bool | None) -> None:
+    assert verdict(reply) is found
+
+
+def test_edit_distance_compares_at_most_the_first_2000_characters() -> None:
+    long = "select " + "x, " * 5000 + "1"
+    assert levenshtein_similarity(long, long + " -- and more") == 1.0

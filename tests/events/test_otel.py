@@ -114,6 +114,29 @@ def test_an_agent_run_with_a_tool_call_is_a_genai_span_tree(
     assert all(s.status.status_code is StatusCode.UNSET for s in spans)
 
 
+def test_parallel_calls_of_one_tool_keep_their_own_statements(project: Path) -> None:
+    memory = InMemorySpanExporter()
+    calls = [
+        tool_call("execute_sql", {"sql": "select count(*) as n from orders"}, id="c1"),
+        tool_call("execute_sql", {"sql": "select * from products"}, id="c2"),
+    ]
+    agent_run(project, Tracing([memory], models=MODELS), [Reply(tool_calls=calls), Reply(text="Done.")])
+    spans = memory.get_finished_spans()
+    tools = {
+        s.context.span_id: (s.attributes or {})["gen_ai.tool.call.id"]
+        for s in spans
+        if s.name.startswith("execute_tool") and s.context
+    }
+    queries = [s for s in spans if s.name == "execute_sql shop"]
+    assert len(queries) == 2 and all(q.parent is not None for q in queries)
+    owners = {
+        tools[q.parent.span_id]: (q.attributes or {})["db.response.returned_rows"]
+        for q in queries
+        if q.parent
+    }
+    assert owners == {"c1": 1, "c2": 10}  # each statement under its own call, with its own rows
+
+
 def test_message_content_is_recorded_only_when_opted_in(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
