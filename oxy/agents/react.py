@@ -161,7 +161,7 @@ async def _call_tool(ctx: ExecutionContext, call: m.ToolCall, tools: RunTools) -
         known = ", ".join(sorted(tools.names)) or "none"
         return f"Error: there is no tool named {call.name!r}; the tools are: {known}.", True
     try:
-        return await tools.call(ctx.child(call.name), call.name, call.arguments), False
+        return await tools.call(ctx.for_tool_call(call.name, call.id), call.name, call.arguments), False
     except OxyError as exc:
         return f"Error: {exc}", True
 

@@ -160,7 +160,7 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
             content = f"Error: {error}"
         else:
             try:
-                content = await tool.call(ctx.child(call.name), call.arguments)
+                content = await tool.call(ctx.for_tool_call(call.name, call.id), call.arguments)
             except OxyError as exc:
                 error = exc
                 content = f"Error: {exc}"

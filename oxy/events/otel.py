@@ -104,15 +104,12 @@ def _ns(ts: float) -> int:
 
 @dataclass
 class _Tool:
-    """An open tool call: the source its steps and statements run at, its span, and the statement
-    it is running. Parallel calls of one tool share a source; each of their statements goes to the
-    first call still without one (calls start their statements in the order they were made)."""
+    """An open tool call: the source its steps run at, its span, and the statement it is running
+    (statements name their call: parallel calls of one tool share a source)."""
 
     at: Source
     span: Span
     query: Span | None = None
-    ran: int = 0
-    """Statements it has finished."""
 
 
 @dataclass
@@ -169,7 +166,7 @@ class OtelSink(EventSink):
         elif isinstance(event, SqlEvent):
             self._start_query(event)
         elif isinstance(event, TableEvent):
-            self._end_query(event.source, event.ts, rows=len(event.rows))
+            self._end_query(event.source, event.call_id, event.ts, rows=len(event.rows))
         elif isinstance(event, ErrorEvent):
             span = self._innermost(event.source)
             if span is not None:
@@ -227,7 +224,7 @@ class OtelSink(EventSink):
 
     def _finish_step(self, event: StepFinished) -> None:
         self._end_query(
-            event.source, event.ts, error=None if event.status == "ok" else event.error or event.status
+            event.source, None, event.ts, error=None if event.status == "ok" else event.error or event.status
         )
         span = self._steps.pop(event.source, None)
         self._agents.pop(event.source, None)
@@ -301,26 +298,29 @@ class OtelSink(EventSink):
         span.end(end_time=_ns(event.ts))
 
     def _end_query(
-        self, source: Source, ts: float, *, rows: int | None = None, error: str | None = None
+        self,
+        source: Source,
+        call_id: str | None,
+        ts: float,
+        *,
+        rows: int | None = None,
+        error: str | None = None,
     ) -> None:
-        """End the statement open at `source` (in a tool call: the earliest call's), with its row
-        count or the error that ended it."""
-        tool = next((t for t in self._tools.values() if t.at == source and t.query is not None), None)
-        if tool is not None and tool.query is not None:
-            _end(tool.query, ts, rows=rows, error=error)
-            tool.query, tool.ran = None, tool.ran + 1
+        """End the statement open for tool call `call_id` (else at `source`), with its row count or
+        the error that ended it."""
+        tool = self._tools.get(call_id) if call_id is not None else None
+        if tool is not None:
+            if tool.query is not None:
+                _end(tool.query, ts, rows=rows, error=error)
+                tool.query = None
             return
         span = self._queries.pop(source, None)
         if span is not None:
             _end(span, ts, rows=rows, error=error)
 
     def _start_query(self, event: SqlEvent) -> None:
-        calls = [t for t in self._tools.values() if t.at == event.source]
-        tool = next((t for t in calls if t.query is None and t.ran == 0), None) or next(
-            (t for t in calls if t.query is None), None
-        )
-        if tool is None:
-            self._end_query(event.source, event.ts)  # a statement still open here ended unseen
+        tool = self._tools.get(event.call_id) if event.call_id is not None else None
+        self._end_query(event.source, event.call_id, event.ts)  # one still open here ended unseen
         attributes = self._attributes(
             **{
                 "db.system.name": event.dialect,

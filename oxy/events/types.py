@@ -132,6 +132,8 @@ class SqlEvent:
     sql: str
     database: str
     dialect: str
+    call_id: str | None = None
+    """The model's tool call that ran it, if one did."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -147,6 +149,8 @@ class TableEvent:
     truncated: bool = False
     database: str | None = None
     dropped: str | None = None
+    call_id: str | None = None
+    """The model's tool call whose statement returned it, if one did."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -67,6 +67,9 @@ class ExecutionContext:
     variables: Mapping[str, Any] = field(default_factory=dict[str, Any])
     limits: Limits = field(default_factory=Limits)
     depth: int = 0
+    call_id: str | None = None
+    """The model's tool call this step runs for (its events say so: parallel calls of one tool share
+    a source)."""
     stream: bool = True
     """Whether someone reads this step's answer as it is written (a terminal, an SSE client): models
     then stream their answers token by token; otherwise they answer whole, which is cheaper on the
@@ -83,8 +86,12 @@ class ExecutionContext:
         return self.handle
 
     def child(self, name: str) -> ExecutionContext:
-        """The context of a nested step called `name`."""
-        return dataclasses.replace(self, source=(*self.source, name), depth=self.depth + 1)
+        """The context of a nested step called `name` (no longer the tool call itself, if any)."""
+        return dataclasses.replace(self, source=(*self.source, name), depth=self.depth + 1, call_id=None)
+
+    def for_tool_call(self, name: str, call_id: str) -> ExecutionContext:
+        """The context of the tool `name` running the model's call `call_id`."""
+        return dataclasses.replace(self.child(name), call_id=call_id)
 
     def unstreamed(self) -> ExecutionContext:
         """A context whose answers nobody reads token by token (an agent asked as a tool, a workflow task)."""

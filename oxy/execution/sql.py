@@ -41,7 +41,13 @@ class ExecuteSql(Executable[SqlRequest, TableOutput]):
             variables = {**ctx.variables, **input.variables, SQL_DIALECT_VARIABLE: connector.dialect}
             sql = await runtime.renderer.arender(sql, variables, origin=input.origin)
         await ctx.emit(
-            SqlEvent(source=ctx.source, sql=sql, database=input.database, dialect=connector.dialect)
+            SqlEvent(
+                source=ctx.source,
+                sql=sql,
+                database=input.database,
+                dialect=connector.dialect,
+                call_id=ctx.call_id,
+            )
         )
         limits = ctx.limits
         limit = limits.max_table_rows if input.limit is None else min(limits.max_table_rows, input.limit)
@@ -61,6 +67,7 @@ class ExecuteSql(Executable[SqlRequest, TableOutput]):
                 truncated=table.truncated,
                 database=input.database,
                 dropped=table.dropped,
+                call_id=ctx.call_id,
             )
         )
         return table

@@ -45,6 +45,7 @@ def test_testing_exports() -> None:
         "ScriptedModelServer",
         "ScriptedRequest",
         "Turn",
+        "from_cassette",
         "tool_call",
     ]
     assert all(hasattr(oxy.testing, name) for name in oxy.testing.__all__)
