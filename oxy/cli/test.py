@@ -13,6 +13,7 @@ import click
 
 from oxy.cli._errors import fail
 from oxy.cli._options import cassette_options, project_option
+from oxy.cli._progress import Progress
 
 
 @click.command()
@@ -114,7 +115,7 @@ def test(
         )
 
     async def main() -> dict[str | None, Any]:
-        progress = _Progress(planned)
+        progress = Progress("Running test cases", planned)
         try:
             async with runtime:
                 return {
@@ -171,26 +172,3 @@ def test(
             atomic_write_text(output, text)
     if not report["passed"]:
         sys.exit(1)
-
-
-class _Progress:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-
-    def __init__(self, total: int) -> None:
-        self._bar: Any = None
-        self._task: Any = None
-        if sys.stderr.isatty():
-            from rich.console import Console  # lazy: only for a terminal
-            from rich.progress import Progress  # lazy: only for a terminal
-
-            self._bar = Progress(console=Console(stderr=True), transient=True)
-            self._task = self._bar.add_task("Running test cases", total=total)
-            self._bar.start()
-
-    def advance(self) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task)
-
-    def stop(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -72,14 +72,23 @@ class RetrievalTool(_Tool):
     type: Literal["retrieval"]
     name: str = "retrieval"
     src: StrList = Field(description="Globs of files to embed, relative to the project root.")
-    embed_model: str = "text-embedding-3-small"
+    embed_model: str = Field(
+        default="text-embedding-3-small",
+        description="`local` (offline, in the wheel), a model of config.yml, or a model id at `api_url`.",
+    )
     api_url: str = "https://api.openai.com/v1"
     api_key: str | None = None
     key_var: str = Field(default="OPENAI_API_KEY", description="Environment variable holding the API key.")
     n_dims: int = Field(default=512, ge=1)
     top_k: int = Field(default=4, ge=1)
     factor: int = Field(default=5, ge=1)
-    db_path: str = ".lancedb"
+    db_path: str = Field(
+        default=".lancedb", description="Oxy's LanceDB folder; oxy keeps its index in .oxy/."
+    )
+    auto_build: bool = Field(
+        default=False,
+        description="Build (or update) the index on first use instead of asking for `oxy build`.",
+    )
 
 
 class VisualizeTool(_Tool):

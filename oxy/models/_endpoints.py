@@ -12,6 +12,7 @@ import asyncio
 import os
 import ssl
 from dataclasses import dataclass, field
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import anyio
@@ -27,6 +28,7 @@ __all__ = [
     "limiter_for",
     "limiter_for_existing",
     "http_client",
+    "keep_client",
     "queued_slot_for",
 ]
 
@@ -51,6 +53,7 @@ class _NoLoop:
 _NO_LOOP = _NoLoop()
 _clients: WeakKeyDictionary[object, dict[tuple[Endpoint, str | None], ShardedClient]] = WeakKeyDictionary()
 _limiters: dict[object, anyio.CapacityLimiter] = {}
+_others: WeakKeyDictionary[object, list[Any]] = WeakKeyDictionary()
 
 
 def current_loop() -> object:
@@ -123,9 +126,17 @@ def http_client(endpoint: Endpoint, model: str, loop: object) -> ShardedClient:
 
 async def aclose_clients() -> None:
     """Close the current event loop's shared HTTP clients (their kept-alive connections)."""
-    clients = _clients.pop(current_loop(), {})
+    loop = current_loop()
+    clients = _clients.pop(loop, {})
     for client in clients.values():
         await client.aclose()
+    for other in _others.pop(loop, []):
+        await other.aclose()
+
+
+def keep_client(client: Any) -> None:
+    """Close `client` (an `httpx.AsyncClient` of another kind: embeddings) with the loop's others."""
+    _others.setdefault(current_loop(), []).append(client)
 
 
 def limiter_for(key: object, total: int) -> anyio.CapacityLimiter:

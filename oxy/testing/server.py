@@ -72,6 +72,8 @@ class ScriptedModelServer:
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()  # answers in progress (asyncio keeps weak refs)
+        self.embedded: list[list[str]] = []
+        """The texts of each `/embeddings` request, in order."""
 
     @property
     def base_url(self) -> str:
@@ -160,6 +162,8 @@ class ScriptedModelServer:
         if path.endswith("/models"):
             listing = {"object": "list", "data": [{"id": self.model, "object": "model", "owned_by": "oxy"}]}
             return _response(200, json.dumps(listing).encode()), None
+        if path.endswith("/embeddings"):
+            return self._embeddings(body), None
         if not path.endswith("/chat/completions"):
             return _response(404, error_body(404, f"no route {path!r}")), None
         try:
@@ -173,6 +177,29 @@ class ScriptedModelServer:
             return self._scripter.next(request), request
         except ScriptExhausted as exc:
             return _response(400, error_body(400, str(exc))), request
+
+    def _embeddings(self, body: bytes) -> bytes:
+        """`/v1/embeddings` as vLLM answers it, with real vectors: the local embedder's (WordLlama)."""
+        from oxy.models.embeddings import LocalEmbedder  # lazy: only a test that embeds loads it
+
+        try:
+            data: dict[str, Any] = json.loads(body)
+            given = data["input"]
+            texts = [given] if isinstance(given, str) else [str(t) for t in given]
+        except (ValueError, KeyError, TypeError):
+            return _response(400, error_body(400, "the body needs `input`: a string or a list of strings"))
+        self.embedded.append(texts)
+        vectors = LocalEmbedder().embed_now(texts)
+        answer = {
+            "object": "list",
+            "model": str(data.get("model", self.model)),
+            "data": [
+                {"object": "embedding", "index": i, "embedding": [float(x) for x in vector]}
+                for i, vector in enumerate(vectors)
+            ],
+            "usage": {"prompt_tokens": sum(len(t.split()) for t in texts), "total_tokens": 0},
+        }
+        return _response(200, json.dumps(answer).encode())
 
     def render(self, turn: Reply, request: ScriptedRequest, prompt_chars: int) -> bytes | list[bytes]:
         request_id = f"chatcmpl-{next(self._ids)}"

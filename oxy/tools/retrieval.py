@@ -1,0 +1,111 @@
+"""`type: retrieval`: the model searches the project's indexed files with one argument, `query`.
+
+The index is what `oxy build` made for the tool's `src` and embedder (`oxy.retrieval`). The model
+gets the `top_k` nearest chunks, each with its source file, lines and score. With no index the tool
+says to run `oxy build` (or, with `auto_build: true`, builds it first); with an index older than
+its files it still answers, and says which files changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import anyio
+from pydantic import Field
+
+from oxy.errors import ToolError
+from oxy.execution.context import ExecutionContext
+from oxy.models.embeddings import Embedder
+from oxy.retrieval.build import IndexSpec, build_index, retrieval_spec, source_files
+from oxy.retrieval.index import Hit, VectorIndex
+from oxy.tools.base import FunctionTool, Tool
+from oxy.tools.registry import ToolBuild, tool_type
+
+if TYPE_CHECKING:
+    from oxy.config.tools import RetrievalTool
+
+QueryArgument = Annotated[str, Field(description="What to look for, in words.")]
+
+
+def format_hits(hits: list[Hit]) -> str:
+    """What the model reads: each chunk under its source, lines and score, best first."""
+    if not hits:
+        return "Nothing in the index matches."
+    return "\n\n".join(
+        f"[{i}] {h.source}:{h.start_line}-{h.end_line} (score {h.score:.2f})\n{h.text}"
+        for i, h in enumerate(hits, 1)
+    )
+
+
+_OPENED: dict[Path, tuple[int, VectorIndex]] = {}
+
+
+def _open(folder: Path) -> VectorIndex | None:
+    """The index in `folder`, read once while `oxy build` has not rewritten it."""
+    try:
+        stamp = (folder / "entries.json").stat().st_mtime_ns
+    except OSError:
+        return None
+    cached = _OPENED.get(folder)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    index = VectorIndex.open(folder)
+    if index is not None:
+        _OPENED[folder] = (stamp, index)
+    return index
+
+
+def retrieval_tool(
+    spec: IndexSpec, *, name: str, top_k: int, auto_build: bool, description: str | None = None
+) -> Tool:
+    lock = anyio.Lock()
+    embedders: list[Embedder] = []
+
+    async def retrieval(ctx: ExecutionContext, query: QueryArgument) -> str:
+        project = ctx.runtime.project
+        folder = spec.folder(project.root)
+        async with lock:  # one build at a time, when the index is built on first use
+            index = await anyio.to_thread.run_sync(_open, folder)
+            if index is None:
+                if not auto_build:
+                    raise ToolError(
+                        f"the retrieval index of {', '.join(spec.src)} has not been built: run `oxy build` "
+                        "in the project (or set `auto_build: true` on the tool)"
+                    )
+                await build_index(project, spec)
+                index = await anyio.to_thread.run_sync(_open, folder)
+                if index is None:
+                    return "Nothing in the index matches: its files hold no text."
+        files = await anyio.to_thread.run_sync(source_files, project.root, spec)
+        current = {source: (path.stat().st_mtime_ns, path.stat().st_size) for source, path in files.items()}
+        stale = index.stale(current)
+        if not embedders:
+            embedders.append(spec.embedder(project))
+        vector = await embedders[0].embed([query])
+        hits = index.search(vector[0], top_k)
+        text = format_hits(hits)
+        if stale:
+            shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+            text = f"(The index is older than {shown}: run `oxy build` to update it.)\n\n{text}"
+        return text
+
+    return FunctionTool(
+        retrieval,
+        name=name,
+        description=description
+        or f"Search the project's documents ({', '.join(spec.src)}) for passages about a query; returns the "
+        f"{top_k} closest, each with its file and lines.",
+    )
+
+
+@tool_type("retrieval")
+def _build(config: RetrievalTool, build: ToolBuild) -> Tool:
+    spec = retrieval_spec(config, used_by=f"{build.file} › {config.name}")
+    return retrieval_tool(
+        spec,
+        name=config.name,
+        top_k=config.top_k,
+        auto_build=config.auto_build,
+        description=config.description,
+    )
