@@ -20,7 +20,7 @@ DOC = (ROOT / "docs" / "retrieval.md").read_text()
 
 
 def test_the_documented_agent_commands_and_answer(tmp_path: Path) -> None:
-    (agent,) = re.findall(r"```yaml\n(.*?)```", DOC, flags=re.DOTALL)
+    agent = re.findall(r"```yaml\n(.*?)```", DOC, flags=re.DOTALL)[0]
     (commands,) = re.findall(r"```bash\n(.*?)```", DOC, flags=re.DOTALL)
     (shown,) = re.findall(r"```text\n(.*?)```", DOC, flags=re.DOTALL)
     question = re.search(r"when it asks `([^`]+)`", DOC)
@@ -47,3 +47,12 @@ def test_the_documented_agent_commands_and_answer(tmp_path: Path) -> None:
     assert index is not None
     vector = LocalEmbedder().embed_now([question.group(1)])[0]
     assert format_hits(index.search(vector, 1)) == shown.strip()
+
+
+def test_the_documented_route_with_include_and_exclude_prompts_loads() -> None:
+    from oxy.config._parse import parse_agent
+    from oxy.config._yaml import parse_yaml
+
+    route = re.findall(r"```yaml\n(.*?)```", DOC, flags=re.DOTALL)[1]
+    agent = parse_agent(parse_yaml(route, file="agents/loyalty.agent.yml"))
+    assert agent.retrieval is not None and agent.retrieval.exclude == ["staff discounts for employees"]

@@ -23,6 +23,7 @@ from pathlib import Path
 from oxy.agents.context import ContextView, render_instructions
 from oxy.agents.default import agent_name_from_file
 from oxy.agents.react import bounded_result
+from oxy.agents.route_select import RoutePreselector
 from oxy.agents.routes import SkippedRoute
 from oxy.agents.turn import model_turn
 from oxy.config.agent import RoutingAgentConfig
@@ -63,6 +64,7 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
         routes: Sequence[Tool],
         skipped: Sequence[SkippedRoute] = (),
         fallback: Executable[AgentRequest, AgentAnswer] | None = None,
+        preselect: RoutePreselector | None = None,
     ) -> None:
         self.config = config
         self.file = file
@@ -77,12 +79,18 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
         effort = config.reasoning.effort if config.reasoning is not None else None
         self._settings = m.ModelSettings(reasoning_effort=effort)
         self._fallback = fallback
+        self._preselect = preselect
+        """With more routes than `top_k`: picks the ones the model is offered for a question."""
 
     async def execute(self, ctx: ExecutionContext, input: AgentRequest) -> AgentAnswer:
-        instructions = await self._render_instructions(ctx)
+        offered = self.tools
+        if self._preselect is not None and len(self.tools) > self._preselect.top_k:
+            chosen = await self._preselect.choose(input.prompt)
+            offered = tuple(self._by_name[name] for name in chosen)
+        instructions = await self._render_instructions(ctx, offered)
         messages: list[m.Message] = [m.SystemMessage(content=instructions), *input.history]
         messages.append(m.UserMessage(content=input.prompt))
-        definitions = tuple(tool.definition() for tool in self.tools)
+        definitions = tuple(tool.definition() for tool in offered)
         choice = await self._turn(ctx, messages, tools=definitions, stream_text=False)
         usage = choice.usage or m.Usage()
         if not choice.tool_calls and self._fallback is not None:
@@ -123,12 +131,12 @@ class RoutingAgent(Executable[AgentRequest, AgentAnswer]):
             finish_reason=final.finish_reason,
         )
 
-    async def _render_instructions(self, ctx: ExecutionContext) -> str:
+    async def _render_instructions(self, ctx: ExecutionContext, offered: Sequence[Tool]) -> str:
         return await render_instructions(
             ctx,
             self.config.system_instructions,
             contexts=self._contexts,
-            tools={tool.name: tool.description for tool in self.tools},
+            tools={tool.name: tool.description for tool in offered},
             origin=TemplateOrigin(file=self.file, key="system_instructions"),
         )
 

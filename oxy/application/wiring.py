@@ -13,12 +13,13 @@ An agent's `agent` and `workflow` tools, a routing agent's routes and fallback, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from oxy.agents.default import DefaultAgent, agent_name_from_file
 from oxy.agents.prompt import prompt_for
-from oxy.agents.routes import file_kind, resolve_routes
+from oxy.agents.route_select import RoutePreselector, RouteTexts
+from oxy.agents.routes import Route, file_kind, resolve_routes
 from oxy.agents.routing import RoutingAgent
 from oxy.application.cycles import check_no_cycles
 from oxy.application.route_tools import route_tools
@@ -30,6 +31,8 @@ from oxy.errors import ConfigError, NotSupported, ToolError
 from oxy.execution.agent_io import AgentAnswer, AgentRequest
 from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable, step
+from oxy.models.embeddings import embedder_for
+from oxy.tools.base import Tool
 from oxy.tools.registry import AskAgent, RunWorkflow
 from oxy.tools.workflow_tool import output_text
 from oxy.workflows.builder import WorkflowExecutable, build_workflow
@@ -80,17 +83,40 @@ def build_agent(
             if config.route_fallback is not None
             else None
         )
+        tools = route_tools(routes, runtime=runtime, delegates=delegates)
         return RoutingAgent(
             config,
             file=file,
             root=runtime.root,
             model=model,
-            routes=route_tools(routes, runtime=runtime, delegates=delegates),
+            routes=tools,
             skipped=skipped,
             fallback=fallback,
+            preselect=_preselector(config, routes, tools, runtime=runtime),
         )
     toolsets = agent_toolsets(config.tools, runtime=runtime, file=file, delegates=delegates)
     return DefaultAgent(config, file=file, root=runtime.root, model=model, toolsets=toolsets, prompt=prompt)
+
+
+def _preselector(
+    config: RoutingAgentConfig, routes: Sequence[Route], tools: Sequence[Tool], *, runtime: Runtime
+) -> RoutePreselector | None:
+    """With more routes than `top_k`: embeddings pick the routes offered (each route's description
+    and its target's `retrieval.include`/`exclude` prompts), with the agent's `embed_model`."""
+    if len(tools) <= config.top_k:
+        return None
+    texts: list[RouteTexts] = []
+    for route, tool in zip(routes, tools, strict=True):
+        retrieval = None
+        if route.kind == "agent":
+            retrieval = runtime.project.agent(route.file).retrieval
+        elif route.kind == "workflow":
+            retrieval = runtime.project.workflow(route.file).retrieval
+        include = (tool.description, *(retrieval.include if retrieval else ()))
+        texts.append(RouteTexts(tool.name, include, tuple(retrieval.exclude) if retrieval else ()))
+    models = runtime.project.config.models
+    embedder = embedder_for(config.embed_model, models=models, key_var="OPENAI_API_KEY", dims=config.n_dims)
+    return RoutePreselector(embedder, texts, top_k=config.top_k)
 
 
 async def run_agent_step(ctx: ExecutionContext, agent: Agent, request: AgentRequest) -> AgentAnswer:
