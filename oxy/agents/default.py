@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from oxy.agents.context import ContextView, render_instructions
+from oxy.agents.memory import recall_history
 from oxy.agents.prompt import AgentPrompt, agent_prompt
 from oxy.agents.react import ReactLoop
 from oxy.config.agent import DefaultAgentConfig
@@ -35,6 +36,7 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
         model: ModelClient,
         toolsets: Sequence[Toolset] = (),
         prompt: AgentPrompt | None = None,
+        summarizer: ModelClient | None = None,
     ) -> None:
         self.config = config
         self.file = file
@@ -43,6 +45,8 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
         self._contexts = ContextView(config.context or [], root=root, file=file)
         self.prompt = prompt or agent_prompt(config, root=root, file=file, variant=None)
         """The system prompt: its template, variables, and what the run records about it."""
+        self.summarizer = summarizer or model
+        """Summarises a thread's older turns (`memory: {summarize: true}`)."""
         self._loop = ReactLoop(
             model=model,
             toolsets=toolsets,
@@ -61,7 +65,13 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
         async with AsyncExitStack() as stack:
             tools = await self._loop.open(ctx, stack)
             instructions = await self.render_instructions(ctx, tools)
-            messages: list[m.Message] = [m.SystemMessage(content=instructions), *input.history]
+            history: Sequence[m.Message] = input.history
+            if self.config.memory is not None and history:
+                remembered = await recall_history(ctx, self.config.memory, history, model=self.summarizer)
+                history = remembered.history
+                if remembered.summary:
+                    instructions += f"\n\nSummary of the earlier conversation:\n{remembered.summary}"
+            messages: list[m.Message] = [m.SystemMessage(content=instructions), *history]
             messages.append(m.UserMessage(content=input.prompt))
             return await self._loop.run(ctx, messages, tools=tools)
 

@@ -95,7 +95,21 @@ def build_agent(
             preselect=_preselector(config, routes, tools, runtime=runtime),
         )
     toolsets = agent_toolsets(config.tools, runtime=runtime, file=file, delegates=delegates)
-    return DefaultAgent(config, file=file, root=runtime.root, model=model, toolsets=toolsets, prompt=prompt)
+    memory = config.memory
+    summarizer = (
+        runtime.model_client(memory.summary_model, file=file)
+        if memory is not None and memory.summary_model is not None
+        else None
+    )
+    return DefaultAgent(
+        config,
+        file=file,
+        root=runtime.root,
+        model=model,
+        toolsets=toolsets,
+        prompt=prompt,
+        summarizer=summarizer,
+    )
 
 
 def _preselector(

@@ -12,6 +12,11 @@ from oxy import __version__
 # name -> (module, attribute, one-line help shown by `oxy --help` without importing the module)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": ("oxy.cli.build", "build", "Index the files the project's retrieval tools search."),
+    "chat": (
+        "oxy.cli.chat",
+        "chat",
+        "Talk with an agent in the terminal; conversations are kept as threads.",
+    ),
     "keys": ("oxy.cli.keys", "keys", "Create, list and revoke API keys for oxy serve."),
     "make": ("oxy.cli.make", "make", "Create a project around a data file, folder or .duckdb file."),
     "mcp": ("oxy.cli.mcp", "mcp", "Serve the project over MCP; list an MCP server's tools."),

@@ -49,6 +49,9 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--model", help="Use this model (a name from config.yml) instead of the agent's.")
 @click.option("--variant", help="Agents with `variants:`: run this one, not one picked by weight.")
 @click.option(
+    "--thread", "thread_id", help="Agents: continue this conversation thread (oxy chat lists them)."
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "jsonl"]),
@@ -98,6 +101,7 @@ def run(
     database: str | None,
     model: str | None,
     variant: str | None,
+    thread_id: str | None,
     output_format: str,
     project_dir: Path | None,
     retry: bool,
@@ -121,13 +125,11 @@ def run(
         if not file.exists():
             raise ConfigError(f"{file}: no such file")
         file = file.resolve()  # a path typed by a person is relative to the cwd, not the project root
-        if variant is not None and not file.name.endswith(".agent.yml"):
-            raise ConfigError(
-                f"{file.name}: --variant picks among an agent's `variants:`; this is not an agent"
-            )
+        _agent_only(file, variant=variant, thread_id=thread_id)
         runtime = load_runtime(file=file, project_dir=project_dir)
         if file.name.endswith(".sql"):
             _check_sql_arguments(file, prompt, variables, runtime=runtime, strict=strict)
+        history = _thread_history(runtime, file, thread_id)
         tape = None
         if cassette_mode is not None:
             from oxy.application.cassettes import use_cassette  # lazy: --record / --replay only
@@ -146,6 +148,7 @@ def run(
             file,
             runtime=runtime,
             prompt=prompt,
+            history=history,
             variables=variables,
             database=database,
             model=model,
@@ -153,7 +156,7 @@ def run(
             variant=variant,
             retry=retry,
             retry_from=retry_from,
-            caller=Caller(user=_os_user()),
+            caller=Caller(user=os_user(), thread_id=thread_id),
         )
 
     async def main() -> Any:
@@ -181,6 +184,10 @@ def run(
             click.echo(
                 "warning: the trace could not be exported (in 3 s); is the OTLP endpoint up?", err=True
             )
+    if thread_id is not None and prompt:
+        from oxy.application.threads import record_turn  # lazy: --thread only
+
+        record_turn(runtime, thread_id, prompt, result.answer)
     if result.error is not None:
         fail(result.error)
 
@@ -219,7 +226,31 @@ def _sinks(
     return sink, terminal, tracing
 
 
-def _os_user() -> str | None:
+def _agent_only(file: Path, *, variant: str | None, thread_id: str | None) -> None:
+    """`--variant` and `--thread` are for agents: a `ConfigError` for any other file."""
+    from oxy.errors import ConfigError  # lazy: loaded when the command runs, not for --help
+
+    if file.name.endswith(".agent.yml"):
+        return
+    if variant is not None:
+        raise ConfigError(f"{file.name}: --variant picks among an agent's `variants:`; this is not an agent")
+    if thread_id is not None:
+        raise ConfigError(
+            f"{file.name}: --thread continues a conversation with an agent; this is not an agent"
+        )
+
+
+def _thread_history(runtime: Runtime, file: Path, thread_id: str | None) -> list[Any]:
+    """`--thread ID`: the messages of the conversation the run continues."""
+    if thread_id is None:
+        return []
+    from oxy.application.runner import relative_name  # lazy: --thread only
+    from oxy.application.threads import thread_history  # lazy: --thread only
+
+    return thread_history(runtime, thread_id, agent=relative_name(file, runtime.root))
+
+
+def os_user() -> str | None:
     """Who runs the command, for the run's caller (`None` where the OS cannot say)."""
 
     try:

@@ -16,6 +16,7 @@ __all__ = [
     "AgentVariant",
     "AgentContext",
     "DefaultAgentConfig",
+    "MemoryConfig",
     "FileContext",
     "ReasoningConfig",
     "RoutingAgentConfig",
@@ -64,6 +65,24 @@ AgentContext = Annotated[FileContext | SemanticModelContext, Field(discriminator
 """One `context:` entry, by `type`."""
 
 
+class MemoryConfig(StrictModel):
+    """How much of a conversation the model reads (oxy's additive key)."""
+
+    window_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Earlier turns of the thread the model reads, at most this many tokens (about 4 characters "
+        "each); older turns are dropped, or summarised with `summarize`.",
+    )
+    summarize: bool = Field(
+        default=False,
+        description="Summarise the turns outside the window, and keep the summary with the thread.",
+    )
+    summary_model: str | None = Field(
+        default=None, description="The model that summarises (default: the agent's)."
+    )
+
+
 class _Agent(StrictModel):
     name: str | None = Field(default=None, description="Defaults to the file name without `.agent.yml`.")
     description: str = ""
@@ -77,6 +96,7 @@ class _Agent(StrictModel):
         default=None, description="Inputs the agent accepts, as JSON Schemas."
     )
     max_iterations: int = Field(default=15, ge=1, description="Oxy's cap on agentic iterations.")
+    memory: MemoryConfig | None = Field(default=None, description="How much of a thread the model reads.")
     max_tool_calls: int = Field(
         default=10, ge=0, description="Tool calls allowed in one run before it stops."
     )

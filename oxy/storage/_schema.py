@@ -2,7 +2,7 @@
 
 ```
 owners         id, host, pid, started_at, expires_at         one row per open Store (see _owners.py)
-threads        id, tenant, agent, title, created_at, updated_at
+threads        id, tenant, agent, title, created_at, updated_at, summary, summary_upto
 messages       thread_id → threads, seq, role, content, tool_calls (JSON), tool_call_id, name, created_at
 runs           id, tenant, target, kind, input (JSON), status, error, output (JSON),
                started_at, finished_at, thread_id → threads, owner
@@ -71,6 +71,9 @@ threads = sa.Table(
     sa.Column("title", sa.Text),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # `memory: {summarize: true}`: the summary of the thread's first `summary_upto` messages.
+    sa.Column("summary", sa.Text),
+    sa.Column("summary_upto", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_threads_tenant_updated", "tenant", "updated_at", "id"),
     sa.Index("ix_threads_tenant_agent_updated", "tenant", "agent", "updated_at", "id"),
 )

@@ -120,6 +120,27 @@ class ThreadMethods(StoreBase):
         with self._read() as connection:
             return [_thread(row) for row in connection.execute(query)]
 
+    def thread_summary(self, thread_id: str, *, tenant: str) -> tuple[str, int] | None:
+        """The stored summary of the thread's first messages and how many it covers, if any."""
+        with self._read() as connection:
+            row = connection.execute(
+                sa.select(threads.c.summary, threads.c.summary_upto).where(
+                    threads.c.id == thread_id, threads.c.tenant == tenant
+                )
+            ).first()
+        if row is None or row.summary is None:
+            return None
+        return row.summary, int(row.summary_upto)
+
+    def set_thread_summary(self, thread_id: str, summary: str, upto: int, *, tenant: str) -> None:
+        """Keep `summary` (of the thread's first `upto` messages) with the thread."""
+        with self._write() as connection:
+            connection.execute(
+                threads.update()
+                .where(threads.c.id == thread_id, threads.c.tenant == tenant)
+                .values(summary=summary, summary_upto=upto)
+            )
+
     def thread_messages(self, thread_id: str, *, tenant: str) -> list[ThreadMessage]:
         """A thread's messages in order; empty for a thread that is missing or another tenant's."""
         query = (

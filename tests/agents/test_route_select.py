@@ -33,7 +33,7 @@ def project(tmp_path: Path) -> Path:
         if name == "loyalty":
             extra = "retrieval:\n  include: [free coffee for regulars]\n  exclude: [staff discounts for employees]\n"
         (root / "agents" / f"{name}.agent.yml").write_text(
-            f"description: \"{description}\"\nmodel: m\nsystem_instructions: Answer.\n{extra}"
+            f'description: "{description}"\nmodel: m\nsystem_instructions: Answer.\n{extra}'
         )
     (root / "agents" / "router.agent.yml").write_text(
         "type: routing\nmodel: m\nroutes: [agents/*.agent.yml]\ntop_k: 2\nembed_model: local\n"
