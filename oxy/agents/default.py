@@ -16,6 +16,7 @@ from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable
 from oxy.models import messages as m
 from oxy.models.client import ModelClient
+from oxy.tools.memory import LongTermMemory
 from oxy.tools.toolset import RunTools, Toolset
 
 __all__ = ["AgentRequest", "DefaultAgent", "agent_name_from_file"]
@@ -37,6 +38,7 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
         toolsets: Sequence[Toolset] = (),
         prompt: AgentPrompt | None = None,
         summarizer: ModelClient | None = None,
+        long_term: LongTermMemory | None = None,
     ) -> None:
         self.config = config
         self.file = file
@@ -47,6 +49,8 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
         """The system prompt: its template, variables, and what the run records about it."""
         self.summarizer = summarizer or model
         """Summarises a thread's older turns (`memory: {summarize: true}`)."""
+        self.long_term = long_term
+        """Long-term memory, for `{{ memory.relevant }}` (its tools are among the toolsets)."""
         self._loop = ReactLoop(
             model=model,
             toolsets=toolsets,
@@ -64,7 +68,7 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
     async def execute(self, ctx: ExecutionContext, input: AgentRequest) -> AgentAnswer:
         async with AsyncExitStack() as stack:
             tools = await self._loop.open(ctx, stack)
-            instructions = await self.render_instructions(ctx, tools)
+            instructions = await self.render_instructions(ctx, tools, question=input.prompt)
             history: Sequence[m.Message] = input.history
             if self.config.memory is not None and history:
                 remembered = await recall_history(ctx, self.config.memory, history, model=self.summarizer)
@@ -75,7 +79,11 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
             messages.append(m.UserMessage(content=input.prompt))
             return await self._loop.run(ctx, messages, tools=tools)
 
-    async def render_instructions(self, ctx: ExecutionContext, tools: RunTools) -> str:
+    async def render_instructions(self, ctx: ExecutionContext, tools: RunTools, *, question: str = "") -> str:
+        values = self.prompt.values
+        if self.long_term is not None and "memory" in self.prompt.template:
+            relevant = await self.long_term.relevant(ctx, question)
+            values = {**values, "memory": {"relevant": relevant}}
         return await render_instructions(
             ctx,
             self.prompt.template,
@@ -83,7 +91,7 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
             tools=tools.descriptions(),
             origin=self.prompt.origin,
             defaults=self.prompt.defaults,
-            values=self.prompt.values,
+            values=values,
         )
 
 

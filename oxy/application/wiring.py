@@ -26,6 +26,7 @@ from oxy.application.route_tools import route_tools
 from oxy.application.runtime import Runtime
 from oxy.application.toolsets import agent_toolsets
 from oxy.config.agent import DefaultAgentConfig, RoutingAgentConfig
+from oxy.config.tools import MemoryTool
 from oxy.config.workflow import WorkflowConfig
 from oxy.errors import ConfigError, NotSupported, ToolError
 from oxy.execution.agent_io import AgentAnswer, AgentRequest
@@ -33,6 +34,7 @@ from oxy.execution.context import ExecutionContext
 from oxy.execution.executable import Executable, step
 from oxy.models.embeddings import embedder_for
 from oxy.tools.base import Tool
+from oxy.tools.memory import LongTermMemory, memory_toolset
 from oxy.tools.registry import AskAgent, RunWorkflow
 from oxy.tools.workflow_tool import output_text
 from oxy.workflows.builder import WorkflowExecutable, build_workflow
@@ -101,6 +103,9 @@ def build_agent(
         if memory is not None and memory.summary_model is not None
         else None
     )
+    long_term = _long_term(config, runtime=runtime)
+    if long_term is not None and not any(isinstance(t, MemoryTool) for t in config.tools):
+        toolsets = [*toolsets, memory_toolset(long_term, file=file)]  # `memory: {long_term: true}`
     return DefaultAgent(
         config,
         file=file,
@@ -109,7 +114,17 @@ def build_agent(
         toolsets=toolsets,
         prompt=prompt,
         summarizer=summarizer,
+        long_term=long_term,
     )
+
+
+def _long_term(config: DefaultAgentConfig, *, runtime: Runtime) -> LongTermMemory | None:
+    """The agent's long-term memory: its `type: memory` tool's, or `memory: {long_term: true}`'s."""
+    tool = next((t for t in config.tools if isinstance(t, MemoryTool)), None)
+    if tool is None and (config.memory is None or not config.memory.long_term):
+        return None
+    embed_model, top_k = (tool.embed_model, tool.top_k) if tool is not None else ("local", 5)
+    return LongTermMemory(embedder_for(embed_model, models=runtime.project.config.models), top_k=top_k)
 
 
 def _preselector(

@@ -81,6 +81,10 @@ class MemoryConfig(StrictModel):
     summary_model: str | None = Field(
         default=None, description="The model that summarises (default: the agent's)."
     )
+    long_term: bool = Field(
+        default=False,
+        description="Give the agent `remember` and `recall` tools (a `type: memory` tool with its defaults).",
+    )
 
 
 class _Agent(StrictModel):

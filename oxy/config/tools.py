@@ -27,6 +27,7 @@ __all__ = [
     "ExecuteSqlTool",
     "LookerQueryTool",
     "McpTool",
+    "MemoryTool",
     "OmniQueryTool",
     "PythonTool",
     "ReadDataAppTool",
@@ -89,6 +90,15 @@ class RetrievalTool(_Tool):
         default=False,
         description="Build (or update) the index on first use instead of asking for `oxy build`.",
     )
+
+
+class MemoryTool(_Tool):
+    """Long-term memory (oxy's additive type): `remember` and `recall` tools, per tenant and user."""
+
+    type: Literal["memory"]
+    name: str = Field(default="memory", description="A label; the model sees `remember` and `recall`.")
+    embed_model: str = Field(default="local", description="What embeds memories (see the retrieval tool).")
+    top_k: int = Field(default=5, ge=1, description="Memories `recall` (and `{{ memory.relevant }}`) return.")
 
 
 class VisualizeTool(_Tool):
@@ -251,6 +261,7 @@ ToolConfig = Annotated[
     ExecuteSqlTool
     | ValidateSqlTool
     | RetrievalTool
+    | MemoryTool
     | VisualizeTool
     | WorkflowTool
     | AgentTool

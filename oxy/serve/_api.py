@@ -16,6 +16,7 @@ from oxy.serve._runs import RunRequest
 from oxy.serve._schemas import (
     AgentInfo,
     AgentRunBody,
+    MemoryInfo,
     RunInfo,
     RunResult,
     ThreadInfo,
@@ -217,3 +218,22 @@ async def get_thread(thread_id: str, server: ServerDep, principal: PrincipalDep)
         raise ApiError(404, f"There is no thread {thread_id!r}.")
     messages = await store.thread_messages(thread_id, tenant=principal.tenant)
     return ThreadInfo.of(thread, messages)
+
+
+@router.get("/memories", response_model=list[MemoryInfo])
+async def list_memories(
+    server: ServerDep,
+    principal: PrincipalDep,
+    user: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[MemoryInfo]:
+    """What agents with long-term memory remember for the tenant's users (one user's with `user`)."""
+    found = await (await server.settled()).list_memories(tenant=principal.tenant, user=user, limit=limit)
+    return [MemoryInfo.of(memory) for memory in found]
+
+
+@router.delete("/memories/{memory_id}", status_code=204)
+async def forget_memory(memory_id: str, server: ServerDep, principal: PrincipalDep) -> Response:
+    if not await (await server.settled()).forget_memory(memory_id, tenant=principal.tenant):
+        raise ApiError(404, f"There is no memory {memory_id!r}.")
+    return Response(status_code=204)

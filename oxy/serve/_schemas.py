@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from oxy.storage import Run, Thread, ThreadMessage
+from oxy.storage import Memory, Run, Thread, ThreadMessage
 
 
 class _Body(BaseModel):
@@ -129,6 +129,19 @@ class MessageInfo(BaseModel):
             name=message.name,
             created_at=message.created_at,
         )
+
+
+class MemoryInfo(BaseModel):
+    """Something an agent remembers (long-term memory) for a user of the tenant ("" for none)."""
+
+    memory_id: str
+    user: str
+    text: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, memory: Memory) -> MemoryInfo:
+        return cls(memory_id=memory.id, user=memory.user, text=memory.text, created_at=memory.created_at)
 
 
 class ThreadInfo(BaseModel):

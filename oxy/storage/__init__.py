@@ -27,6 +27,7 @@ from oxy.storage._keys import ApiKey, KeyStore
 from oxy.storage._records import (
     LOCAL_TENANT,
     FinalState,
+    Memory,
     Run,
     RunEvent,
     RunKind,
@@ -45,6 +46,7 @@ __all__ = [
     "FinalState",
     "KeyStore",
     "LOCAL_TENANT",
+    "Memory",
     "NotFound",
     "Run",
     "RunEvent",

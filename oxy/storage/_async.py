@@ -21,6 +21,7 @@ from oxy.models.messages import Message
 from oxy.storage._batch import Write
 from oxy.storage._records import (
     FinalState,
+    Memory,
     Run,
     RunEvent,
     RunKind,
@@ -151,6 +152,13 @@ class AsyncStore:
     async def list_threads(self, *, tenant: str, agent: str | None = None, limit: int = 100) -> list[Thread]:
         call = partial(self.sync.list_threads, tenant=tenant, agent=agent, limit=limit)
         return await anyio.to_thread.run_sync(call)
+
+    async def list_memories(self, *, tenant: str, user: str | None = None, limit: int = 1000) -> list[Memory]:
+        call = partial(self.sync.list_memories, tenant=tenant, user=user, limit=limit)
+        return await anyio.to_thread.run_sync(call)
+
+    async def forget_memory(self, memory_id: str, *, tenant: str) -> bool:
+        return await anyio.to_thread.run_sync(partial(self.sync.forget_memory, memory_id, tenant=tenant))
 
     async def thread_messages(self, thread_id: str, *, tenant: str) -> list[ThreadMessage]:
         return await anyio.to_thread.run_sync(partial(self.sync.thread_messages, thread_id, tenant=tenant))

@@ -101,3 +101,14 @@ def tool_calls_from_json(value: Any) -> tuple[ToolCall, ...]:
     if not value:
         return ()
     return tuple(ToolCall(id=c["id"], name=c["name"], arguments=c["arguments"]) for c in value)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Memory:
+    """Something an agent remembers for one tenant's user (`user` is "" when runs name no user)."""
+
+    id: str
+    tenant: str
+    user: str
+    text: str
+    created_at: datetime

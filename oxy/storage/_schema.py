@@ -8,6 +8,7 @@ runs           id, tenant, target, kind, input (JSON), status, error, output (JS
                started_at, finished_at, thread_id → threads, owner
 events         run_id → runs, seq, kind, payload (event_to_json text, byte for byte)
 task_outputs   run_id → runs, path, output (JSON), finished_at
+memories       id, tenant, user, text, embedder, vector (float32 bytes), created_at
 api_keys       id, tenant, name, hash, created_at, revoked_at
 rate_buckets   key, tokens, updated (epoch seconds)         a token bucket per API key (_budgets.py)
 run_leases     id, scope, owner → owners, acquired_at       a run an API key has going (_budgets.py)
@@ -128,6 +129,19 @@ task_outputs = sa.Table(
     sa.Column("path", sa.String(1024), primary_key=True),
     sa.Column("output", JSON),
     sa.Column("finished_at", UtcDateTime, nullable=False),
+)
+
+memories = sa.Table(
+    "memories",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("tenant", TENANT, nullable=False),
+    sa.Column("user", sa.String(255), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("embedder", sa.String(255), nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_memories_tenant_user", "tenant", "user", "created_at"),
 )
 
 api_keys = sa.Table(

@@ -11,6 +11,7 @@ from sqlalchemy import URL, Engine
 from oxy.storage._batch import BatchMethods
 from oxy.storage._budgets import BudgetMethods
 from oxy.storage._engine import create_engine, database_url, writing
+from oxy.storage._memories import MemoryMethods
 from oxy.storage._migrate import upgrade
 from oxy.storage._owners import Heartbeat, Owner, mark_interrupted, register, unregister
 from oxy.storage._runs import RunMethods
@@ -19,7 +20,7 @@ from oxy.storage._threads import ThreadMethods
 DEFAULT_LEASE_S = 60.0
 
 
-class Store(RunMethods, ThreadMethods, BatchMethods, BudgetMethods):
+class Store(RunMethods, ThreadMethods, MemoryMethods, BatchMethods, BudgetMethods):
     """Runs (with events and task outputs) and threads (with messages), per tenant.
 
     Every read names a tenant, and another tenant's run or thread reads exactly like a missing one.
