@@ -154,9 +154,42 @@ def _load(key: _LoadKey, name: str) -> _Loaded:
             options["seed"] = key.seed
         if not _loaded:
             atexit.register(_close_all)
-        llama = llama_cpp.Llama(model_path=str(key.path), **options)
+        try:
+            llama = llama_cpp.Llama(model_path=str(key.path), **options)
+        except ValueError as exc:
+            clash = " " + _CLASH if "usearch.compiled" in sys.modules and not _primed else ""
+            raise ModelError(f"Model {name!r} (local): {exc}.{clash}", model=name) from None
         loaded = _loaded[key] = _Loaded(llama, llama_cpp, templated=key.chat_format is None)
         return loaded
+
+
+_CLASH = (
+    "usearch, loaded first in this process, carries its own C++ runtime, and llama.cpp cannot read a "
+    "model's vocabulary after it; oxy loads llama.cpp first when both are installed, so please report this"
+)
+_primed = False
+
+
+def prime_before_usearch() -> None:
+    """Let llama.cpp read a vocabulary once, before usearch is imported.
+
+    usearch's wheel links its own copy of the C++ runtime; once it is loaded, llama.cpp's first model
+    load fails in its vocabulary (`std::bad_cast`). A first load done before usearch, even of the
+    vocabulary alone (the shipped SmolLM2's: a third of a second), sets llama.cpp up for good. Does
+    nothing when llama-cpp-python or the shipped model is not installed (then nothing can clash)."""
+    global _primed
+    if _primed or "usearch.compiled" in sys.modules:
+        return
+    _primed = True
+    path = shipped_model_path()
+    if path is None or importlib.util.find_spec("llama_cpp") is None:
+        return
+    with _load_lock:
+        llama_cpp = importlib.import_module("llama_cpp")
+        quiet = importlib.import_module("llama_cpp._utils").suppress_stdout_stderr
+        with quiet(disable=False):  # llama.cpp warns about a context it does not need here
+            vocab = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+            vocab.close()
 
 
 def _close_all() -> None:

@@ -10,6 +10,7 @@ renamed, so a crash never leaves half an index.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import tempfile
@@ -19,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from usearch.index import Index
 
 from oxy.models.embeddings import Vectors
+from oxy.models.local import prime_before_usearch
 from oxy.retrieval.chunks import Chunk
 
 __all__ = ["EXACT_BELOW", "FileStamp", "Hit", "VectorIndex"]
@@ -76,7 +77,7 @@ class VectorIndex:
             }
             index._next_key = int(data["next_key"])
             if index._entries:
-                restored = Index.restore(str(folder / _VECTORS))
+                restored = usearch_index().Index.restore(str(folder / _VECTORS))
                 if restored is None or len(restored) != len(index._entries):
                     return None
                 index._index = restored
@@ -164,8 +165,8 @@ class VectorIndex:
         _atomic(self.folder / _ENTRIES, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def _new_index(dims: int) -> Index:
-    return Index(
+def _new_index(dims: int) -> Any:
+    return usearch_index().Index(
         ndim=dims,
         metric="cos",
         dtype="f32",
@@ -173,6 +174,13 @@ def _new_index(dims: int) -> Index:
         expansion_add=EXPANSION_ADD,
         expansion_search=EXPANSION_SEARCH,
     )
+
+
+def usearch_index() -> Any:
+    """`usearch.index`, imported on first use, after llama.cpp has read a vocabulary (see
+    `prime_before_usearch`: the two wheels' C++ runtimes clash the other way round)."""
+    prime_before_usearch()
+    return importlib.import_module("usearch.index")
 
 
 def _moved(stamp: FileStamp, mtime_ns: int, size: int) -> bool:

@@ -153,12 +153,30 @@ class AsyncStore:
         call = partial(self.sync.list_threads, tenant=tenant, agent=agent, limit=limit)
         return await anyio.to_thread.run_sync(call)
 
+    async def add_memory(self, *, tenant: str, user: str, text: str, embedder: str, vector: bytes) -> Memory:
+        call = partial(
+            self.sync.add_memory, tenant=tenant, user=user, text=text, embedder=embedder, vector=vector
+        )
+        return await anyio.to_thread.run_sync(call)
+
     async def list_memories(self, *, tenant: str, user: str | None = None, limit: int = 1000) -> list[Memory]:
         call = partial(self.sync.list_memories, tenant=tenant, user=user, limit=limit)
         return await anyio.to_thread.run_sync(call)
 
-    async def forget_memory(self, memory_id: str, *, tenant: str) -> bool:
-        return await anyio.to_thread.run_sync(partial(self.sync.forget_memory, memory_id, tenant=tenant))
+    async def memory_vectors(self, *, tenant: str, user: str, embedder: str) -> list[tuple[Memory, bytes]]:
+        call = partial(self.sync.memory_vectors, tenant=tenant, user=user, embedder=embedder)
+        return await anyio.to_thread.run_sync(call)
+
+    async def forget_memory(self, memory_id: str, *, tenant: str, user: str | None = None) -> bool:
+        call = partial(self.sync.forget_memory, memory_id, tenant=tenant, user=user)
+        return await anyio.to_thread.run_sync(call)
+
+    async def thread_summary(self, thread_id: str, *, tenant: str) -> tuple[str, int] | None:
+        return await anyio.to_thread.run_sync(partial(self.sync.thread_summary, thread_id, tenant=tenant))
+
+    async def set_thread_summary(self, thread_id: str, summary: str, upto: int, *, tenant: str) -> None:
+        call = partial(self.sync.set_thread_summary, thread_id, summary, upto, tenant=tenant)
+        await anyio.to_thread.run_sync(call)
 
     async def thread_messages(self, thread_id: str, *, tenant: str) -> list[ThreadMessage]:
         return await anyio.to_thread.run_sync(partial(self.sync.thread_messages, thread_id, tenant=tenant))

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated
 import anyio
 import numpy as np
 from pydantic import Field
-from usearch.index import search
 
 from oxy.errors import ToolError
 from oxy.execution.context import ExecutionContext
@@ -76,14 +75,12 @@ class LongTermMemory:
         )
         if not rows:
             return []
+        # One user's memories are few: an exact scan (unit vectors, so a dot product is the cosine).
         dataset = np.vstack([np.frombuffer(vector, dtype=np.float32) for _, vector in rows])
         probe = (await self.embedder.embed([query]))[0]
-        count = min(k or self.top_k, len(rows))
-        matches = search(dataset, probe, count, metric="cos", exact=True)
-        return [
-            (rows[int(key)][0], round(1.0 - float(distance), 4))
-            for key, distance in zip(matches.keys.tolist(), matches.distances.tolist(), strict=True)  # type: ignore[union-attr]
-        ]
+        scores = dataset @ probe
+        best = np.argsort(-scores)[: k or self.top_k]
+        return [(rows[int(i)][0], round(float(scores[i]), 4)) for i in best]
 
     async def relevant(self, ctx: ExecutionContext, question: str) -> str:
         """`{{ memory.relevant }}`: the nearest memories as a list, or a line saying there are none."""

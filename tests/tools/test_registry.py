@@ -47,7 +47,16 @@ def registries() -> Iterator[None]:
 
 
 def test_the_built_in_tool_types_register_themselves() -> None:
-    assert tools.tool_types() == ["agent", "execute_sql", "mcp", "python", "validate_sql", "workflow"]
+    assert tools.tool_types() == [
+        "agent",
+        "execute_sql",
+        "mcp",
+        "memory",
+        "python",
+        "retrieval",
+        "validate_sql",
+        "workflow",
+    ]
 
 
 def test_a_registered_tool_type_runs_from_yaml(project: Path, registries: None) -> None:
