@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import pty
 import select
@@ -21,6 +22,7 @@ class Terminal:
         )
         os.close(slave)
         self.seen = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # `›` may come split
         self.at = 0
         """Where the next `expect` starts looking: what was matched is used up."""
 
@@ -34,7 +36,7 @@ class Terminal:
             ready, _, _ = select.select([self.master], [], [], left)
             if ready:
                 try:
-                    self.seen += os.read(self.master, 4096).decode(errors="replace")
+                    self.seen += self._decoder.decode(os.read(self.master, 4096))
                 except OSError:  # the child closed the terminal
                     break
         found = self.seen.find(text, self.at)
@@ -45,7 +47,12 @@ class Terminal:
     def type(self, line: str) -> None:
         os.write(self.master, (line + "\n").encode())
 
-    def close(self) -> int:
-        code = self.process.wait(timeout=30)
+    def close(self, timeout: float = 30.0) -> int:
+        """The child's exit code; a child still running after `timeout` is killed (code -9)."""
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
         os.close(self.master)
         return code

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import anyio
 
 from oxy.config.agent import MemoryConfig
+from oxy.events.types import UsageEvent
 from oxy.execution.context import ExecutionContext
 from oxy.models import messages as m
 from oxy.models.client import ModelClient
@@ -79,7 +80,7 @@ async def recall_history(
     if summary is not None and keep <= upto <= len(history):  # it covers what fell out (and more)
         return Remembered(tuple(history[upto:]), summary)
     summary, upto = (summary, upto) if summary is not None and upto <= keep else (None, 0)
-    summary = await _summarise(model, summary, history[upto:keep])
+    summary = await _summarise(ctx, model, summary, history[upto:keep])
     if thread is not None:
         text = summary
         await anyio.to_thread.run_sync(
@@ -88,7 +89,9 @@ async def recall_history(
     return Remembered(tuple(history[keep:]), summary)
 
 
-async def _summarise(model: ModelClient, previous: str | None, messages: Sequence[m.Message]) -> str:
+async def _summarise(
+    ctx: ExecutionContext, model: ModelClient, previous: str | None, messages: Sequence[m.Message]
+) -> str:
     lines = [f"Earlier summary: {previous}"] if previous else []
     for message in messages:
         if isinstance(message, m.ToolMessage):
@@ -102,4 +105,14 @@ async def _summarise(model: ModelClient, previous: str | None, messages: Sequenc
             lines.append(f"{message.role}: {message.content}")
     request = [m.SystemMessage(content=_SUMMARY_PROMPT), m.UserMessage(content="\n".join(lines))]
     response = await model.request(request, settings=m.ModelSettings(temperature=0.0, max_tokens=400))
+    usage = response.usage
+    await ctx.emit(  # the summary's tokens count with the run's
+        UsageEvent(
+            source=ctx.source,
+            model=model.name,
+            input_tokens=usage.input_tokens if usage else 0,
+            output_tokens=usage.output_tokens if usage else 0,
+            finish_reason=response.finish_reason,
+        )
+    )
     return response.text.strip()

@@ -130,10 +130,10 @@ def _long_term(config: DefaultAgentConfig, *, runtime: Runtime) -> LongTermMemor
 def _preselector(
     config: RoutingAgentConfig, routes: Sequence[Route], tools: Sequence[Tool], *, runtime: Runtime
 ) -> RoutePreselector | None:
-    """With more routes than `top_k`: embeddings pick the routes offered (each route's description
-    and its target's `retrieval.include`/`exclude` prompts), with the agent's `embed_model`."""
-    if len(tools) <= config.top_k:
-        return None
+    """With more routes than `top_k` and an `embed_model` set: embeddings pick the routes offered
+    (each route's description and its target's `retrieval.include`/`exclude` prompts)."""
+    if len(tools) <= config.top_k or "embed_model" not in config.model_fields_set:
+        return None  # Oxy embeds with OpenAI by default; oxy only when asked, so offline stays offline
     texts: list[RouteTexts] = []
     for route, tool in zip(routes, tools, strict=True):
         retrieval = None

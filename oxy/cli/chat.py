@@ -102,6 +102,7 @@ class _Chat:
     def turn(self, question: str) -> None:
         """Ask, show the answer as it streams, keep the turn; Ctrl-C stops the answer, not the chat."""
         from oxy.application.threads import new_thread, record_turn, thread_history  # lazy: as above
+        from oxy.errors import OxyError  # lazy: loaded when the command runs
 
         if self.thread_id is None:
             self.thread_id = new_thread(self.runtime, agent=self.rel, title=question)
@@ -109,6 +110,9 @@ class _Chat:
             result = self.ask(question)
         except KeyboardInterrupt:
             click.echo("\n(stopped)")
+            result = None
+        except OxyError as exc:  # the agent did not build (a model it names is gone...): say so, go on
+            click.echo(f"error: {exc}", err=True)
             result = None
         if result is not None and result.error is not None:
             click.echo(f"error: {result.error}", err=True)

@@ -144,7 +144,7 @@ def run(
     sink, terminal, tracing = _sinks(runtime, output_format, chart_dir, chart_format, otel, otel_file)
 
     async def run_it() -> Any:
-        return await run_file(
+        result = await run_file(
             file,
             runtime=runtime,
             prompt=prompt,
@@ -158,6 +158,12 @@ def run(
             retry_from=retry_from,
             caller=Caller(user=os_user(), thread_id=thread_id),
         )
+        if thread_id is not None and prompt:  # the turn joins the thread, while the store is open
+            from oxy.application.threads import record_turn  # lazy: --thread only
+
+            thread, question = thread_id, prompt
+            await anyio.to_thread.run_sync(lambda: record_turn(runtime, thread, question, result.answer))
+        return result
 
     async def main() -> Any:
         try:
@@ -184,10 +190,6 @@ def run(
             click.echo(
                 "warning: the trace could not be exported (in 3 s); is the OTLP endpoint up?", err=True
             )
-    if thread_id is not None and prompt:
-        from oxy.application.threads import record_turn  # lazy: --thread only
-
-        record_turn(runtime, thread_id, prompt, result.answer)
     if result.error is not None:
         fail(result.error)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["FileKind", "classify", "skip_reason", "walk_project"]
+__all__ = ["PRUNED", "FileKind", "classify", "skip_reason", "walk_project"]
 
 
 class FileKind(StrEnum):
@@ -37,7 +37,7 @@ _SKIPPED: tuple[tuple[str, str], ...] = (
     (".test.yml", "eval dataset (*.test.yml): read by `tests: [{type: custom}]`, not checked"),
 )
 
-_PRUNED = frozenset({"node_modules", "__pycache__"})
+PRUNED = frozenset({"node_modules", "__pycache__"})
 """Folders never walked, besides hidden ones."""
 
 
@@ -64,9 +64,9 @@ def skip_reason(path: str) -> str | None:
 
 
 def walk_project(top: Path) -> Iterator[Path]:
-    """Every file under `top`, sorted, skipping hidden folders and `_PRUNED` ones."""
+    """Every file under `top`, sorted, skipping hidden folders and `PRUNED` ones."""
     for folder, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _PRUNED)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in PRUNED)
         for name in sorted(files):
             if not name.startswith("."):
                 yield Path(folder, name)

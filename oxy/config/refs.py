@@ -371,6 +371,10 @@ def check_agent(
             is_prompt_ref,
         )  # lazy: file models load when a file of their kind is checked
 
+        if agent.memory is not None:
+            check.report(
+                "memory is for default agents: a routing agent hands each question to a route", ("memory",)
+            )
         if is_prompt_ref(agent.system_instructions):
             check.report(
                 "a routing agent's system_instructions are inline text; prompt files (*.prompt.md) are for "

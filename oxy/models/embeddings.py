@@ -237,6 +237,9 @@ class OpenAIEmbedder(Embedder):
         return vectors
 
 
+_EMBEDDERS: dict[tuple[object, ...], Embedder] = {}
+
+
 def embedder_for(
     embed_model: str,
     *,
@@ -247,12 +250,35 @@ def embedder_for(
     dims: int | None = None,
 ) -> Embedder:
     """`local`; a model of config.yml by name (an OpenAI-compatible vendor); else, as Oxy reads a
-    retrieval tool, the model id `embed_model` at `api_url` with the key in `key_var` (or `api_key`)."""
+    retrieval tool, the model id `embed_model` at `api_url` with the key in `key_var` (or `api_key`).
+    One embedder per setting and process: agents are built each run, their HTTP clients are not."""
+    config = next((m for m in models if m.name == embed_model), None)
+    key = (
+        embed_model,
+        config.model_dump_json() if config is not None else None,
+        api_url,
+        key_var,
+        os.environ.get(key_var) if key_var else api_key,
+        dims,
+    )
+    found = _EMBEDDERS.get(key)
+    if found is None:
+        found = _EMBEDDERS[key] = _embedder(embed_model, config, api_url, key_var, api_key, dims)
+    return found
+
+
+def _embedder(
+    embed_model: str,
+    config: ModelConfig | None,
+    api_url: str | None,
+    key_var: str | None,
+    api_key: str | None,
+    dims: int | None,
+) -> Embedder:
     if embed_model == LOCAL:
         return LocalEmbedder()
     if embed_model == MINILM:
         return MiniLMEmbedder()
-    config = next((m for m in models if m.name == embed_model), None)
     if config is not None:
         if not isinstance(config, OpenAIModelConfig | VLLMModelConfig | OllamaModelConfig):
             raise ConfigError(

@@ -178,18 +178,18 @@ def prime_before_usearch() -> None:
     vocabulary alone (the shipped SmolLM2's: a third of a second), sets llama.cpp up for good. Does
     nothing when llama-cpp-python or the shipped model is not installed (then nothing can clash)."""
     global _primed
-    if _primed or "usearch.compiled" in sys.modules:
-        return
-    _primed = True
-    path = shipped_model_path()
-    if path is None or importlib.util.find_spec("llama_cpp") is None:
-        return
     with _load_lock:
+        if _primed or "usearch.compiled" in sys.modules:
+            return
+        path = shipped_model_path()
+        if path is None or importlib.util.find_spec("llama_cpp") is None:
+            return
         llama_cpp = importlib.import_module("llama_cpp")
         quiet = importlib.import_module("llama_cpp._utils").suppress_stdout_stderr
         with quiet(disable=False):  # llama.cpp warns about a context it does not need here
             vocab = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
             vocab.close()
+        _primed = True
 
 
 def _close_all() -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from oxy.config._kinds import FileKind, classify, walk_project
+from oxy.config._kinds import PRUNED, FileKind, classify, walk_project
 from oxy.config._paths import confine_glob
 from oxy.config.agent import DefaultAgentConfig
 from oxy.config.loader import Project, load_agent
@@ -110,12 +111,26 @@ def index_specs(project: Project) -> list[IndexSpec]:
 
 
 def source_files(root: Path, spec: IndexSpec) -> dict[str, Path]:
-    """The files `spec.src` matches now, by project-relative name (confined to the project)."""
+    """The files `spec.src` matches now, by project-relative name: confined to the project, and never
+    hidden files or folders (`.env`, `.oxy/` with the run store and the indexes themselves), build
+    output folders or binary files."""
     found: dict[str, Path] = {}
+    base = root.resolve()
     for pattern in spec.src:
         for path in confine_glob(root, pattern, what="retrieval src", strict=False):
-            found[path.resolve().relative_to(root.resolve()).as_posix()] = path
+            rel = path.resolve().relative_to(base)
+            if any(part.startswith(".") or part in PRUNED for part in rel.parts) or _binary(path):
+                continue
+            found[rel.as_posix()] = path
     return dict(sorted(found.items()))
+
+
+def _binary(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return b"\0" in file.read(8192)
+    except OSError:
+        return True
 
 
 async def build_index(
@@ -131,7 +146,9 @@ async def build_index(
     root = project.root
     folder = spec.folder(root)
     embedder = spec.embedder(project)
-    index = None if drop else VectorIndex.open(folder)
+    if drop:
+        shutil.rmtree(folder, ignore_errors=True)
+    index = VectorIndex.open(folder)
     if index is not None and index.embedder != embedder.name:
         index = None  # another embedder made it: its vectors cannot be mixed with new ones
     files = source_files(root, spec)
@@ -154,10 +171,9 @@ async def build_index(
             chunks = _chunks(path, source)
             vectors = await embedder.embed([c.embed for c in chunks])
             if index is None:
-                dims = int(vectors.shape[1]) if len(vectors) else (embedder.dims or 0)
-                if not dims:
-                    continue  # nothing to embed yet, and no size to make an index of
-                index = VectorIndex(folder, embedder=embedder.name, dims=dims)
+                if not len(vectors):
+                    continue  # nothing to embed yet: the index takes its size from real vectors
+                index = VectorIndex(folder, embedder=embedder.name, dims=int(vectors.shape[1]))
             index.replace_file(source, stamp, chunks, vectors)
             summary.embedded.append(source)
         if on_file is not None:

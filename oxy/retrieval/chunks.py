@@ -31,8 +31,8 @@ class Chunk:
 def chunk_text(text: str, *, source: str, size: int = 120, overlap: int = 30) -> list[Chunk]:
     """`text` in chunks of about `size` words (whole lines), each starting `overlap` words before the
     previous one ended; blank-only text gives none."""
-    lines = text.splitlines()
-    words = [len(line.split()) for line in lines]
+    lines = _lines(text)
+    words = [max(len(line.split()), len(line) // MAX_WORD_CHARS) for line in lines]
     chunks: list[Chunk] = []
     start = 0
     while start < len(lines):
@@ -54,6 +54,17 @@ def chunk_text(text: str, *, source: str, size: int = 120, overlap: int = 30) ->
             kept += words[back]
         start = back
     return chunks
+
+
+MAX_WORD_CHARS = 12
+"""A line counts as at least one word per this many characters: text without spaces (CJK, a long
+URL, minified code) still makes chunks of bounded size."""
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as an editor numbers them: split on newlines only (not form feeds, U+2028, ...)."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def chunk_file(path: Path, *, source: str, size: int = 120, overlap: int = 30) -> list[Chunk]:

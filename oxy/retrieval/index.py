@@ -2,7 +2,9 @@
 
 `vectors.usearch` holds unit vectors under integer keys; `entries.json` maps each key to its chunk
 (source, lines, text) and records each indexed file's content hash and stat, so a rebuild embeds
-only the files that changed and a search can tell that the index is stale. Below `EXACT_BELOW`
+only the files that changed and a search can tell that the index is stale. Opening checks that the
+two files hold the same keys; a pair left apart (a crash between their renames) reads as no index,
+and the next build starts afresh. Below `EXACT_BELOW`
 vectors a search is exact (a brute-force scan is fast and has perfect recall); above, it walks the
 HNSW graph with `EXPANSION_SEARCH` candidates. Both files are written to temporary names and
 renamed, so a crash never leaves half an index.
@@ -78,7 +80,8 @@ class VectorIndex:
             index._next_key = int(data["next_key"])
             if index._entries:
                 restored = usearch_index().Index.restore(str(folder / _VECTORS))
-                if restored is None or len(restored) != len(index._entries):
+                # The two files are renamed one after the other: a crash between leaves them apart.
+                if restored is None or {int(k) for k in restored.keys} != set(index._entries):
                     return None
                 index._index = restored
         except (OSError, ValueError, KeyError, TypeError, RuntimeError):

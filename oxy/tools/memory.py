@@ -1,7 +1,7 @@
 """Long-term memory: `remember` and `recall`, backed by the run store and vectors, per tenant and user.
 
 What the model remembers is stored with the tenant and the user of the run (`Caller`: the API key's
-tenant and the request's user in `oxy serve`; the local tenant and no user from the CLI), with its
+tenant and the request's user in `oxy serve`; the local tenant and the login name from the CLI), with its
 vector. `recall` searches only that tenant's and that user's memories (an exact vector search over
 them), so nothing leaks across tenants or users. `{{ memory.relevant }}` in an agent's instructions
 is the memories nearest the question. `oxy memory list|forget` and `/api/memories` show and delete

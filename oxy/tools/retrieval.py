@@ -16,7 +16,6 @@ from pydantic import Field
 
 from oxy.errors import ToolError
 from oxy.execution.context import ExecutionContext
-from oxy.models.embeddings import Embedder
 from oxy.retrieval.build import IndexSpec, build_index, retrieval_spec, source_files
 from oxy.retrieval.index import Hit, VectorIndex
 from oxy.tools.base import FunctionTool, Tool
@@ -56,16 +55,18 @@ def _open(folder: Path) -> VectorIndex | None:
     return index
 
 
+_BUILDING: dict[Path, anyio.Lock] = {}
+"""One build at a time per index folder, for every tool of the process that builds on first use."""
+
+
 def retrieval_tool(
     spec: IndexSpec, *, name: str, top_k: int, auto_build: bool, description: str | None = None
 ) -> Tool:
-    lock = anyio.Lock()
-    embedders: list[Embedder] = []
 
     async def retrieval(ctx: ExecutionContext, query: QueryArgument) -> str:
         project = ctx.runtime.project
         folder = spec.folder(project.root)
-        async with lock:  # one build at a time, when the index is built on first use
+        async with _BUILDING.setdefault(folder, anyio.Lock()):  # one build at a time
             index = await anyio.to_thread.run_sync(_open, folder)
             if index is None:
                 if not auto_build:
@@ -80,9 +81,13 @@ def retrieval_tool(
         files = await anyio.to_thread.run_sync(source_files, project.root, spec)
         current = {source: (path.stat().st_mtime_ns, path.stat().st_size) for source, path in files.items()}
         stale = index.stale(current)
-        if not embedders:
-            embedders.append(spec.embedder(project))
-        vector = await embedders[0].embed([query])
+        embedder = spec.embedder(project)
+        if index.embedder != embedder.name:
+            raise ToolError(
+                f"the retrieval index of {', '.join(spec.src)} was built with another embedder "
+                f"({index.embedder}): run `oxy build` again"
+            )
+        vector = await embedder.embed([query])
         hits = index.search(vector[0], top_k)
         text = format_hits(hits)
         if stale:

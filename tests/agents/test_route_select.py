@@ -68,3 +68,11 @@ def test_with_no_more_routes_than_top_k_every_route_is_offered(project: Path) ->
     router = project / "agents" / "router.agent.yml"
     router.write_text(router.read_text().replace("top_k: 2", "top_k: 6"))
     assert sorted(offered(project, "anything")) == sorted(ROUTES)
+
+
+def test_without_an_embed_model_every_route_is_offered(project: Path) -> None:
+    router = project / "agents" / "router.agent.yml"
+    router.write_text(router.read_text().replace("embed_model: local\n", ""))
+    assert sorted(offered(project, "What time does the café open?")) == sorted(
+        ROUTES
+    )  # offline: no OpenAI call

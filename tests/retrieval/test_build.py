@@ -105,3 +105,29 @@ def test_src_globs_stay_inside_the_project(project: Path) -> None:
 
     with pytest.raises(ConfigError, match="outside the project"):
         build(project)
+
+
+def test_hidden_files_the_run_store_and_binaries_are_never_indexed(project: Path) -> None:
+    agent = project / "agents" / "a.agent.yml"
+    agent.write_text(AGENT.replace("[docs/**/*.md, queries/*.sql]", '["**/*"]'))
+    (project / ".env").write_text("OPENAI_API_KEY=secret\n")
+    (project / "docs" / "logo.png").write_bytes(b"\x89PNG\x00\x00binary")
+    build(project)  # makes .oxy/retrieval/... and, with it, what a second build must not take in
+    (spec,) = index_specs(load_project(project))
+    files = source_files(project, spec)
+    assert not [f for f in files if f.startswith(".") or "/." in f or f.endswith(".png")]
+    assert "docs/returns.md" in files and "agents/a.agent.yml" in files
+    assert build(project).embedded == []  # the index does not index itself
+
+
+def test_a_pair_of_files_left_apart_reads_as_no_index(project: Path) -> None:
+    summary = build(project)
+    folder = summary.spec.folder(project)
+    entries = folder / "entries.json"
+    import json
+
+    data = json.loads(entries.read_text())
+    data["entries"]["999"] = ["docs/x.md", 1, 1, "ghost"]  # a key the vectors file does not have
+    entries.write_text(json.dumps(data))
+    assert VectorIndex.open(folder) is None
+    assert len(build(project).embedded) == 3  # rebuilt from scratch, no "duplicate keys"

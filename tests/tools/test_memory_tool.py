@@ -109,3 +109,12 @@ def test_oxy_memory_lists_and_forgets(project: Path) -> None:
     )
     other = CliRunner().invoke(cli, ["memory", "list", "--tenant", "acme", "--project", str(project)])
     assert (other.stdout, other.stderr) == ("", "nothing remembered\n")
+
+
+def test_memory_on_a_routing_agent_is_a_validation_error(project: Path) -> None:
+    (project / "agents" / "r.agent.yml").write_text(
+        "type: routing\nmodel: m\nroutes: [agents/a.agent.yml]\nmemory:\n  long_term: true\n"
+    )
+    result = CliRunner().invoke(cli, ["validate", str(project)])
+    assert result.exit_code == 1
+    assert "agents/r.agent.yml:5:3: memory is for default agents" in result.output

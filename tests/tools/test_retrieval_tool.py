@@ -137,3 +137,13 @@ def test_a_chat_model_cannot_embed(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="embed_model 'm2' is a anthropic model"):
         anyio.run(lambda: build_index(project, spec))
     shutil.rmtree(root)
+
+
+def test_an_index_another_embedder_made_is_refused(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    build(root)
+    project = load_project(root)
+    (spec,) = index_specs(project)
+    entries = spec.folder(root) / "entries.json"
+    entries.write_text(entries.read_text().replace('"embedder": "local:', '"embedder": "other:', 1))
+    assert ask(root).startswith("Error: the retrieval index of docs/**/*.md was built with another embedder")
