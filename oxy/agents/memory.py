@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import anyio
 
+from oxy.agents.turn import emit_usage
 from oxy.config.agent import MemoryConfig
-from oxy.events.types import UsageEvent
 from oxy.execution.context import ExecutionContext
 from oxy.models import messages as m
 from oxy.models.client import ModelClient
@@ -105,14 +105,5 @@ async def _summarise(
             lines.append(f"{message.role}: {message.content}")
     request = [m.SystemMessage(content=_SUMMARY_PROMPT), m.UserMessage(content="\n".join(lines))]
     response = await model.request(request, settings=m.ModelSettings(temperature=0.0, max_tokens=400))
-    usage = response.usage
-    await ctx.emit(  # the summary's tokens count with the run's
-        UsageEvent(
-            source=ctx.source,
-            model=model.name,
-            input_tokens=usage.input_tokens if usage else 0,
-            output_tokens=usage.output_tokens if usage else 0,
-            finish_reason=response.finish_reason,
-        )
-    )
+    await emit_usage(ctx, model, response)  # the summary's tokens count with the run's
     return response.text.strip()

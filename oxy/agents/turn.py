@@ -29,7 +29,7 @@ async def model_turn(
             await ctx.emit(ReasoningDelta(source=ctx.source, text=whole.reasoning))
         if stream_text and whole.text:
             await ctx.emit(TextDelta(source=ctx.source, text=whole.text))
-        await _usage(ctx, model, whole)
+        await emit_usage(ctx, model, whole)
         return whole
     response: m.ModelResponse | None = None
     async with aclosing(model.stream(messages, tools=tools, settings=settings)) as deltas:
@@ -43,11 +43,12 @@ async def model_turn(
                 response = delta.response
     if response is None:  # pragma: no cover - ModelClient guarantees a ResponseDone
         raise AssertionError(f"model {model.name!r} ended its stream without a response")
-    await _usage(ctx, model, response)
+    await emit_usage(ctx, model, response)
     return response
 
 
-async def _usage(ctx: ExecutionContext, model: ModelClient, response: m.ModelResponse) -> None:
+async def emit_usage(ctx: ExecutionContext, model: ModelClient, response: m.ModelResponse) -> None:
+    """The `usage` event of one model call, counted with the run's."""
     usage = response.usage
     await ctx.emit(
         UsageEvent(
