@@ -29,7 +29,7 @@ from benchmarks._scripted_backend import scripted_backend
 from benchmarks._table import print_table
 from oxy.agents.react import ReactLoop
 from oxy.config.models import VLLMModelConfig
-from oxy.events.sinks import EventSink
+from oxy.events.sinks import EventSink, TeeSink
 from oxy.events.types import Event
 from oxy.execution.executable import fn, step
 from oxy.execution.run import run_executable
@@ -58,7 +58,10 @@ async def lookup(key: str) -> str:
     return "42"
 
 
-def oxy_runner(base_url: str, *, stream: bool) -> Callable[[], Awaitable[None]]:
+def oxy_runner(
+    base_url: str, *, stream: bool, extra_sink: Callable[[], EventSink] | None = None
+) -> Callable[[], Awaitable[None]]:
+    """One run of the oxy loop; `extra_sink` makes a second sink per run (tracing_overhead's)."""
     config = VLLMModelConfig.model_validate(
         {"name": "bench", "vendor": "vllm", "model_ref": "scripted", "api_url": base_url}
     )
@@ -77,7 +80,8 @@ def oxy_runner(base_url: str, *, stream: bool) -> Callable[[], Awaitable[None]]:
     executable = step(fn(agent), name="bench", step_type="agent")
 
     async def one() -> None:
-        result = await run_executable(executable, QUESTION, target="bench", sink=sink)
+        run_sink: EventSink = sink if extra_sink is None else TeeSink([sink, extra_sink()])
+        result = await run_executable(executable, QUESTION, target="bench", sink=run_sink)
         assert result.status == "ok", result.error
 
     return one

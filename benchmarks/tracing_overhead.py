@@ -13,72 +13,23 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import anyio
 
 from benchmarks._scripted_backend import scripted_backend
 from benchmarks._table import print_table
-from benchmarks.engine_overhead import QUESTION, SYSTEM, CountingSink, lookup
-from oxy.agents.react import ReactLoop
-from oxy.config.models import VLLMModelConfig
+from benchmarks.engine_overhead import oxy_runner, timed
 from oxy.events.otel import Tracing, exporters
-from oxy.events.sinks import EventSink, TeeSink
-from oxy.execution.executable import fn, step
-from oxy.execution.run import run_executable
-from oxy.execution.templates import Renderer
-from oxy.models import SystemMessage, UserMessage, client_for
-from oxy.tools.base import FunctionTool
-from oxy.tools.toolset import FunctionToolset
-
-
-def runner(base_url: str, tracing: Tracing | None) -> Callable[[], Awaitable[None]]:
-    config = VLLMModelConfig.model_validate(
-        {"name": "bench", "vendor": "vllm", "model_ref": "scripted", "api_url": base_url}
-    )
-    model = client_for(config, project_root=Path.cwd())
-    loop = ReactLoop(
-        model=model, toolsets=[FunctionToolset([FunctionTool(lookup)])], agent_name="bench", max_tool_calls=4
-    )
-    renderer = Renderer()
-    counting = CountingSink(streams_text=False)
-
-    async def agent(ctx: Any, prompt: str) -> str:
-        system = renderer.render(SYSTEM, {"shop": "a coffee shop"})
-        answer = await loop.execute(ctx, [SystemMessage(content=system), UserMessage(content=prompt)])
-        return answer.text
-
-    executable = step(fn(agent), name="bench", step_type="agent")
-
-    async def one() -> None:
-        sink: EventSink = counting if tracing is None else TeeSink([counting, tracing.sink()])
-        result = await run_executable(executable, QUESTION, target="bench", sink=sink)
-        assert result.status == "ok", result.error
-
-    return one
-
-
-async def timed(one: Callable[[], Awaitable[None]], runs: int, concurrency: int) -> float:
-    limiter = anyio.CapacityLimiter(concurrency)
-
-    async def guarded() -> None:
-        async with limiter:
-            await one()
-
-    started = time.perf_counter()
-    async with anyio.create_task_group() as tg:
-        for _ in range(runs):
-            tg.start_soon(guarded)
-    return time.perf_counter() - started
 
 
 async def measure(
     base_url: str, tracing: Tracing, runs: int, rounds: int, concurrency: int
 ) -> dict[str, float]:
-    runners = {"untraced": runner(base_url, None), "traced": runner(base_url, tracing)}
+    runners = {
+        "untraced": oxy_runner(base_url, stream=False),
+        "traced": oxy_runner(base_url, stream=False, extra_sink=tracing.sink),
+    }
     for one in runners.values():
         await timed(one, min(runs, 100), concurrency)
     times: dict[str, list[float]] = {name: [] for name in runners}

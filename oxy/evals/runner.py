@@ -328,7 +328,15 @@ def _metric_judges(runtime: Runtime, suite: Suite, evaluation: MetricEval) -> di
 
 async def _target_run(ask: Ask, suite: Suite, evaluation: MetricEval, question: Question) -> RunTrace:
     """Run the suite's target on `question`; the trace's answer is the scored output (a workflow's
-    `task_ref` task's, when set)."""
+    `task_ref` task's, when set). A run that could not start (the agent does not build, ...) is a
+    trace with its `error`, like one that failed: never an exception."""
+    try:
+        return await _target_trace(ask, suite, evaluation, question)
+    except OxyError as exc:
+        return RunTrace(error=str(exc))
+
+
+async def _target_trace(ask: Ask, suite: Suite, evaluation: MetricEval, question: Question) -> RunTrace:
     sink = TraceSink()
     started = time.perf_counter()
     if suite.target.name.endswith(".agent.yml"):
@@ -417,15 +425,15 @@ async def _custom_run(
     ran: Callable[[], None],
 ) -> None:
     async with limit:
-        try:
-            trace = await _target_run(ask, suite, evaluation, question)
-            if trace.error is not None:
-                outcome = RunOutcome(trace, (Failure("the run finished", trace.error),))
-            else:
-                reference = Submission(question.reference or "", question.contexts)
+        trace = await _target_run(ask, suite, evaluation, question)
+        if trace.error is not None:
+            outcome = RunOutcome(trace, (Failure("the run finished", trace.error),))
+        else:
+            reference = Submission(question.reference or "", question.contexts)
+            try:
                 outcome = await _scored(suite, evaluation, judges, question, trace, reference)
-        except OxyError as exc:
-            outcome = _failed(exc)
+            except OxyError as exc:
+                outcome = _failed(exc)
     result.runs.append(outcome)
     ran()
 
@@ -447,10 +455,7 @@ async def _consistency(
 
     async def one() -> None:
         async with limit:
-            try:
-                trace = await _target_run(ask, suite, evaluation, question)
-            except OxyError as exc:
-                trace = RunTrace(error=str(exc))
+            trace = await _target_run(ask, suite, evaluation, question)
         traces.append(trace)
         ran()
 

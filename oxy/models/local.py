@@ -185,6 +185,8 @@ def prime_before_usearch() -> None:
         if path is None or importlib.util.find_spec("llama_cpp") is None:
             return
         llama_cpp = importlib.import_module("llama_cpp")
+        if not _loaded:
+            atexit.register(_close_all)  # llama_cpp opened its /dev/null files at import
         quiet = importlib.import_module("llama_cpp._utils").suppress_stdout_stderr
         with quiet(disable=False):  # llama.cpp warns about a context it does not need here
             vocab = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)

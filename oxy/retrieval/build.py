@@ -9,6 +9,7 @@ indexed is skipped; a new or changed file is re-chunked and re-embedded; a file 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import shutil
@@ -27,7 +28,15 @@ from oxy.models.embeddings import Embedder, embedder_for
 from oxy.retrieval.chunks import Chunk, chunk_file
 from oxy.retrieval.index import FileStamp, VectorIndex
 
-__all__ = ["BuildSummary", "IndexSpec", "build_index", "index_specs", "retrieval_spec", "source_files"]
+__all__ = [
+    "BuildSummary",
+    "IndexSpec",
+    "build_index",
+    "current_stamps",
+    "index_specs",
+    "retrieval_spec",
+    "source_files",
+]
 
 INDEX_DIR = Path(".oxy") / "retrieval"
 
@@ -119,13 +128,30 @@ def source_files(root: Path, spec: IndexSpec) -> dict[str, Path]:
     for pattern in spec.src:
         for path in confine_glob(root, pattern, what="retrieval src", strict=False):
             rel = path.resolve().relative_to(base)
-            if any(part.startswith(".") or part in PRUNED for part in rel.parts) or _binary(path):
+            if any(part.startswith(".") or part in PRUNED for part in rel.parts):
                 continue
-            found[rel.as_posix()] = path
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if not _binary(path, stat.st_mtime_ns, stat.st_size):
+                found[rel.as_posix()] = path
     return dict(sorted(found.items()))
 
 
-def _binary(path: Path) -> bool:
+def current_stamps(root: Path, spec: IndexSpec) -> dict[str, tuple[int, int]]:
+    """`source_files` by name -> (mtime_ns, size): what a search compares with the index's stamps."""
+    stamps: dict[str, tuple[int, int]] = {}
+    for source, path in source_files(root, spec).items():
+        stat = path.stat()
+        stamps[source] = (stat.st_mtime_ns, stat.st_size)
+    return stamps
+
+
+@functools.lru_cache(maxsize=65536)
+def _binary(path: Path, mtime_ns: int, size: int) -> bool:
+    """A NUL byte in its first 8 KB; asked again only when the file changed (the tool checks for
+    staleness on every search)."""
     try:
         with path.open("rb") as file:
             return b"\0" in file.read(8192)

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from oxy.errors import ToolError
 from oxy.execution.context import ExecutionContext
-from oxy.retrieval.build import IndexSpec, build_index, retrieval_spec, source_files
+from oxy.retrieval.build import IndexSpec, build_index, current_stamps, retrieval_spec
 from oxy.retrieval.index import Hit, VectorIndex
 from oxy.tools.base import FunctionTool, Tool
 from oxy.tools.registry import ToolBuild, tool_type
@@ -78,9 +78,7 @@ def retrieval_tool(
                 index = await anyio.to_thread.run_sync(_open, folder)
                 if index is None:
                     return "Nothing in the index matches: its files hold no text."
-        files = await anyio.to_thread.run_sync(source_files, project.root, spec)
-        current = {source: (path.stat().st_mtime_ns, path.stat().st_size) for source, path in files.items()}
-        stale = index.stale(current)
+        stale = index.stale(await anyio.to_thread.run_sync(current_stamps, project.root, spec))
         embedder = spec.embedder(project)
         if index.embedder != embedder.name:
             raise ToolError(
