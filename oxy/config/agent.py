@@ -9,6 +9,7 @@ from pydantic import Discriminator, Field, Tag
 from oxy.config._base import StrictModel
 from oxy.config._common import RouteRetrievalConfig, StrList, Variables
 from oxy.config.evals import EvalConfig
+from oxy.config.permissions import Permissions
 from oxy.config.tools import ToolConfig
 
 __all__ = [
@@ -136,6 +137,11 @@ class DefaultAgentConfig(_Agent):
         "holding one."
     )
     tools: list[ToolConfig] = Field(default_factory=list[ToolConfig])
+    permissions: Permissions | None = Field(
+        default=None,
+        description="Which workspace tool calls run, ask a person first, or are refused (deny beats ask "
+        "beats allow; a call no rule matches is asked).",
+    )
     tool_choice: ToolChoice = "auto"
     variants: list[AgentVariant] | None = Field(
         default=None,

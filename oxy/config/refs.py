@@ -365,6 +365,7 @@ def check_agent(
         check.templates(doc.data)
     if isinstance(agent, DefaultAgentConfig):
         _check_tools(check, agent)
+        _check_permissions(check, agent)
         _check_prompts(check, agent)
     else:
         from oxy.config.prompts import (
@@ -448,6 +449,44 @@ def _check_prompts(check: _Checker, agent: DefaultAgentConfig) -> None:
                 f"variant {variant.name!r}: prompt {found.file!r} declares no variable "
                 f"{', '.join(map(repr, unknown))} (declared: {declared})",
                 (*at, "variables"),
+            )
+
+
+def _check_permissions(check: _Checker, agent: DefaultAgentConfig) -> None:
+    """Warnings for rules that cannot take effect: the agent has no workspace tool, a rule names a tool
+    its workspace does not offer, or an allow rule is covered whole by an ask or deny rule."""
+    # lazy: file models load when a file of their kind is checked
+    from oxy.config.tools import WorkspaceTool
+
+    permissions = agent.permissions
+    if permissions is None:
+        return
+    offered = {name for tool in agent.tools if isinstance(tool, WorkspaceTool) for name in tool.tools}
+    if not offered:
+        check.report(
+            "permissions apply to workspace tools, and this agent has none", ("permissions",), warn=True
+        )
+        return
+    rules = permissions.rules()
+    stricter = [r for r in rules if r.decision != "allow"]
+    seen: dict[str, int] = {}
+    for rule in rules:
+        index = seen[rule.decision] = seen.get(rule.decision, -1) + 1
+        at: DataPath = ("permissions", rule.decision, index)
+        if rule.tool not in offered:
+            message = (
+                f"rule {rule.text!r} names {rule.tool!r}, which the agent's workspace tools do not offer"
+            )
+            check.report(message, at, warn=True)
+            continue
+        whole = (r for r in stricter if r.tool == rule.tool and r.pattern in (None, "*", "**"))
+        cover = next(whole, None) if rule.decision == "allow" else None
+        if cover is not None:
+            check.report(
+                f"allow rule {rule.text!r} never applies: {cover} matches every {rule.tool} call, and ask "
+                "and deny beat allow; remove it there (a call no rule matches is asked anyway)",
+                at,
+                warn=True,
             )
 
 

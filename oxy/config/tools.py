@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from oxy.config._base import StrictModel
 from oxy.config._common import RouteRetrievalConfig, StrList, Variables
@@ -38,6 +38,7 @@ __all__ = [
     "ValidateSqlTool",
     "VisualizeTool",
     "WorkflowTool",
+    "WorkspaceTool",
 ]
 
 
@@ -99,6 +100,76 @@ class MemoryTool(_Tool):
     name: str = Field(default="memory", description="A label; the model sees `remember` and `recall`.")
     embed_model: str = Field(default="local", description="What embeds memories (see the retrieval tool).")
     top_k: int = Field(default=5, ge=1, description="Memories `recall` (and `{{ memory.relevant }}`) return.")
+
+
+WorkspaceToolName = Literal[
+    "read",
+    "write",
+    "edit",
+    "glob",
+    "grep",
+    "bash",
+    "webfetch",
+    "todo",
+    "question",
+    "task_start",
+    "task_output",
+    "task_stop",
+    "lsp",
+]
+DEFAULT_WORKSPACE_TOOLS: tuple[WorkspaceToolName, ...] = (
+    "read",
+    "write",
+    "edit",
+    "glob",
+    "grep",
+    "bash",
+    "todo",
+    "question",
+)
+
+
+class WorkspaceTool(_Tool):
+    """Files, a shell, background tasks, the web and language servers under one folder (oxy's additive
+    type), each call checked against the agent's `permissions:`."""
+
+    type: Literal["workspace"]
+    name: str = Field(default="workspace", description="A label; the model sees each tool by its own name.")
+    root: str = Field(
+        default="workspace",
+        description="The folder the tools work in, relative to the project; nothing outside it is read or written.",
+    )
+    tools: list[WorkspaceToolName] = Field(
+        default_factory=lambda: list(DEFAULT_WORKSPACE_TOOLS),
+        description="Which tools the model gets (default: read, write, edit, glob, grep, bash, todo, question).",
+    )
+    env: list[str] = Field(
+        default_factory=lambda: ["PATH", "HOME", "LANG"],
+        description="The only environment variables `bash` and tasks see, copied from oxy's environment.",
+    )
+    timeout: float = Field(default=120, gt=0, description="Seconds a `bash` command may run at most.")
+    max_output_chars: int = Field(
+        default=30_000, ge=1000, description="Characters of a tool's output the model reads; the rest is cut."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list[str],
+        description="Hosts `webfetch` may fetch from (`*.example.com` for subdomains); none by default.",
+    )
+    max_fetch_bytes: int = Field(default=2_000_000, ge=1, description="Bytes `webfetch` reads at most.")
+    lsp: dict[str, str] = Field(
+        default_factory=lambda: {"python": "pyright-langserver --stdio"},
+        description="Language server command by language (`python`: `pyright-langserver --stdio` or `pylsp`).",
+    )
+
+    @field_validator("root")
+    @classmethod
+    def _root_inside(cls, root: str) -> str:
+        parts = root.replace("\\", "/").split("/")
+        if root.startswith(("/", "~")) or ".." in parts or (len(root) > 1 and root[1] == ":"):
+            raise ValueError(
+                f"root {root!r} must be a folder inside the project, written relative to it (e.g. 'workspace')"
+            )
+        return root
 
 
 class VisualizeTool(_Tool):
@@ -262,6 +333,7 @@ ToolConfig = Annotated[
     | ValidateSqlTool
     | RetrievalTool
     | MemoryTool
+    | WorkspaceTool
     | VisualizeTool
     | WorkflowTool
     | AgentTool

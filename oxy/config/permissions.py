@@ -1,0 +1,230 @@
+"""`permissions:` of an agent: which workspace tool calls run, which ask a person, which are refused.
+
+```yaml
+permissions:
+  allow: ["read(**)", "glob", "grep", "bash(git status*)", "bash(pytest*)"]
+  ask:   ["write(src/**)", "edit(src/**)", "bash(*)"]
+  deny:  ["read(**/.env)", "bash(rm -rf *)", "webfetch(*)"]
+```
+
+A rule is a workspace tool's name, alone (every call of it) or with a pattern in parentheses. What the
+pattern is matched against depends on the tool: a path relative to the workspace root for `read`,
+`write`, `edit`, `glob`, `grep` and `lsp` (`*` within one folder, `**` across folders, `?` one
+character); the command for `bash` and `task_start` (`*` is any text); the URL for `webfetch` (`*` is
+any text). deny beats ask beats allow; a call no rule matches is asked. `todo`, `question`,
+`task_output` and `task_stop` touch nothing outside the run and are allowed unless a rule denies them.
+
+A shell command is judged part by part: `a && b | c; d` is four commands and the strictest decision
+wins, so `bash(git status*)` does not allow `git status && rm -rf ~`. A command with a substitution
+(`$(...)`, backticks) or a redirection (`>`, `<`) is never allowed by a rule: it is asked (or denied).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from oxy.config._base import StrictModel
+
+__all__ = [
+    "COMMAND_TOOLS",
+    "PATH_TOOLS",
+    "SAFE_TOOLS",
+    "WORKSPACE_TOOLS",
+    "Decision",
+    "Permissions",
+    "Rule",
+    "Verdict",
+    "command_parts",
+    "parse_rule",
+    "path_pattern",
+]
+
+PATH_TOOLS = ("read", "write", "edit", "glob", "grep", "lsp")
+COMMAND_TOOLS = ("bash", "task_start")
+SAFE_TOOLS = ("todo", "question", "task_output", "task_stop")
+WORKSPACE_TOOLS = (*PATH_TOOLS, *COMMAND_TOOLS, "webfetch", *SAFE_TOOLS)
+"""Every tool a `type: workspace` toolset offers, by the name the model calls it."""
+
+Decision = Literal["allow", "ask", "deny"]
+_SEVERITY: dict[Decision, int] = {"allow": 0, "ask": 1, "deny": 2}
+_RULE = re.compile(r"^\s*([a-z_]+)\s*(?:\((.*)\))?\s*$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """`tool` or `tool(pattern)`, as written (`text`) under `decision`."""
+
+    decision: Decision
+    tool: str
+    pattern: str | None
+    text: str
+
+    def matches(self, tool: str, subject: str | None) -> bool:
+        if tool != self.tool:
+            return False
+        if self.pattern is None:
+            return True
+        if subject is None:
+            return False
+        return _compiled(self.pattern, path=tool in PATH_TOOLS).fullmatch(subject) is not None
+
+    def __str__(self) -> str:
+        return f"{self.decision}: {self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the rules decided for one call, and the rule that decided it (None: no rule matched)."""
+
+    decision: Decision
+    rule: Rule | None
+
+    @property
+    def why(self) -> str:
+        if self.rule is not None:
+            return f"rule {self.rule}"
+        return "no permission rule matches it"
+
+
+def parse_rule(text: str, decision: Decision) -> Rule:
+    """A rule from its text; a `ValueError` saying what is wrong and what is allowed."""
+    match = _RULE.match(text)
+    if match is None:
+        raise ValueError(
+            f"{text!r} is not a rule: write a tool name, or a tool name and a pattern: 'bash(pytest*)'"
+        )
+    tool, pattern = match.group(1), match.group(2)
+    if tool not in WORKSPACE_TOOLS:
+        raise ValueError(f"{text!r} names no workspace tool; the tools are: {', '.join(WORKSPACE_TOOLS)}")
+    if pattern is not None:
+        pattern = pattern.strip()
+        if not pattern:
+            raise ValueError(f"{text!r} has an empty pattern; write {tool!r} for every call, or a pattern")
+        if tool in SAFE_TOOLS:
+            raise ValueError(f"{text!r}: {tool} takes no pattern; write {tool!r}")
+    return Rule(decision=decision, tool=tool, pattern=pattern, text=text.strip())
+
+
+def _valid_rule(text: str) -> str:
+    parse_rule(text, "allow")
+    return text
+
+
+RuleText = Annotated[str, AfterValidator(_valid_rule)]
+
+
+class Permissions(StrictModel):
+    """Rules for the workspace tools' calls: deny beats ask beats allow; no match asks."""
+
+    allow: list[RuleText] = Field(default_factory=list[str], description="Calls that run without asking.")
+    ask: list[RuleText] = Field(default_factory=list[str], description="Calls a person approves first.")
+    deny: list[RuleText] = Field(default_factory=list[str], description="Calls that are refused.")
+
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule, deny first, then ask, then allow."""
+        return _rules(tuple(self.deny), tuple(self.ask), tuple(self.allow))
+
+    def decide(self, tool: str, subject: str | None) -> Verdict:
+        """The decision for a call of `tool` on `subject` (a path, a command, a URL, or None)."""
+        if tool in COMMAND_TOOLS and subject is not None:
+            return self._decide_command(tool, subject)
+        return self._first(tool, subject, default="allow" if tool in SAFE_TOOLS else "ask")
+
+    def _first(self, tool: str, subject: str | None, *, default: Decision) -> Verdict:
+        for rule in self.rules():
+            if rule.matches(tool, subject):
+                return Verdict(rule.decision, rule)
+        return Verdict(default, None)
+
+    def _decide_command(self, tool: str, command: str) -> Verdict:
+        whole = self._first(tool, command, default="ask")
+        if whole.decision == "deny":
+            return whole
+        parts = command_parts(command)
+        if parts is None:  # a substitution or redirection: never allowed by a rule
+            return whole if whole.decision == "ask" and whole.rule is not None else Verdict("ask", None)
+        worst: Verdict | None = None
+        for part in parts:
+            verdict = self._first(tool, part, default="ask")
+            if worst is None or _SEVERITY[verdict.decision] > _SEVERITY[worst.decision]:
+                worst = verdict
+        return worst if worst is not None else whole
+
+
+@cache
+def _rules(deny: Sequence[str], ask: Sequence[str], allow: Sequence[str]) -> tuple[Rule, ...]:
+    return (
+        *(parse_rule(r, "deny") for r in deny),
+        *(parse_rule(r, "ask") for r in ask),
+        *(parse_rule(r, "allow") for r in allow),
+    )
+
+
+_PUNCTUATION = frozenset(";&|<>")
+
+
+def command_parts(command: str) -> list[str] | None:
+    """The simple commands of a shell command line, each with its words joined by one space; None when
+    it holds what a rule cannot judge (a substitution, a redirection, unbalanced quotes)."""
+    if "$(" in command or "`" in command or "<(" in command or ">(" in command:
+        return None
+    lexer = shlex.shlex(command.replace("\n", " ; "), posix=True, punctuation_chars=";&|<>")
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    parts: list[str] = []
+    words: list[str] = []
+    try:
+        for token in lexer:
+            if token and set(token) <= _PUNCTUATION:  # an operator or a redirection
+                if "<" in token or ">" in token:
+                    return None
+                if words:
+                    parts.append(" ".join(words))
+                words = []
+                continue
+            words.append(token)
+    except ValueError:  # unbalanced quotes
+        return None
+    if words:
+        parts.append(" ".join(words))
+    return parts
+
+
+@cache
+def _compiled(pattern: str, *, path: bool) -> re.Pattern[str]:
+    if not path:
+        return re.compile(".*".join(re.escape(piece) for piece in pattern.split("*")), re.DOTALL)
+    return path_pattern(pattern)
+
+
+@cache
+def path_pattern(pattern: str) -> re.Pattern[str]:
+    """A path glob as a regular expression over `/`-separated relative paths: `*` within one folder,
+    `**` across folders (`**/` also matches no folder), `?` one character."""
+    pattern = pattern.removeprefix("./")
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out), re.DOTALL)
