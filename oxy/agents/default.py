@@ -77,6 +77,7 @@ class DefaultAgent(Executable[AgentRequest, AgentAnswer]):
                     instructions += f"\n\nSummary of the earlier conversation:\n{remembered.summary}"
             messages: list[m.Message] = [m.SystemMessage(content=instructions), *history]
             messages.append(m.UserMessage(content=input.prompt))
+            messages.extend(input.resume)
             return await self._loop.run(ctx, messages, tools=tools)
 
     async def render_instructions(self, ctx: ExecutionContext, tools: RunTools, *, question: str = "") -> str:

@@ -73,6 +73,10 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
         calls_made = 0
         turn = 0
         usage = m.Usage()
+        unanswered = _unanswered(messages)
+        if unanswered:  # a paused run resumes: the calls its last turn made that have no result yet
+            calls_made += len(unanswered)
+            messages.extend(await self._run_tools(ctx, unanswered, tools, conversation=messages))
         while True:
             spent = calls_made >= self._max_tool_calls
             response = await self._turn(ctx, messages, tools=tools, turn=turn, spent=spent)
@@ -95,7 +99,7 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
                     "or make the instructions more direct."
                 )
             calls_made += len(response.tool_calls)
-            messages.extend(await self._run_tools(ctx, response.tool_calls, tools))
+            messages.extend(await self._run_tools(ctx, response.tool_calls, tools, conversation=messages))
 
     async def _turn(
         self, ctx: ExecutionContext, messages: Sequence[m.Message], *, tools: RunTools, turn: int, spent: bool
@@ -116,8 +120,14 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
         return "auto"
 
     async def _run_tools(
-        self, ctx: ExecutionContext, calls: Sequence[m.ToolCall], tools: RunTools
+        self,
+        ctx: ExecutionContext,
+        calls: Sequence[m.ToolCall],
+        tools: RunTools,
+        *,
+        conversation: Sequence[m.Message],
     ) -> list[m.ToolMessage]:
+        ctx = dataclasses.replace(ctx, conversation=tuple(conversation))
         for call in calls:
             await ctx.emit(
                 ToolCallEvent(source=ctx.source, call_id=call.id, name=call.name, arguments=call.arguments)
@@ -153,6 +163,19 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
             except BaseExceptionGroup as group:
                 raise unwrap_group(group) from None
         return [r for r in results if r is not None]
+
+
+def _unanswered(messages: Sequence[m.Message]) -> list[m.ToolCall]:
+    """The tool calls of the conversation's last model turn that have no result after it (a run that
+    paused for a person and resumes in another process)."""
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, m.AssistantMessage):
+            answered = {r.tool_call_id for r in messages[index + 1 :] if isinstance(r, m.ToolMessage)}
+            return [call for call in message.tool_calls if call.id not in answered]
+        if not isinstance(message, m.ToolMessage):
+            return []
+    return []
 
 
 async def _call_tool(ctx: ExecutionContext, call: m.ToolCall, tools: RunTools) -> tuple[str, bool]:

@@ -31,6 +31,7 @@ from oxy.events.sinks import EventSink
 from oxy.execution.agent_io import AgentAnswer, AgentRequest
 from oxy.execution.context import Caller, ExecutionContext
 from oxy.execution.executable import fn, step
+from oxy.execution.input import InputChannel
 from oxy.execution.run import RunResult, run_executable
 from oxy.execution.sql import ExecuteSql, SqlRequest
 from oxy.execution.templates import TemplateOrigin
@@ -77,6 +78,8 @@ async def run_file(
     retry_from: str | None = None,
     task_outputs: TaskOutputStore | None = None,
     variant: str | None = None,
+    input_channel: InputChannel | None = None,
+    resume: Sequence[Message] = (),
 ) -> RunResult[Any]:
     """Run the project file at `path`: a SQL file, an agent (with `prompt`, after `history`) or a workflow.
 
@@ -84,7 +87,8 @@ async def run_file(
     run and `retry_from` re-runs its last run from that task on (both ignored for other files);
     `task_outputs` records its tasks' outputs somewhere other than the project's run store. An agent
     with `variants` runs `variant` (by name), else one picked by weight, per thread when the caller
-    has one.
+    has one. `input_channel` answers when the run asks a person (approvals, questions); `resume`
+    continues an agent run that paused (see `AgentRequest.resume`).
     """
     name = path.name
     if name.endswith(".sql"):
@@ -108,6 +112,8 @@ async def run_file(
             run_id=run_id,
             caller=caller,
             variant=variant,
+            input_channel=input_channel,
+            resume=resume,
         )
     if name.endswith(WORKFLOW_SUFFIXES):
         # lazy: workflow machinery loads for workflow runs only
@@ -127,6 +133,7 @@ async def run_file(
             retry_from=retry_from,
             store=task_outputs,
             caller=caller,
+            input_channel=input_channel,
         )
     raise ConfigError(
         "oxy run takes a .sql file, an *.agent.yml or a *.workflow.yml / *.procedure.yml / *.automation.yml file",
@@ -228,6 +235,8 @@ async def run_agent_file(
     run_id: str | None = None,
     caller: Caller | None = None,
     variant: str | None = None,
+    input_channel: InputChannel | None = None,
+    resume: Sequence[Message] = (),
 ) -> RunResult[Any]:
     """Ask the agent at `path` a question. The run's output (and its `run_finished` event) is the
     answer's text; `result.answer` is the whole `AgentAnswer`. `run_started` records the prompt the
@@ -247,7 +256,7 @@ async def run_agent_file(
         return answers[-1].text
 
     executable = step(fn(answer), name=agent.name, step_type="agent")
-    request = AgentRequest(prompt=prompt, history=tuple(history))
+    request = AgentRequest(prompt=prompt, history=tuple(history), resume=tuple(resume))
     result = await run_executable(
         executable,
         request,
@@ -257,5 +266,6 @@ async def run_agent_file(
         caller=caller,
         run_id=run_id,
         prompt=agent.prompt.info if isinstance(agent, DefaultAgent) else None,
+        input_channel=input_channel,
     )
     return dataclasses.replace(result, answer=answers[-1]) if answers and result.status == "ok" else result

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from oxy.application.cycles import check_no_cycles
 from oxy.application.runtime import Runtime
+from oxy.config.permissions import Permissions
 from oxy.config.tools import ToolConfig
 from oxy.errors import ConfigError
 from oxy.tools.registry import Delegates, ToolBuild, build_toolset
@@ -14,7 +15,12 @@ from oxy.tools.toolset import Toolset
 
 
 def agent_toolsets(
-    configs: Sequence[ToolConfig], *, runtime: Runtime, file: str, delegates: Delegates
+    configs: Sequence[ToolConfig],
+    *,
+    runtime: Runtime,
+    file: str,
+    delegates: Delegates,
+    permissions: Permissions | None = None,
 ) -> list[Toolset]:
     """Build each configured tool; names must be unique within one agent."""
     if any(config.type in ("agent", "workflow") for config in configs):
@@ -23,5 +29,5 @@ def agent_toolsets(
     for i, name in enumerate(names):
         if name in names[:i]:
             raise ConfigError(f"two tools are named {name!r}; give each a unique `name`", file=file)
-    build = ToolBuild(runtime=runtime, file=file, delegates=delegates)
+    build = ToolBuild(runtime=runtime, file=file, delegates=delegates, permissions=permissions)
     return [*(build_toolset(config, build) for config in configs), *runtime.toolsets]

@@ -96,7 +96,9 @@ def build_agent(
             fallback=fallback,
             preselect=_preselector(config, routes, tools, runtime=runtime),
         )
-    toolsets = agent_toolsets(config.tools, runtime=runtime, file=file, delegates=delegates)
+    toolsets = agent_toolsets(
+        config.tools, runtime=runtime, file=file, delegates=delegates, permissions=config.permissions
+    )
     memory = config.memory
     summarizer = (
         runtime.model_client(memory.summary_model, file=file)

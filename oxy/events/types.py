@@ -189,6 +189,40 @@ class ErrorEvent:
     message: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InputRequested:
+    """The run waits for a person: to approve a tool call (`input_kind: permission`) or to answer
+    the model's question. `what` is the call or the question, `why` the rule that asked (or that none
+    matched), `timeout_s` how long it waits before the call fails. Answer it with the request's id."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["input_requested"] = "input_requested"
+    request_id: str
+    input_kind: Literal["permission", "question"]
+    tool: str
+    what: str
+    why: str = ""
+    rule: str | None = None
+    options: tuple[str, ...] = ()
+    call_id: str | None = None
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InputAnswered:
+    """How a person answered (or why nobody did: `note`); `always` approves the same call for the thread."""
+
+    source: Source = ()
+    ts: float = field(default_factory=_now)
+    kind: Literal["input_answered"] = "input_answered"
+    request_id: str
+    approved: bool
+    always: bool = False
+    text: str | None = None
+    note: str | None = None
+
+
 Event = Annotated[
     RunStarted
     | RunFinished
@@ -202,6 +236,8 @@ Event = Annotated[
     | TableEvent
     | ChartEvent
     | UsageEvent
+    | InputRequested
+    | InputAnswered
     | ErrorEvent,
     Discriminator("kind"),
 ]

@@ -19,6 +19,9 @@ class AgentRequest:
 
     prompt: str
     history: Sequence[m.Message] = field(default_factory=tuple[m.Message, ...])
+    resume: Sequence[m.Message] = field(default_factory=tuple[m.Message, ...])
+    """What the agent already did on this question before it paused (its turns and tool results):
+    a resumed run goes on from there, running the last turn's calls that have no result."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -17,7 +17,9 @@ from oxy.events.sinks import EventSink, NullSink
 from oxy.events.types import Event, Source
 
 if TYPE_CHECKING:
+    from oxy.execution.input import InputChannel
     from oxy.execution.runtime import RuntimeHandle
+    from oxy.models.messages import Message
 
 __all__ = ["Caller", "ExecutionContext", "Limits"]
 
@@ -70,6 +72,11 @@ class ExecutionContext:
     call_id: str | None = None
     """The model's tool call this step runs for (its events say so: parallel calls of one tool share
     a source)."""
+    input: InputChannel | None = None
+    """Who answers when the run asks a person (a tool call to approve, a question); None: nobody."""
+    conversation: tuple[Message, ...] = ()
+    """For a tool call: the conversation of the agent that made it, up to and including the model's
+    turn that asked for it (what a paused run resumes from)."""
     stream: bool = True
     """Whether someone reads this step's answer as it is written (a terminal, an SSE client): models
     then stream their answers token by token; otherwise they answer whole, which is cheaper on the

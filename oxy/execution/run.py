@@ -17,6 +17,7 @@ from oxy.execution.context import Caller, ExecutionContext, Limits
 from oxy.execution.executable import Executable
 
 if TYPE_CHECKING:
+    from oxy.execution.input import InputChannel
     from oxy.execution.runtime import RuntimeHandle
 
 InT = TypeVar("InT")
@@ -54,6 +55,7 @@ async def run_executable(
     source: tuple[str, ...] = (),
     stream: bool | None = None,
     prompt: dict[str, Any] | None = None,
+    input_channel: InputChannel | None = None,
 ) -> RunResult[OutT]:
     """Run `executable` on `input`, emitting run started/finished (and an error event on failure).
 
@@ -73,6 +75,7 @@ async def run_executable(
         caller=caller or Caller(),
         variables=variables or {},
         limits=limits or Limits(),
+        input=input_channel,
     )
     started = time.perf_counter()
     await ctx.emit(RunStarted(source=source, run_id=run_id, target=target, input=input, prompt=prompt))

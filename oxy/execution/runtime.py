@@ -154,6 +154,10 @@ class RuntimeHandle:
         finally:
             self._opening.pop(key, None)
 
+    def kept(self, kind: type[T]) -> list[T]:
+        """What `keep_open` holds of type `kind` (e.g. every workspace's services)."""
+        return [value for value in self._kept.values() if isinstance(value, kind)]
+
     async def aclose(self) -> None:
         """Leave what `keep_open` entered, then close the databases and the store. Call it from the task
         that entered the runtime."""

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from oxy.config.permissions import Permissions
 from oxy.config.plugins import load_plugins
 from oxy.errors import NotSupported
 from oxy.execution.context import ExecutionContext
@@ -69,6 +70,8 @@ class ToolBuild:
     runtime: RuntimeHandle
     file: str
     delegates: Delegates
+    permissions: Permissions | None = None
+    """The agent's `permissions:` (rules for its workspace tools' calls)."""
 
 
 ConfigT = TypeVar("ConfigT")

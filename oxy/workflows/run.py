@@ -19,6 +19,7 @@ import anyio
 from oxy.errors import ConfigError
 from oxy.events.sinks import EventSink
 from oxy.execution.context import Caller
+from oxy.execution.input import InputChannel
 from oxy.execution.run import RunResult, new_run_id, run_executable
 from oxy.execution.runtime import RuntimeHandle
 from oxy.workflows._registry import AgentFactory
@@ -43,6 +44,7 @@ async def run_workflow_file(
     retry_from: str | None = None,
     store: TaskOutputStore | None = None,
     caller: Caller | None = None,
+    input_channel: InputChannel | None = None,
 ) -> RunResult[dict[str, Any]]:
     """Run the workflow at `path` (absolute, or relative to the project root); see the module doc."""
     opened: Store | None = None
@@ -64,6 +66,7 @@ async def run_workflow_file(
             retry_from=retry_from,
             store=store,
             caller=caller,
+            input_channel=input_channel,
         )
     finally:
         if opened is not None:
@@ -83,6 +86,7 @@ async def _run(
     retry_from: str | None,
     store: TaskOutputStore,
     caller: Caller | None,
+    input_channel: InputChannel | None = None,
 ) -> RunResult[dict[str, Any]]:
     project = runtime.project
     rel = project.relative(path)
@@ -103,7 +107,14 @@ async def _run(
     await anyio.to_thread.run_sync(functools.partial(store.begin, run_id, rel, variables=given))
     try:
         result = await run_executable(
-            executable, given, target=rel, sink=sink, runtime=runtime, caller=caller, run_id=run_id
+            executable,
+            given,
+            target=rel,
+            sink=sink,
+            runtime=runtime,
+            caller=caller,
+            run_id=run_id,
+            input_channel=input_channel,
         )
     except BaseException:
         with anyio.CancelScope(shield=True):
