@@ -24,6 +24,7 @@ lose the last commits but never corrupts the file.
 from oxy.storage._async import AsyncStore
 from oxy.storage._errors import NotFound, StoreError
 from oxy.storage._keys import ApiKey, KeyStore
+from oxy.storage._pauses import InputRequestRecord, InputStatus, TaskRecord
 from oxy.storage._records import (
     LOCAL_TENANT,
     FinalState,
@@ -44,6 +45,8 @@ __all__ = [
     "ApiKey",
     "AsyncStore",
     "FinalState",
+    "InputRequestRecord",
+    "InputStatus",
     "KeyStore",
     "LOCAL_TENANT",
     "Memory",
@@ -58,6 +61,7 @@ __all__ = [
     "StoreSink",
     "StoreWriter",
     "TaskOutput",
+    "TaskRecord",
     "Thread",
     "ThreadMessage",
 ]

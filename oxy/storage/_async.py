@@ -9,6 +9,7 @@ anyio's thread limiter (40 by default) bounds how many calls wait on the connect
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy import URL
 from oxy.events.types import Event
 from oxy.models.messages import Message
 from oxy.storage._batch import Write
+from oxy.storage._pauses import InputRequestRecord, InputStatus, TaskRecord
 from oxy.storage._records import (
     FinalState,
     Memory,
@@ -170,6 +172,102 @@ class AsyncStore:
     async def forget_memory(self, memory_id: str, *, tenant: str, user: str | None = None) -> bool:
         call = partial(self.sync.forget_memory, memory_id, tenant=tenant, user=user)
         return await anyio.to_thread.run_sync(call)
+
+    async def open_input_request(
+        self,
+        *,
+        id: str,
+        run_id: str,
+        tenant: str,
+        thread_id: str | None,
+        target: str,
+        user: str | None,
+        variant: str | None,
+        kind: str,
+        tool: str,
+        what: str,
+        why: str,
+        rule: str | None,
+        subject: str | None,
+        options: Sequence[str],
+        call_id: str | None,
+        transcript: Sequence[Message],
+        expires_at: datetime | None,
+    ) -> None:
+        call = partial(
+            self.sync.open_input_request,
+            id=id,
+            run_id=run_id,
+            tenant=tenant,
+            thread_id=thread_id,
+            target=target,
+            user=user,
+            variant=variant,
+            kind=kind,
+            tool=tool,
+            what=what,
+            why=why,
+            rule=rule,
+            subject=subject,
+            options=options,
+            call_id=call_id,
+            transcript=transcript,
+            expires_at=expires_at,
+        )
+        await anyio.to_thread.run_sync(call)
+
+    async def get_input_request(self, request_id: str, *, tenant: str) -> InputRequestRecord | None:
+        return await anyio.to_thread.run_sync(partial(self.sync.get_input_request, request_id, tenant=tenant))
+
+    async def input_requests(
+        self, *, tenant: str, run_id: str | None = None, status: InputStatus | None = None
+    ) -> list[InputRequestRecord]:
+        call = partial(self.sync.input_requests, tenant=tenant, run_id=run_id, status=status)
+        return await anyio.to_thread.run_sync(call)
+
+    async def close_input_request(
+        self,
+        request_id: str,
+        *,
+        tenant: str,
+        status: InputStatus,
+        answer: dict[str, Any] | None = None,
+        grant_key: str | None = None,
+    ) -> bool:
+        call = partial(
+            self.sync.close_input_request,
+            request_id,
+            tenant=tenant,
+            status=status,
+            answer=answer,
+            grant_key=grant_key,
+        )
+        return await anyio.to_thread.run_sync(call)
+
+    async def thread_grants(self, thread_id: str, *, tenant: str) -> set[str]:
+        return await anyio.to_thread.run_sync(partial(self.sync.thread_grants, thread_id, tenant=tenant))
+
+    async def record_task(
+        self, *, task_id: str, owner: str, tenant: str | None, command: str, pid: int, root: str
+    ) -> None:
+        call = partial(
+            self.sync.record_task,
+            task_id=task_id,
+            owner=owner,
+            tenant=tenant,
+            command=command,
+            pid=pid,
+            root=root,
+        )
+        await anyio.to_thread.run_sync(call)
+
+    async def finish_task(self, *, task_id: str, root: str, exit_code: int | None) -> None:
+        await anyio.to_thread.run_sync(
+            partial(self.sync.finish_task, task_id=task_id, root=root, exit_code=exit_code)
+        )
+
+    async def list_tasks(self, *, owner: str | None = None, limit: int = 200) -> list[TaskRecord]:
+        return await anyio.to_thread.run_sync(partial(self.sync.list_tasks, owner=owner, limit=limit))
 
     async def thread_summary(self, thread_id: str, *, tenant: str) -> tuple[str, int] | None:
         return await anyio.to_thread.run_sync(partial(self.sync.thread_summary, thread_id, tenant=tenant))

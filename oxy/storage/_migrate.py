@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 SCRIPT_LOCATION = "oxy.storage:migrations"
-HEAD = "0005"
+HEAD = "0006"
 """The newest revision in `migrations/versions`; a test keeps it equal to alembic's head."""
 _PG_LOCK_KEY = 0x6F78795F6D6967  # "oxy_mig": one migrator at a time across processes sharing Postgres
 

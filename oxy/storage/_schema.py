@@ -12,6 +12,11 @@ memories       id, tenant, user, text, embedder, vector (float32 bytes), created
 api_keys       id, tenant, name, hash, created_at, revoked_at
 rate_buckets   key, tokens, updated (epoch seconds)         a token bucket per API key (_budgets.py)
 run_leases     id, scope, owner → owners, acquired_at       a run an API key has going (_budgets.py)
+input_requests id, run_id, tenant, thread_id, target, user, variant, kind, tool, what, why, rule,
+               subject, options, call_id, transcript (JSON), status, answer (JSON), grant_key,
+               created_at, expires_at, answered_at          a run waiting for a person (_pauses.py)
+workspace_tasks id, task_id, root, owner, tenant, command, pid, host, process, started_at,
+               stopped_at, exit_code                        background tasks agents started (_pauses.py)
 ```
 """
 
@@ -171,4 +176,51 @@ run_leases = sa.Table(
     sa.Column("owner", ID, nullable=False),
     sa.Column("acquired_at", UtcDateTime, nullable=False),
     sa.Index("ix_run_leases_scope", "scope"),
+)
+
+input_requests = sa.Table(
+    "input_requests",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("run_id", ID, nullable=False),
+    sa.Column("tenant", TENANT, nullable=False),
+    sa.Column("thread_id", ID),
+    sa.Column("target", sa.String(1024), nullable=False),
+    sa.Column("user", sa.String(255)),
+    sa.Column("variant", sa.String(255)),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("tool", sa.String(255), nullable=False),
+    sa.Column("what", sa.Text, nullable=False),
+    sa.Column("why", sa.Text, nullable=False),
+    sa.Column("rule", sa.Text),
+    sa.Column("subject", sa.Text),
+    sa.Column("options", JSON),
+    sa.Column("call_id", sa.String(255)),
+    sa.Column("transcript", JSON),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("answer", JSON),
+    sa.Column("grant_key", sa.Text),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime),
+    sa.Column("answered_at", UtcDateTime),
+    sa.Index("ix_input_requests_run", "run_id"),
+    sa.Index("ix_input_requests_thread", "thread_id"),
+)
+
+workspace_tasks = sa.Table(
+    "workspace_tasks",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("task_id", ID, nullable=False),
+    sa.Column("root", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("tenant", TENANT),
+    sa.Column("command", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("process", sa.Integer, nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("stopped_at", UtcDateTime),
+    sa.Column("exit_code", sa.Integer),
+    sa.Index("ix_workspace_tasks_owner", "owner"),
 )

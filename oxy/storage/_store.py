@@ -14,13 +14,14 @@ from oxy.storage._engine import create_engine, database_url, writing
 from oxy.storage._memories import MemoryMethods
 from oxy.storage._migrate import upgrade
 from oxy.storage._owners import Heartbeat, Owner, mark_interrupted, register, unregister
+from oxy.storage._pauses import PauseMethods
 from oxy.storage._runs import RunMethods
 from oxy.storage._threads import ThreadMethods
 
 DEFAULT_LEASE_S = 60.0
 
 
-class Store(RunMethods, ThreadMethods, MemoryMethods, BatchMethods, BudgetMethods):
+class Store(RunMethods, ThreadMethods, MemoryMethods, PauseMethods, BatchMethods, BudgetMethods):
     """Runs (with events and task outputs) and threads (with messages), per tenant.
 
     Every read names a tenant, and another tenant's run or thread reads exactly like a missing one.

@@ -20,6 +20,7 @@ TABLES = [
     "alembic_version",
     "api_keys",
     "events",
+    "input_requests",
     "memories",
     "messages",
     "owners",
@@ -28,6 +29,7 @@ TABLES = [
     "runs",
     "task_outputs",
     "threads",
+    "workspace_tasks",
 ]
 
 
@@ -37,6 +39,8 @@ def test_exported_names_are_sorted_and_pinned() -> None:
         "ApiKey",
         "AsyncStore",
         "FinalState",
+        "InputRequestRecord",
+        "InputStatus",
         "KeyStore",
         "LOCAL_TENANT",
         "Memory",
@@ -51,6 +55,7 @@ def test_exported_names_are_sorted_and_pinned() -> None:
         "StoreSink",
         "StoreWriter",
         "TaskOutput",
+        "TaskRecord",
         "Thread",
         "ThreadMessage",
     ]
