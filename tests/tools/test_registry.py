@@ -56,6 +56,7 @@ def test_the_built_in_tool_types_register_themselves() -> None:
         "retrieval",
         "validate_sql",
         "workflow",
+        "workspace",
     ]
 
 
