@@ -20,6 +20,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "keys": ("oxy.cli.keys", "keys", "Create, list and revoke API keys for oxy serve."),
     "make": ("oxy.cli.make", "make", "Create a project around a data file, folder or .duckdb file."),
     "memory": ("oxy.cli.memory", "memory", "List and forget what agents remember for their users."),
+    "tasks": ("oxy.cli.tasks", "tasks", "List the background tasks agents started (dev servers)."),
     "mcp": ("oxy.cli.mcp", "mcp", "Serve the project over MCP; list an MCP server's tools."),
     "models": ("oxy.cli.models", "models", "Start, check and supervise the model servers agents use."),
     "run": ("oxy.cli.run", "run", "Run a SQL file, an agent or a workflow."),

@@ -20,6 +20,8 @@ from oxy.events.types import (
     ChartEvent,
     ErrorEvent,
     Event,
+    InputAnswered,
+    InputRequested,
     ReasoningDelta,
     RunFinished,
     RunStarted,
@@ -127,6 +129,14 @@ class TerminalSink(EventSink):
             )
         elif isinstance(event, ErrorEvent):
             self._stop_spinner()
+        elif isinstance(event, InputRequested):
+            self._stop_spinner()  # the question is asked below it, at the terminal
+        elif isinstance(event, InputAnswered):
+            outcome = "approved" if event.approved else f"not approved: {event.note or 'refused'}"
+            if event.text is not None:
+                outcome = f"answered: {event.text}"
+            self.console.print(f"[dim]  → {escape(outcome)}[/]")
+            self._start_spinner("Working…")
         elif isinstance(event, RunFinished) and len(event.source) == self._depth0:
             self._stop_spinner()
             if self._workflow_depth is not None and event.status == "ok":

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.from_thread
 import click
 
 from oxy.cli._errors import fail
+from oxy.cli._input import input_channel, yes_no_options
 from oxy.cli._options import project_option
 
 if TYPE_CHECKING:
+    from anyio.from_thread import BlockingPortal
+
     from oxy.application.runtime import Runtime
+    from oxy.execution.input import InputChannel
     from oxy.models.messages import Message
 
 HELP = "/new starts a new conversation, /threads lists this agent's, /exit (or Ctrl-D) leaves."
@@ -22,7 +29,8 @@ HELP = "/new starts a new conversation, /threads lists this agent's, /exit (or C
 @click.argument("agent", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--thread", "thread_id", help="Continue this thread (its id, from /threads or oxy serve).")
 @project_option
-def chat(agent: Path, thread_id: str | None, project_dir: Path | None) -> None:
+@yes_no_options
+def chat(agent: Path, thread_id: str | None, project_dir: Path | None, approve: bool, refuse: bool) -> None:
     """Talk with AGENT (an *.agent.yml): answers stream as they are written, tool calls show, and the
     conversation is kept as a thread; --thread ID picks one up again."""
     from oxy.application.runner import relative_name  # lazy: loaded when the command runs, not for --help
@@ -43,6 +51,7 @@ def chat(agent: Path, thread_id: str | None, project_dir: Path | None) -> None:
     except OxyError as exc:
         fail(exc)
     session = _Chat(runtime, agent, rel, thread_id, history)
+    session.answers = input_channel(yes=approve, no=refuse)
     click.echo(f"Chatting with {rel}" + (f" (thread {thread_id})" if thread_id else "") + f". {HELP}")
     try:
         session.loop()
@@ -65,9 +74,38 @@ class _Chat:
         self.rel = rel
         self.thread_id = thread_id
         self.history = history
+        self.answers: InputChannel | None = None
+        """Who approves tool calls and answers questions: the person at the terminal, for the session."""
         self.user = os_user()
+        self.portal: BlockingPortal | None = None
 
     def loop(self) -> None:
+        """Read and answer questions until /exit or Ctrl-D; the runtime stays open for the session (in
+        a portal's event loop), so what a thread started (background tasks, language servers) lives
+        on between its turns, and stops when the conversation is left."""
+        from oxy.models import aclose_clients  # lazy: loaded when the command runs
+
+        with anyio.from_thread.start_blocking_portal() as portal:
+            self.portal = portal
+            try:
+                with portal.wrap_async_context_manager(self.runtime):
+                    try:
+                        self._loop()
+                    finally:
+                        self._leave_thread()
+            finally:
+                portal.call(aclose_clients)
+
+    def _leave_thread(self) -> None:
+        """Stop the background tasks of the conversation being left."""
+        from oxy.tools.workspace.services import close_thread  # lazy: loaded when the command runs
+
+        if self.thread_id is not None and self.portal is not None:
+            stopped = self.portal.call(close_thread, self.runtime, self.thread_id)
+            for task in stopped:
+                click.echo(f"Stopped background task {task.id}: {task.command}")
+
+    def _loop(self) -> None:
         while True:
             try:
                 line = input("you › ").strip()
@@ -87,6 +125,7 @@ class _Chat:
         from oxy.application.threads import list_threads  # lazy: loaded when the command runs
 
         if line == "/new":
+            self._leave_thread()
             self.thread_id, self.history = None, []
             click.echo("New conversation.")
         elif line == "/threads":
@@ -120,29 +159,32 @@ class _Chat:
         self.history = thread_history(self.runtime, self.thread_id, agent=self.rel)
 
     def ask(self, question: str) -> Any:
+        """One turn, run in the session's event loop; Ctrl-C cancels it there and is raised here."""
         from oxy.application.runner import run_file  # lazy: loaded when the command runs
         from oxy.cli._terminal import TerminalSink  # lazy: loaded when the command runs
         from oxy.execution.context import Caller  # lazy: loaded when the command runs
-        from oxy.models import aclose_clients  # lazy: loaded when the command runs
 
+        assert self.portal is not None
         sink = TerminalSink()
-        runtime = self.runtime
 
         async def main() -> Any:
-            try:
-                async with runtime:
-                    return await run_file(
-                        self.agent,
-                        runtime=runtime,
-                        prompt=question,
-                        history=self.history,
-                        sink=sink,
-                        caller=Caller(user=self.user, thread_id=self.thread_id),
-                    )
-            finally:
-                await aclose_clients()
+            return await run_file(
+                self.agent,
+                runtime=self.runtime,
+                prompt=question,
+                history=self.history,
+                sink=sink,
+                caller=Caller(user=self.user, thread_id=self.thread_id),
+                input_channel=self.answers,
+            )
 
+        future = self.portal.start_task_soon(main)
         try:
-            return anyio.run(main)
+            return future.result()
+        except KeyboardInterrupt:
+            future.cancel()  # cancels the run in the portal; wait until it has closed what it opened
+            with contextlib.suppress(concurrent.futures.CancelledError):
+                future.result()
+            raise
         finally:
             sink.close()

@@ -13,6 +13,7 @@ import anyio
 import click
 
 from oxy.cli._errors import fail
+from oxy.cli._input import input_channel, yes_no_options
 from oxy.cli._options import cassette_options
 from oxy.cli._project import load_runtime
 from oxy.cli._tracing import otel_options
@@ -92,6 +93,7 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, Any]:
     is_flag=True,
     help="Start the model servers the run needs (config.yml `serve:`) and stop them after it.",
 )
+@yes_no_options
 @cassette_options
 @otel_options
 def run(
@@ -114,6 +116,8 @@ def run(
     cassette: Path | None,
     otel: bool,
     otel_file: Path | None,
+    approve: bool,
+    refuse: bool,
 ) -> None:
     """Run FILE: a .sql file, an *.agent.yml (with PROMPT) or a workflow."""
     from oxy.application.runner import run_file  # lazy: loaded when the command runs, not for --help
@@ -142,6 +146,7 @@ def run(
             click.echo(event_to_json(ErrorEvent(error_type=type(exc).__name__, message=str(exc))))
         fail(exc)
     sink, terminal, tracing = _sinks(runtime, output_format, chart_dir, chart_format, otel, otel_file)
+    answers = input_channel(yes=approve, no=refuse)
 
     async def run_it() -> Any:
         result = await run_file(
@@ -157,6 +162,7 @@ def run(
             retry=retry,
             retry_from=retry_from,
             caller=Caller(user=os_user(), thread_id=thread_id),
+            input_channel=answers,
         )
         if thread_id is not None and prompt:  # the turn joins the thread, while the store is open
             from oxy.application.threads import record_turn  # lazy: --thread only

@@ -48,6 +48,13 @@ if TYPE_CHECKING:
     "--run-timeout", default=600.0, show_default=True, type=click.FloatRange(min=0.001), help="Seconds."
 )
 @click.option(
+    "--input-timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Seconds a run waits for a person to approve a tool call or answer a question.",
+)
+@click.option(
     "--max-body", default=1_048_576, show_default=True, type=click.IntRange(1), help="Bytes per request."
 )
 @click.option(
@@ -118,6 +125,7 @@ def serve(
     max_queued_runs: int,
     max_runs_per_key: int | None,
     run_timeout: float,
+    input_timeout: float,
     max_body: int,
     rate_limit: float,
     rate_burst: int,
@@ -148,6 +156,7 @@ def serve(
         max_queued_runs=max_queued_runs,
         max_runs_per_key=max_runs_per_key,
         run_timeout_s=run_timeout,
+        input_timeout_s=input_timeout,
         max_body_bytes=max_body,
         rate_per_s=rate_limit,
         rate_burst=rate_burst,
