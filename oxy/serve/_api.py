@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import JSONResponse, Response
 
 from oxy.events.types import event_to_json
+from oxy.execution.input import InputAnswer
 from oxy.serve._auth import Principal
 from oxy.serve._catalog import Entry
 from oxy.serve._errors import ApiError
@@ -16,6 +17,8 @@ from oxy.serve._runs import RunRequest
 from oxy.serve._schemas import (
     AgentInfo,
     AgentRunBody,
+    InputBody,
+    InputResult,
     MemoryInfo,
     RunInfo,
     RunResult,
@@ -197,6 +200,36 @@ async def cancel_run(run_id: str, server: ServerDep, principal: PrincipalDep) ->
     if handle is None:
         raise ApiError(409, f"Run {run_id!r} already finished with status {run.status!r}.")
     return RunInfo.of(run)
+
+
+@router.get("/runs/{run_id}/input")
+async def list_input_requests(
+    run_id: str, server: ServerDep, principal: PrincipalDep
+) -> list[dict[str, Any]]:
+    """The run's requests for input (approvals, questions), pending or answered, oldest first."""
+    store = await server.settled()
+    if await store.get_run(run_id, tenant=principal.tenant) is None:
+        raise _missing_run(run_id)
+    return [r.public() for r in await store.input_requests(tenant=principal.tenant, run_id=run_id)]
+
+
+@router.post("/runs/{run_id}/input", response_model=InputResult)
+async def answer_input(
+    run_id: str, body: InputBody, server: ServerDep, principal: PrincipalDep
+) -> InputResult:
+    """Approve or deny a tool call the run asked about, or answer its question. A run whose server
+    restarted while it waited is resumed as a new run (`resumed: true`, its id in `run_id`)."""
+    answer = InputAnswer(
+        approved=body.answer is not None if body.approve is None else body.approve,
+        always=body.always,
+        text=body.answer,
+    )
+    if body.approve is None and body.answer is None:
+        raise ApiError(422, "Send `approve` (true or false) for a tool call, or `answer` for a question.")
+    continued, resumed = await server.manager.answer_input(
+        run_id, body.request_id, answer, tenant=principal.tenant, catalog=server.catalog
+    )
+    return InputResult(run_id=continued, resumed=resumed)
 
 
 @router.get("/threads", response_model=list[ThreadInfo], response_model_exclude_none=True)

@@ -16,7 +16,7 @@ thread takes another run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,14 +30,17 @@ from oxy.events.sinks import EventSink
 from oxy.events.types import ErrorEvent, RunFinished, RunStarted
 from oxy.execution.agent_io import AgentRequest
 from oxy.execution.context import Caller
+from oxy.execution.input import InputAnswer, grant_key
 from oxy.execution.run import new_run_id
 from oxy.models.messages import Message, UserMessage
-from oxy.serve._catalog import Entry
+from oxy.serve._catalog import Catalog, Entry
 from oxy.serve._errors import ApiError
 from oxy.serve._handle import HandleSink, RunHandle
+from oxy.serve._input import ServeInput, Waiters, answer_json
 from oxy.serve._settings import ServeSettings
 from oxy.serve._task_outputs import TenantTaskOutputs
-from oxy.storage import AsyncStore, RunWrites, StoreSink, StoreWriter
+from oxy.storage import AsyncStore, InputRequestRecord, RunWrites, StoreSink, StoreWriter
+from oxy.storage._schema import utcnow
 
 if TYPE_CHECKING:
     from oxy.events.otel import Tracing
@@ -66,6 +69,11 @@ class RunRequest:
     """Who asked, as the request names them (the OpenAI endpoint's `user`), for the run's caller."""
     budget: str | None = None
     """Whose budget of runs at once it counts against (the API key's id); `None`: the tenant's."""
+    resume: Sequence[Message] | None = None
+    """A paused run resumed: what its agent did after the thread's last question (whose answer it
+    goes on to write); the question is not recorded again."""
+    answered: Mapping[str, InputAnswer] = field(default_factory=dict[str, InputAnswer])
+    """A resumed run's answers, by the tool call that asked."""
 
 
 class RunManager:
@@ -91,6 +99,7 @@ class RunManager:
         self._busy_threads: dict[str, str] = {}
         """Threads with a run going, and whose they are (their tenant)."""
         self._closing: str | None = None
+        self.waiters = Waiters()
 
     @property
     def running(self) -> int:
@@ -209,7 +218,11 @@ class RunManager:
             raise ApiError(404, f"There is no thread {request.thread_id!r}.")
         stored = await self.store.thread_messages(thread.id, tenant=request.tenant)
         handle.thread_id = thread.id
-        return [m.to_message() for m in stored]
+        history = [m.to_message() for m in stored]
+        if request.resume is not None:  # the question the paused run answers is the thread's last
+            last = max((i for i, m in enumerate(history) if isinstance(m, UserMessage)), default=len(history))
+            history = history[:last]
+        return history
 
     def _record_thread(self, handle: RunHandle, request: RunRequest, writes: RunWrites) -> None:
         """Queue a new thread (unless the run continues one, or records none) and the user's message."""
@@ -220,7 +233,7 @@ class RunManager:
             title = prompt if len(prompt) <= 80 else prompt[:79] + "…"
             thread = writes.create_thread(tenant=request.tenant, agent=request.entry.path, title=title)
             handle.thread_id = thread.id
-        if handle.thread_id is not None:
+        if handle.thread_id is not None and request.resume is None:
             writes.add_messages(handle.thread_id, [UserMessage(content=prompt)])
 
     async def _drive(
@@ -278,6 +291,18 @@ class RunManager:
                 run_id=handle.run_id,
                 caller=caller,
                 variant=handle.variant,
+                input_channel=ServeInput(
+                    store=self.store,
+                    waiters=self.waiters,
+                    tenant=handle.tenant,
+                    target=handle.target,
+                    thread_id=handle.thread_id,
+                    user=request.user,
+                    variant=handle.variant,
+                    timeout_s=self._settings.input_timeout_s,
+                    answered=request.answered,
+                ),
+                resume=request.resume or (),
                 task_outputs=(
                     TenantTaskOutputs(self.store.sync, writes, tenant=handle.tenant)
                     if handle.kind == "workflow"
@@ -292,6 +317,81 @@ class RunManager:
         if result.answer is not None and handle.thread_id is not None:
             # The thread continues from what the agent returned, not from the order its events came in.
             writes.add_messages(handle.thread_id, list(result.answer.new_messages))
+
+    async def answer_input(
+        self, run_id: str, request_id: str, answer: InputAnswer, *, tenant: str, catalog: Catalog
+    ) -> tuple[str, bool]:
+        """Answer a run's request for input: the waiting run goes on, or, when no run of this process
+        waits on it (the server restarted), the run is resumed as a new run. Returns the id of the run
+        that goes on and whether it was resumed."""
+        stored = await self.store.get_input_request(request_id, tenant=tenant)
+        if stored is None or stored.run_id != run_id:
+            raise ApiError(404, f"Run {run_id!r} has no request for input {request_id!r}.")
+        if stored.status != "pending":
+            code = 410 if stored.status == "expired" else 409
+            raise ApiError(code, f"Request {request_id!r} is {stored.status} already.")
+        if stored.expires_at is not None and stored.expires_at < utcnow():
+            await self.store.close_input_request(
+                request_id, tenant=tenant, status="expired", answer={"approved": False, "note": "expired"}
+            )
+            raise ApiError(410, f"Request {request_id!r} expired at {stored.expires_at.isoformat()}.")
+        if stored.kind == "question" and answer.text is None:
+            raise ApiError(422, "A question is answered with `answer`: the text of the answer.")
+        live = run_id in self.active or await self._running_elsewhere(run_id, tenant=tenant)
+        if not live and not stored.transcript:
+            raise ApiError(
+                409,
+                f"Run {run_id!r} is no longer going and cannot be resumed from request {request_id!r} "
+                "(it was asked inside a nested agent or a workflow); run it again.",
+            )
+        grant = (
+            grant_key(stored.tool, stored.subject)
+            if answer.always and answer.approved and stored.kind == "permission"
+            else None
+        )
+        closed = await self.store.close_input_request(
+            request_id, tenant=tenant, status="answered", answer=answer_json(answer), grant_key=grant
+        )
+        if not closed:
+            raise ApiError(409, f"Request {request_id!r} was answered (or expired) just now.")
+        if self.waiters.deliver(request_id, answer):
+            return run_id, False
+        if live:  # another worker's run: it finds the answer in the store
+            return run_id, False
+        return (await self._resume(stored, answer, catalog=catalog)).run_id, True
+
+    async def _running_elsewhere(self, run_id: str, *, tenant: str) -> bool:
+        run = await self.store.get_run(run_id, tenant=tenant)
+        return run is not None and run.status == "running"
+
+    async def _resume(
+        self, stored: InputRequestRecord, answer: InputAnswer, *, catalog: Catalog
+    ) -> RunHandle:
+        transcript = list(stored.transcript)
+        last = max((i for i, m in enumerate(transcript) if isinstance(m, UserMessage)), default=None)
+        if last is None:
+            raise ApiError(409, f"Request {stored.id!r} holds no question to resume from.")
+        question = transcript[last]
+        assert isinstance(question, UserMessage)
+        entry = catalog.agent(stored.target)
+        handle = await self.start(
+            RunRequest(
+                tenant=stored.tenant,
+                entry=entry,
+                prompt=question.content,
+                thread_id=stored.thread_id,
+                history=transcript[1:last],
+                record_thread=stored.thread_id is not None,
+                background=True,
+                user=stored.user,
+                resume=transcript[last + 1 :],
+                answered={stored.call_id: answer} if stored.call_id is not None else {},
+            )
+        )
+        log.info(
+            "run %s resumed as run %s after request %s was answered", stored.run_id, handle.run_id, stored.id
+        )
+        return handle
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every run now (a shutdown began) and admit no more: each tells its followers how it

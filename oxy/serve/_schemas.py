@@ -27,6 +27,18 @@ class AgentRunBody(_Body):
 MAX_VARIABLE_DEPTH = 32
 
 
+class InputBody(_Body):
+    request_id: str = Field(description="The `input_requested` event's `request_id`.")
+    approve: bool | None = Field(default=None, description="A tool call: run it (true) or refuse it.")
+    always: bool = Field(default=False, description="Approve the same call for the rest of the thread.")
+    answer: str | None = Field(default=None, max_length=100_000, description="A question's answer.")
+
+
+class InputResult(BaseModel):
+    run_id: str = Field(description="The run that goes on: the same one, or its resumption.")
+    resumed: bool = Field(description="The server had restarted: the run goes on as a new run.")
+
+
 class WorkflowRunBody(_Body):
     variables: dict[str, Any] = Field(default_factory=dict[str, Any])
     stream: bool = True

@@ -34,6 +34,8 @@ class ServeSettings:
     process sharing the run store; past it a new run gets 429. `None`: no such bound."""
     run_timeout_s: float = 600.0
     """A run still going after this long is stopped with a `LimitExceeded` error."""
+    input_timeout_s: float = 600.0
+    """A run waiting for a person (an approval, a question) waits this long; then the call fails."""
     max_body_bytes: int = 1_048_576
     """Request bodies larger than this get 413."""
     rate_per_s: float = 20.0

@@ -121,7 +121,7 @@ async def test_streamed_agent_run_sends_each_event_as_sse(
         "target": "agents/chat.agent.yml",
         "thread_id": thread_id,
         "status": "ok",
-        "input": {"prompt": "Hi", "history": []},
+        "input": {"prompt": "Hi", "history": [], "resume": []},
         "output": "Hello there.",
         "error": None,
         "started_at": IsStr(),

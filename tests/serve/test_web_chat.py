@@ -5,7 +5,7 @@ without it these tests skip, saying so. Screenshots land in the test's `tmp_path
 
 `test_page_renders_every_event_kind` serves the same page from a small stand-in that replays canned
 events (charts, a long truncated table, markup in model text, an error), which a
-scripted agent can't all produce.
+scripted agent can't all produce; the `input_app` stand-in pauses its run to ask the person.
 """
 
 from __future__ import annotations
@@ -21,15 +21,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from fastapi import FastAPI, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from oxy.events.types import (
     ChartEvent,
     ErrorEvent,
     Event,
+    InputAnswered,
+    InputRequested,
     RunFinished,
     RunStarted,
     SqlEvent,
@@ -60,6 +63,7 @@ pytestmark = pytest.mark.skipif(
 webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (the dev extra)")
 from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -542,4 +546,208 @@ def test_page_renders_every_event_kind(browser: WebDriver, tmp_path: Path) -> No
         assert turn.find_element(*by_testid("error")).text == "ToolError: a <tool> failed (on purpose)"
 
         browser.save_screenshot(str(tmp_path / "every-event-kind.png"))
+        no_console_errors(browser)
+
+
+# ------------------------------------------------------------------------------ asking the person
+
+
+def sse(event: Event) -> bytes:
+    return f"event: {event.kind}\ndata: {event_to_json(event)}\n\n".encode()
+
+
+def input_app(answers: list[dict[str, Any]], follows: list[str]) -> Any:
+    """A stand-in whose run pauses to ask the person: "Run the tests" for an approval, then a
+    question; "Restart" for an approval whose stream then drops (the server restarting), answered
+    by resuming the run as `r2`. Every answer posted lands in `answers`, every followed stream in
+    `follows`."""
+    app = FastAPI()
+    agent = ("coder",)
+    waiting: dict[str, anyio.Event] = {}
+
+    @app.get("/api/agents")
+    async def agents() -> list[dict[str, str]]:
+        return [
+            {"name": "coder", "path": "agents/coder.agent.yml", "description": "Asks.", "type": "default"}
+        ]
+
+    @app.get("/api/threads")
+    async def thread_list() -> list[dict[str, Any]]:
+        return []
+
+    async def pause(request: InputRequested) -> AsyncIterator[bytes]:
+        waiting[request.request_id] = anyio.Event()
+        yield sse(request)
+        await waiting[request.request_id].wait()
+        answer = answers[-1]
+        yield sse(
+            InputAnswered(
+                source=agent,
+                request_id=request.request_id,
+                approved=answer.get("approve", True),
+                always=answer.get("always", False),
+                text=answer.get("answer"),
+            )
+        )
+
+    @app.post("/api/agents/{name}/runs")
+    async def run(name: str, request: Request) -> StreamingResponse:
+        prompt = (await request.json())["prompt"]
+
+        async def tests() -> AsyncIterator[bytes]:
+            yield sse(RunStarted(run_id="r1", target="agents/coder.agent.yml", input=prompt))
+            command = json.dumps({"command": "pytest -q"})
+            yield sse(ToolCallEvent(source=agent, call_id="c1", name="bash", arguments=command))
+            approval = InputRequested(
+                source=agent,
+                request_id="p1",
+                input_kind="permission",
+                tool="bash",
+                what="run `pytest -q` <b>now</b>",
+                why="rule ask: bash(*)",
+                rule="bash(*)",
+                call_id="c1",
+                timeout_s=600,
+            )
+            async for message in pause(approval):
+                yield message
+            yield sse(ToolResultEvent(source=agent, call_id="c1", name="bash", content="3 passed"))
+            question = InputRequested(
+                source=agent,
+                request_id="q1",
+                input_kind="question",
+                tool="ask_user",
+                what="Which <i>database</i>?",
+                options=("prod", "dev"),
+            )
+            async for message in pause(question):
+                yield message
+            yield sse(TextDelta(source=agent, text="Done on staging."))
+            yield sse(RunFinished(run_id="r1", status="ok", output="Done on staging.", duration_s=0.5))
+
+        async def restart() -> AsyncIterator[bytes]:
+            yield sse(RunStarted(run_id="r1", target="agents/coder.agent.yml", input=prompt))
+            yield sse(
+                InputRequested(
+                    source=agent,
+                    request_id="p9",
+                    input_kind="permission",
+                    tool="write_file",
+                    what="write `notes.md`",
+                    why="no permission rule matches it",
+                )
+            )
+
+        stream = restart() if prompt == "Restart" else tests()
+        headers = {"X-Oxy-Run-Id": "r1", "X-Oxy-Thread-Id": "t1"}
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+    @app.post("/api/runs/{run_id}/input")
+    async def answer(run_id: str, request: Request) -> Any:
+        body = await request.json()
+        answers.append({"run_id": run_id, **body})
+        if body["request_id"] == "p9":
+            return {"run_id": "r2", "resumed": True}
+        event = waiting.get(body["request_id"])
+        if event is None or event.is_set():
+            message = f"Request {body['request_id']!r} is answered already."
+            return JSONResponse({"error": {"type": "conflict", "message": message}}, status_code=409)
+        event.set()
+        return {"run_id": run_id, "resumed": False}
+
+    @app.get("/api/runs/{run_id}/events")
+    async def events(run_id: str, request: Request) -> StreamingResponse:
+        follows.append(f"{run_id}?{request.url.query}")
+
+        async def stream() -> AsyncIterator[bytes]:
+            yield sse(RunStarted(run_id=run_id, target="agents/coder.agent.yml", input="Restart"))
+            yield sse(TextDelta(source=agent, text="Wrote notes.md."))
+            yield sse(RunFinished(run_id=run_id, status="ok", output="Wrote notes.md.", duration_s=0.1))
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    app.mount("/", StaticFiles(directory=STATIC, html=True))
+    return app
+
+
+def input_card(driver: WebDriver, kind: str) -> WebElement:
+    return wait_for(
+        driver,
+        lambda d: next(
+            (
+                c
+                for c in d.find_elements(*by_testid("input-request"))
+                if c.get_attribute("data-input-kind") == kind
+            ),
+            None,
+        ),
+        f"a {kind} card",
+    )
+
+
+def outcome_is(card: WebElement, text: str) -> Callable[[WebDriver], bool]:
+    return lambda d: card.find_element(*by_testid("input-outcome")).text == text
+
+
+def test_page_asks_for_approval_and_an_answer(browser: WebDriver, tmp_path: Path) -> None:
+    answers: list[dict[str, Any]] = []
+    with uvicorn_server(input_app(answers, [])) as url:
+        open_page(browser, url + "/")
+        ask(browser, "Run the tests")
+
+        # A permission card: what (the command as code, markup as text), why, three buttons.
+        card = input_card(browser, "permission")
+        what = card.find_element(*by_testid("input-what"))
+        assert what.text == "run pytest -q <b>now</b>"
+        assert what.find_element(By.TAG_NAME, "code").text == "pytest -q"
+        assert card.find_elements(By.CSS_SELECTOR, "b") == []
+        assert card.find_element(*by_testid("input-why")).text == "rule ask: bash(*)"
+        assert [b.text for b in card.find_elements(By.TAG_NAME, "button")] == [
+            "Approve",
+            "Always allow",
+            "Deny",
+        ]
+        browser.save_screenshot(str(tmp_path / "permission.png"))
+        card.find_element(*by_testid("input-always")).click()
+        wait_for(browser, outcome_is(card, "Approved for this conversation"), "the approval")
+        assert card.find_elements(By.TAG_NAME, "button") == []
+
+        # A question card: its options as buttons, and a free answer sent with Enter.
+        question = input_card(browser, "question")
+        assert question.find_element(*by_testid("input-what")).text == "Which <i>database</i>?"
+        assert [b.text for b in question.find_elements(*by_testid("input-option"))] == ["prod", "dev"]
+        question.find_element(*by_testid("input-text")).send_keys("staging", Keys.ENTER)
+        wait_for(browser, outcome_is(question, "Answered: staging"), "the answer")
+
+        assert wait_finished(browser, 1).get_attribute("data-status") == "ok"
+        assert last_turn(browser).find_element(*by_testid("answer-text")).text == "Done on staging."
+        assert answers == [
+            {"run_id": "r1", "request_id": "p1", "approve": True, "always": True},
+            {"run_id": "r1", "request_id": "q1", "answer": "staging"},
+        ]
+        browser.save_screenshot(str(tmp_path / "answered.png"))
+        no_console_errors(browser)
+
+
+def test_an_answer_after_a_restart_follows_the_resumed_run(browser: WebDriver) -> None:
+    answers: list[dict[str, Any]] = []
+    follows: list[str] = []
+    with uvicorn_server(input_app(answers, follows)) as url:
+        open_page(browser, url + "/")
+        ask(browser, "Restart")
+        card = input_card(browser, "permission")
+        assert card.find_element(*by_testid("input-why")).text == "no permission rule matches it"
+        # The stream ends with the run still waiting; the card can still answer it.
+        wait_for(browser, lambda d: last_turn(d).get_attribute("aria-busy") == "false", "the stream to drop")
+        card.find_element(*by_testid("input-approve")).click()
+        wait_for(browser, outcome_is(card, "Approved"), "the approval")
+
+        # The run goes on as r2, drawn in the same turn.
+        assert wait_finished(browser, 1).get_attribute("data-status") == "ok"
+        assert len(browser.find_elements(*by_testid("message-assistant"))) == 1
+        turn = last_turn(browser)
+        assert turn.find_element(*by_testid("answer-text")).text == "Wrote notes.md."
+        assert "new run" in turn.find_element(*by_testid("run-note")).text
+        assert answers == [{"run_id": "r1", "request_id": "p9", "approve": True, "always": False}]
+        assert follows == ["r2?follow=true&after=0"]
         no_console_errors(browser)

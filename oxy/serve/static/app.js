@@ -35,7 +35,7 @@ const state = {
   agents: [],
   threadId: null,
   threadAgent: null,
-  /** The run in flight: {controller, runId, turn, stopping, stopTimer}. */
+  /** The run in flight: {controller, runId, turn, stopping, stopTimer, done, resolve} (see newRun). */
   running: null,
 };
 
@@ -243,11 +243,15 @@ async function openThread(id) {
   setThread(threadIdOf(thread) || id, agent ? agent.name : thread.agent);
   const runs = await threadRuns(state.threadId);
   if (runs) {
-    for (const { prompt, events } of runs) {
+    const turns = [];
+    for (const { runId, prompt, events } of runs) {
       if (prompt) addUserTurn(prompt);
-      const turn = new TurnView(addAssistantTurn(false));
+      const turn = turnView(addAssistantTurn(false));
+      turn.runId = runId || null;
       for (const event of events) turn.add(event);
+      turns.push(turn);
     }
+    void settleStoredRequests(turns);
   } else {
     renderThreadMessages(thread.messages || [], { userTurn: addUserTurn, assistantTurn: () => addAssistantTurn(false) });
   }
@@ -269,11 +273,29 @@ async function threadRuns(threadId) {
       const events = listOf(await getJson(`/api/runs/${encodeURIComponent(runId)}/events`), "events")
         .map((e) => (e && e.event && !e.kind ? e.event : e));
       const started = events.find((e) => e.kind === "run_started");
-      return { prompt: promptOf(started ? started.input : run.input) ?? promptOf(run.input) ?? "", events };
+      return { runId, prompt: promptOf(started ? started.input : run.input) ?? promptOf(run.input) ?? "", events };
     }));
   } catch {
     return null;
   }
+}
+
+/**
+ * A reopened thread's requests for input that its events leave unanswered: the server says which
+ * were answered since (from another tab, or by the run's resumption), expired or ended with their
+ * run; the others keep their buttons.
+ */
+async function settleStoredRequests(turns) {
+  await Promise.all(turns.map(async (turn) => {
+    for (const runId of new Set(turn.openRequests().map((r) => r.runId).filter(Boolean))) {
+      try {
+        const records = listOf(await getJson(`/api/runs/${encodeURIComponent(runId)}/input`), "requests");
+        for (const record of records) turn.settleStored(record);
+      } catch {
+        // The buttons stay: answering says what the server thinks of it.
+      }
+    }
+  }));
 }
 
 /** The question in a run's input: the prompt itself, or an agent request's `prompt`. */
@@ -322,6 +344,19 @@ function setRunning(running) {
   ui.app.classList.toggle("is-running", running);
 }
 
+/** A run this page follows: `done` settles when it is no longer `state.running`. */
+function newRun(turn, runId = null) {
+  let resolve;
+  const done = new Promise((r) => { resolve = r; });
+  return { controller: new AbortController(), runId, turn, stopping: false, stopTimer: null, done, resolve };
+}
+
+/** An assistant turn whose requests for input (approvals, questions) are answered through the API. */
+function turnView(container) {
+  const turn = new TurnView(container, { answer: (runId, body) => answerInput(turn, runId, body) });
+  return turn;
+}
+
 async function send(prompt) {
   const agent = ui.agent.value;
   if (!agent) {
@@ -332,14 +367,9 @@ async function send(prompt) {
   showNotice("");
   localStorage.setItem(AGENT_STORAGE, agent);
   addUserTurn(prompt);
-  const container = addAssistantTurn(true);
-  const turn = new TurnView(container);
-  const run = { controller: new AbortController(), runId: null, turn, stopping: false, stopTimer: null };
-  state.running = run;
-  setRunning(true);
+  const run = newRun(turnView(addAssistantTurn(true)));
   ui.log.scrollTop = ui.log.scrollHeight;
-  let finished = false;
-  try {
+  await drive(run, async () => {
     const response = await api(`/api/agents/${encodeURIComponent(agent)}/runs`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
@@ -347,9 +377,42 @@ async function send(prompt) {
       signal: run.controller.signal,
     });
     run.runId = response.headers.get("X-Oxy-Run-Id");
+    if (run.runId && !run.turn.runId) run.turn.runId = run.runId;
     const threadId = response.headers.get("X-Oxy-Thread-Id");
     if (threadId) setThread(threadId, agent);
-    if (run.stopping) void cancelRun(run);
+    return response;
+  });
+}
+
+/**
+ * Follow a run's event stream (`GET /api/runs/{id}/events?follow=true`) from its `after`-th event on,
+ * into `turn`: a paused run that goes on once answered, or the new run that resumes it. Waits for
+ * the run in flight, if any, to end first.
+ */
+async function followRun(turn, runId, { after = 0, note = "" } = {}) {
+  while (state.running) await state.running.done;
+  if (!turn.el.isConnected) return; // another thread is open now
+  if (note) turn.note(note);
+  const run = newRun(turn, runId);
+  await drive(run, () => api(`/api/runs/${encodeURIComponent(runId)}/events?follow=true&after=${after}`, {
+    headers: { Accept: "text/event-stream" },
+    signal: run.controller.signal,
+  }));
+}
+
+/**
+ * Run `run` as the page's run in flight: `open()` answers its event stream, which is drawn into the
+ * run's turn until the run finishes or the stream ends.
+ */
+async function drive(run, open) {
+  const { turn } = run;
+  state.running = run;
+  setRunning(true);
+  turn.el.setAttribute("aria-busy", "true");
+  let finished = false;
+  try {
+    const response = await open();
+    if (run.stopping && run.runId) void cancelRun(run);
     for await (const message of readEventStream(response.body)) {
       let event;
       try {
@@ -373,12 +436,39 @@ async function send(prompt) {
     else turn.fail(error.message);
   } finally {
     clearTimeout(run.stopTimer);
-    container.setAttribute("aria-busy", "false");
+    turn.el.setAttribute("aria-busy", "false");
     state.running = null;
     setRunning(false);
     ui.log.scrollTop = ui.log.scrollHeight;
     void loadThreads();
     ui.prompt.focus();
+    run.resolve();
+  }
+}
+
+/**
+ * Answer a run's request for input (`POST /api/runs/{id}/input`); an HttpError says why not. The
+ * answered run goes on: in the stream this page reads, or, when nothing here follows it, in one
+ * opened for it; a server that restarted while the run waited resumes it as a new run, whose
+ * events continue the same turn.
+ */
+async function answerInput(turn, runId, body) {
+  const response = await api(`/api/runs/${encodeURIComponent(runId)}/input`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  let result = {};
+  try {
+    result = (await response.json()) || {};
+  } catch {
+    // No body: the run goes on as it was.
+  }
+  const next = typeof result.run_id === "string" && result.run_id ? result.run_id : runId;
+  if (result.resumed) {
+    void followRun(turn, next, { note: "The server restarted while the run waited: it goes on as a new run." });
+  } else if (!(state.running && state.running.runId === next)) {
+    void followRun(turn, next, { after: turn.eventsOf(next) });
   }
 }
 

@@ -84,13 +84,51 @@ function sourceLabel(source) {
   return source && source.length ? source.join(" › ") : "";
 }
 
+/** Text with its `backticked` parts as <code> (text nodes only): "run `pytest -q`". */
+function withCode(text) {
+  return String(text ?? "").split(/`([^`\n]+)`/).map((part, i) => (i % 2 ? h("code", {}, part) : part)).filter((part) => part !== "");
+}
+
+/** How long a request waits, for people: "90 s", "10 min", "2 h"; "" when it waits for ever. */
+function waitLabel(seconds) {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0) return "";
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
+}
+
+/**
+ * What an answer came to, as a request's card says it: `[text, state]`. `answer` is an
+ * `input_answered` event or a stored answer (`approved`, `always`, `text`, `note`); a refusal with
+ * a note is nobody's answer (it expired, or the run was unattended).
+ */
+export function answerOutcome(kind, answer) {
+  const { approved, always, text, note } = answer || {};
+  if (kind === "question" && (approved || typeof text === "string")) {
+    return [typeof text === "string" ? `Answered: ${text}` : "Answered", "answered"];
+  }
+  if (kind !== "question" && approved) return [always ? "Approved for this conversation" : "Approved", "approved"];
+  if (note) return [`Not answered: ${note}`, "expired"];
+  return kind === "question" ? ["Not answered", "expired"] : ["Denied", "denied"];
+}
+
 /**
  * One assistant turn: feed it events with `add(event)`; it keeps text blocks, tool cards and their
  * results, tables, charts, errors and the final status line in arrival order.
  */
 export class TurnView {
-  constructor(container) {
+  /**
+   * `answer(runId, body)` sends a person's answer to a run's request for input (the body of
+   * `POST /api/runs/{runId}/input`); it rejects with an Error (its `status`, if an HTTP one) when
+   * the server refuses. Without it, requests show as text.
+   */
+  constructor(container, { answer } = {}) {
     this.el = container;
+    this.answer = answer || null;
+    /** Requests for input by id: {id, kind, runId, card, controls, error, outcome, busy, settled}. */
+    this.requests = new Map();
+    /** Events drawn, by the run they came from (where to pick up a run's stream). */
+    this.counts = new Map();
     this.text = null;
     this.textSource = null;
     this.reasoning = null;
@@ -103,6 +141,8 @@ export class TurnView {
   }
 
   add(event) {
+    const runId = event.kind === "run_started" && event.run_id ? event.run_id : this.runId;
+    if (runId) this.counts.set(runId, (this.counts.get(runId) || 0) + 1);
     const handler = this[`on_${event.kind}`];
     if (handler) handler.call(this, event);
   }
@@ -231,6 +271,141 @@ export class TurnView {
       this.el.append(h("div", { class: "error", role: "alert", testid: "error" }, e.error));
     }
     this.el.append(status);
+  }
+
+  on_input_requested(e) {
+    this.breakText();
+    if (this.requests.has(e.request_id)) return;
+    const kind = e.input_kind === "question" ? "question" : "permission";
+    const controls = h("div", { class: "input-actions", testid: "input-actions" });
+    const error = h("p", { class: "input-error", role: "alert", testid: "input-error", hidden: true });
+    const outcome = h("p", { class: "input-outcome", role: "status", testid: "input-outcome", hidden: true });
+    const wait = waitLabel(e.timeout_s);
+    const card = h("section", {
+      class: `input-request kind-${kind}`, testid: "input-request", "data-request-id": e.request_id,
+      "data-input-kind": kind, "data-state": "pending",
+      "aria-label": kind === "question" ? "A question for you" : `Permission for ${e.tool || "a tool"}`,
+    },
+    h("header", {},
+      h("span", { class: "input-icon", "aria-hidden": "true" }, kind === "question" ? "?" : "!"), " ",
+      h("span", { class: "input-title" }, kind === "question" ? "A question for you" : "Allow this?"),
+      kind === "permission" && e.tool ? h("span", { class: "tool-name", testid: "input-tool" }, e.tool) : null,
+      e.source && e.source.length > 1 ? h("span", { class: "source" }, sourceLabel(e.source)) : null),
+    h("p", { class: "input-what", testid: "input-what" }, kind === "question" ? e.what : withCode(e.what)),
+    e.why || wait ? h("p", { class: "input-why" },
+      e.why ? h("span", { testid: "input-why" }, e.why) : null,
+      e.why && wait ? " · " : null,
+      wait ? h("span", { class: "input-wait" }, `waits ${wait} for an answer`) : null) : null,
+    controls, error, outcome);
+    const entry = { id: e.request_id, kind, runId: this.runId, card, controls, error, outcome, busy: false, settled: false };
+    this.requests.set(e.request_id, entry);
+    if (kind === "permission") {
+      controls.append(
+        this.answerButton(entry, "Approve", "primary", "input-approve", { approve: true, always: false }),
+        this.answerButton(entry, "Always allow", "secondary", "input-always", { approve: true, always: true },
+          "Approve it, and the same call again for the rest of this conversation"),
+        this.answerButton(entry, "Deny", "secondary deny", "input-deny", { approve: false, always: false }));
+    } else {
+      const options = (e.options || []).map((option) =>
+        this.answerButton(entry, option, "secondary", "input-option", { answer: option }));
+      const field = h("input", {
+        type: "text", class: "input-field", testid: "input-text", placeholder: "Your answer",
+        "aria-label": "Your answer", autocomplete: "off", spellcheck: "true",
+      });
+      const form = h("form", { class: "input-answer", testid: "input-form" },
+        field, h("button", { type: "submit", class: "primary", testid: "input-send" }, "Send"));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const text = field.value.trim();
+        if (text) void this.respond(entry, { answer: text });
+        else field.focus();
+      });
+      if (options.length) controls.append(h("div", { class: "input-options" }, options));
+      controls.append(form);
+    }
+    if (!this.answer) controls.remove();
+    this.el.append(card);
+  }
+
+  on_input_answered(e) {
+    const entry = this.requests.get(e.request_id);
+    if (entry) this.settle(entry, answerOutcome(entry.kind, e));
+  }
+
+  answerButton(entry, label, cls, testid, body, title) {
+    const button = h("button", { type: "button", class: cls, testid, title }, label);
+    button.addEventListener("click", () => void this.respond(entry, body));
+    return button;
+  }
+
+  /** Send a person's answer; the card shows how it went (or why the server refused it). */
+  async respond(entry, body) {
+    if (entry.settled || entry.busy || !this.answer) return;
+    if (!entry.runId) {
+      entry.error.textContent = "This page does not know which run asked: reload it and try again.";
+      entry.error.hidden = false;
+      return;
+    }
+    entry.busy = true;
+    entry.error.hidden = true;
+    this.lock(entry, true);
+    let closed = false;
+    try {
+      await this.answer(entry.runId, { request_id: entry.id, ...body });
+      const given = "answer" in body ? { approved: true, text: body.answer } : { approved: body.approve, always: body.always };
+      this.settle(entry, answerOutcome(entry.kind, given));
+    } catch (error) {
+      entry.error.textContent = error && error.message ? error.message : String(error);
+      entry.error.hidden = false;
+      // Gone, answered elsewhere or expired: there is nothing left to answer.
+      closed = [404, 409, 410].includes(error && error.status);
+      if (closed && !entry.settled) {
+        entry.controls.remove();
+        entry.card.dataset.state = "closed";
+      }
+    } finally {
+      entry.busy = false;
+      if (!entry.settled && !closed) this.lock(entry, false);
+    }
+  }
+
+  lock(entry, locked) {
+    for (const control of entry.controls.querySelectorAll("button, input")) control.disabled = locked;
+  }
+
+  settle(entry, [text, state]) {
+    if (entry.settled) return;
+    entry.settled = true;
+    entry.controls.remove();
+    entry.error.hidden = true;
+    entry.outcome.textContent = text;
+    entry.outcome.hidden = false;
+    entry.card.dataset.state = state;
+  }
+
+  /** Requests drawn with no answer yet: `[{id, runId}]`. */
+  openRequests() {
+    return [...this.requests.values()].filter((r) => !r.settled).map(({ id, runId }) => ({ id, runId }));
+  }
+
+  /** A request as the server keeps it (`GET /api/runs/{id}/input`): settled unless still pending. */
+  settleStored(record) {
+    const entry = record && this.requests.get(record.id);
+    if (!entry || !record.status || record.status === "pending") return;
+    let answer = record.answer || {};
+    if (record.status !== "answered" && !answer.note) answer = { ...answer, approved: false, note: record.status };
+    this.settle(entry, answerOutcome(entry.kind, answer));
+  }
+
+  /** How many of a run's events this turn has drawn. */
+  eventsOf(runId) {
+    return this.counts.get(runId) || 0;
+  }
+
+  /** A line between parts of the turn ("the run goes on as a new run"). */
+  note(message) {
+    this.breakText();
+    this.el.append(h("p", { class: "run-note", testid: "run-note" }, message));
   }
 
   /** A failure outside the event stream (network, HTTP status). */
