@@ -17,6 +17,7 @@ BENCHMARKS = [
     "stop_times",
     "tracing_overhead",
     "vllm_fleet",
+    "workspace_tools",
 ]
 
 

@@ -10,8 +10,10 @@ from oxy.errors import ConfigError
 from oxy.execution.agent_io import AgentAnswer
 from oxy.models.messages import Message, UserMessage
 from oxy.storage import LOCAL_TENANT, Thread
+from oxy.tools.workspace.processes import TaskInfo
+from oxy.tools.workspace.services import close_thread as _stop_tasks
 
-__all__ = ["list_threads", "new_thread", "record_turn", "thread_history"]
+__all__ = ["close_thread", "list_threads", "new_thread", "record_turn", "thread_history"]
 
 
 def thread_history(runtime: Runtime, thread_id: str, *, agent: str) -> list[Message]:
@@ -43,3 +45,9 @@ def record_turn(runtime: Runtime, thread_id: str, prompt: str, answer: AgentAnsw
 
 def list_threads(runtime: Runtime, *, agent: str, limit: int = 20) -> list[Thread]:
     return runtime.store().list_threads(tenant=LOCAL_TENANT, agent=agent, limit=limit)
+
+
+async def close_thread(runtime: Runtime, thread_id: str) -> list[TaskInfo]:
+    """The conversation is over: stop the background tasks its runs started (in any workspace the
+    runtime keeps). Returns what was stopped."""
+    return await _stop_tasks(runtime, thread_id)

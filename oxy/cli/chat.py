@@ -98,7 +98,7 @@ class _Chat:
 
     def _leave_thread(self) -> None:
         """Stop the background tasks of the conversation being left."""
-        from oxy.tools.workspace.services import close_thread  # lazy: loaded when the command runs
+        from oxy.application.threads import close_thread  # lazy: loaded when the command runs
 
         if self.thread_id is not None and self.portal is not None:
             stopped = self.portal.call(close_thread, self.runtime, self.thread_id)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import JSONResponse, Response
 
+from oxy.application.threads import close_thread as stop_thread_tasks
 from oxy.events.types import event_to_json
 from oxy.execution.input import InputAnswer
 from oxy.serve._auth import Principal
@@ -22,6 +23,7 @@ from oxy.serve._schemas import (
     MemoryInfo,
     RunInfo,
     RunResult,
+    TaskInfoBody,
     ThreadInfo,
     WorkflowInfo,
     WorkflowRunBody,
@@ -251,6 +253,26 @@ async def get_thread(thread_id: str, server: ServerDep, principal: PrincipalDep)
         raise ApiError(404, f"There is no thread {thread_id!r}.")
     messages = await store.thread_messages(thread_id, tenant=principal.tenant)
     return ThreadInfo.of(thread, messages)
+
+
+@router.get("/threads/{thread_id}/tasks", response_model=list[TaskInfoBody])
+async def list_thread_tasks(thread_id: str, server: ServerDep, principal: PrincipalDep) -> list[TaskInfoBody]:
+    """The background tasks the thread's runs started (`task_start`), newest first."""
+    store = await server.settled()
+    if await store.get_thread(thread_id, tenant=principal.tenant) is None:
+        raise ApiError(404, f"There is no thread {thread_id!r}.")
+    return [TaskInfoBody.of(task) for task in await store.list_tasks(owner=thread_id)]
+
+
+@router.post("/threads/{thread_id}/close", response_model=list[TaskInfoBody])
+async def close_thread(thread_id: str, server: ServerDep, principal: PrincipalDep) -> list[TaskInfoBody]:
+    """The conversation is over: stop the background tasks its runs started in this server. Returns
+    the thread's tasks as they are now."""
+    store = await server.settled()
+    if await store.get_thread(thread_id, tenant=principal.tenant) is None:
+        raise ApiError(404, f"There is no thread {thread_id!r}.")
+    await stop_thread_tasks(server.manager.runtime, thread_id)
+    return [TaskInfoBody.of(task) for task in await store.list_tasks(owner=thread_id)]
 
 
 @router.get("/memories", response_model=list[MemoryInfo])

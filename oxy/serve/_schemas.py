@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from oxy.storage import Memory, Run, Thread, ThreadMessage
+from oxy.storage import Memory, Run, TaskRecord, Thread, ThreadMessage
 
 
 class _Body(BaseModel):
@@ -154,6 +154,28 @@ class MemoryInfo(BaseModel):
     @classmethod
     def of(cls, memory: Memory) -> MemoryInfo:
         return cls(memory_id=memory.id, user=memory.user, text=memory.text, created_at=memory.created_at)
+
+
+class TaskInfoBody(BaseModel):
+    """A background task an agent started: `running` until it was stopped (or its server ended)."""
+
+    task_id: str
+    command: str
+    pid: int
+    started_at: datetime
+    stopped_at: datetime | None
+    exit_code: int | None
+
+    @classmethod
+    def of(cls, task: TaskRecord) -> TaskInfoBody:
+        return cls(
+            task_id=task.task_id,
+            command=task.command,
+            pid=task.pid,
+            started_at=task.started_at,
+            stopped_at=task.stopped_at,
+            exit_code=task.exit_code,
+        )
 
 
 class ThreadInfo(BaseModel):
