@@ -70,12 +70,14 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
 
     async def run(self, ctx: ExecutionContext, input: Sequence[m.Message], *, tools: RunTools) -> AgentAnswer:
         messages = list(input)
-        calls_made = 0
-        turn = 0
+        # A paused run resumes where it stopped: its turns and calls count, and the calls of its last
+        # turn that have no result yet run first.
+        done = _since_question(messages)
+        turn = sum(isinstance(msg, m.AssistantMessage) for msg in done)
+        calls_made = sum(len(msg.tool_calls) for msg in done if isinstance(msg, m.AssistantMessage))
         usage = m.Usage()
         unanswered = _unanswered(messages)
-        if unanswered:  # a paused run resumes: the calls its last turn made that have no result yet
-            calls_made += len(unanswered)
+        if unanswered:
             messages.extend(await self._run_tools(ctx, unanswered, tools, conversation=messages))
         while True:
             spent = calls_made >= self._max_tool_calls
@@ -163,6 +165,12 @@ class ReactLoop(Executable[Sequence[m.Message], AgentAnswer]):
             except BaseExceptionGroup as group:
                 raise unwrap_group(group) from None
         return [r for r in results if r is not None]
+
+
+def _since_question(messages: Sequence[m.Message]) -> Sequence[m.Message]:
+    """What the agent did after the conversation's last question (nothing, unless it resumes)."""
+    last = max((i for i, msg in enumerate(messages) if isinstance(msg, m.UserMessage)), default=-1)
+    return messages[last + 1 :]
 
 
 def _unanswered(messages: Sequence[m.Message]) -> list[m.ToolCall]:

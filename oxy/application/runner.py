@@ -214,14 +214,17 @@ def _agent_config(path: Path, project: Project) -> AgentConfig:
     return config
 
 
-def agent_prompt_info(path: Path, *, runtime: Runtime, key: str | None = None) -> dict[str, Any] | None:
+def agent_prompt_info(
+    path: Path, *, runtime: Runtime, key: str | None = None, variant: str | None = None
+) -> dict[str, Any] | None:
     """What `run_started` will record about the prompt of the agent at `path` (None for a routing
-    agent), its variant picked by `key` (a thread id) or at random; pass `info["variant"]` on to the
-    run so that it uses the same one."""
+    agent): its variant `variant` by name, else picked by `key` (a thread id) or at random; pass
+    `info["variant"]` on to the run so that it uses the same one."""
     config = _agent_config(path.resolve(), runtime.project)
     if not isinstance(config, DefaultAgentConfig):
         return None
-    return prompt_for(config, root=runtime.root, file=relative_name(path, runtime.root), key=key)[1].info
+    rel = relative_name(path, runtime.root)
+    return prompt_for(config, root=runtime.root, file=rel, name=variant, key=key)[1].info
 
 
 async def run_agent_file(

@@ -12,6 +12,7 @@ that is waiting for an answer at once.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,21 +61,42 @@ def input_channel(*, yes: bool, no: bool) -> InputChannel | None:
 
 
 async def _read_line() -> str | None:
-    """A line typed at the terminal (None at end of input), without blocking the event loop."""
-    await anyio.wait_readable(sys.stdin.fileno())
-    line = sys.stdin.readline()
-    return None if line == "" else line.rstrip("\n")
+    """A line typed at the terminal (None at end of input), read from the descriptor as it becomes
+    readable: the event loop never blocks, and Ctrl-C cancels the wait at once."""
+    fd = sys.stdin.fileno()
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        await anyio.wait_readable(fd)
+        chunk = os.read(fd, 1)  # one byte at a time: nothing after the line is taken from the terminal
+        if not chunk:
+            return data.decode(errors="replace") if data else None
+        data += chunk
+    return data[:-1].decode(errors="replace").rstrip("\r")
 
 
 @dataclass(kw_only=True)
 class TerminalInput(InputChannel):
     console: Console
     _grants: set[str] = field(default_factory=set[str])
+    _asking: anyio.Lock = field(default_factory=anyio.Lock)
+    """Calls of one turn run at once: their questions are asked one after another."""
+
+    def forget(self) -> None:
+        """A new conversation: what was approved "always" was for the last one."""
+        self._grants.clear()
 
     async def granted(self, ctx: ExecutionContext, key: str) -> bool:
         return key in self._grants
 
     async def wait(self, ctx: ExecutionContext, request: InputRequest) -> InputAnswer:
+        async with self._asking:
+            if request.kind == "permission" and await self.granted(
+                ctx, grant_key(request.tool, request.subject)
+            ):
+                return InputAnswer(approved=True, always=True)  # approved "always" while it waited its turn
+            return await self._ask(request)
+
+    async def _ask(self, request: InputRequest) -> InputAnswer:
         if request.kind == "question":
             return await self._question(request)
         self.console.print(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +11,7 @@ import anyio.from_thread
 import click
 
 from oxy.cli._errors import fail
-from oxy.cli._input import input_channel, yes_no_options
+from oxy.cli._input import TerminalInput, input_channel, yes_no_options
 from oxy.cli._options import project_option
 
 if TYPE_CHECKING:
@@ -126,6 +125,8 @@ class _Chat:
 
         if line == "/new":
             self._leave_thread()
+            if isinstance(self.answers, TerminalInput):
+                self.answers.forget()
             self.thread_id, self.history = None, []
             click.echo("New conversation.")
         elif line == "/threads":
@@ -167,24 +168,28 @@ class _Chat:
         assert self.portal is not None
         sink = TerminalSink()
 
+        ended = threading.Event()
+
         async def main() -> Any:
-            return await run_file(
-                self.agent,
-                runtime=self.runtime,
-                prompt=question,
-                history=self.history,
-                sink=sink,
-                caller=Caller(user=self.user, thread_id=self.thread_id),
-                input_channel=self.answers,
-            )
+            try:
+                return await run_file(
+                    self.agent,
+                    runtime=self.runtime,
+                    prompt=question,
+                    history=self.history,
+                    sink=sink,
+                    caller=Caller(user=self.user, thread_id=self.thread_id),
+                    input_channel=self.answers,
+                )
+            finally:
+                ended.set()
 
         future = self.portal.start_task_soon(main)
         try:
             return future.result()
         except KeyboardInterrupt:
             future.cancel()  # cancels the run in the portal; wait until it has closed what it opened
-            with contextlib.suppress(concurrent.futures.CancelledError):
-                future.result()
+            ended.wait(timeout=10)
             raise
         finally:
             sink.close()

@@ -73,6 +73,8 @@ class Rule:
             return True
         if subject is None:
             return False
+        if tool in PATH_TOOLS and self.decision != "allow":  # `.ENV` is `.env` on a case-insensitive disk
+            return path_pattern(self.pattern.lower()).fullmatch(subject.lower()) is not None
         return _compiled(self.pattern, path=tool in PATH_TOOLS).fullmatch(subject) is not None
 
     def __str__(self) -> str:
@@ -144,18 +146,53 @@ class Permissions(StrictModel):
         return Verdict(default, None)
 
     def _decide_command(self, tool: str, command: str) -> Verdict:
-        whole = self._first(tool, command, default="ask")
-        if whole.decision == "deny":
-            return whole
+        """deny and ask rules are looked for anywhere in the command (after a word boundary, so
+        `bash(rm *)` also catches `(rm -rf /)`, `X=1 rm -rf /`, `sh -c 'rm -rf /'`), which may ask or
+        refuse more than meant but never less; allow rules must match each simple command whole."""
+        texts = _spellings(command)
+        stricter = [r for r in self.rules() if r.tool == tool and r.decision != "allow"]
+        for decision in ("deny", "ask"):
+            for rule in stricter:
+                if rule.decision != decision:
+                    continue
+                if rule.pattern is None or any(_found(rule.pattern, text) for text in texts):
+                    return Verdict(decision, rule)
         parts = command_parts(command)
-        if parts is None:  # a substitution or redirection: never allowed by a rule
-            return whole if whole.decision == "ask" and whole.rule is not None else Verdict("ask", None)
+        if parts is None:  # a substitution or a redirection: never allowed by a rule
+            return Verdict("ask", None)
         worst: Verdict | None = None
         for part in parts:
             verdict = self._first(tool, part, default="ask")
             if worst is None or _SEVERITY[verdict.decision] > _SEVERITY[worst.decision]:
                 worst = verdict
-        return worst if worst is not None else whole
+        return worst if worst is not None else Verdict("ask", None)
+
+
+_BOUNDARY = r"(?:^|(?<=[\s;&|(){}'\"`=/$]))"
+
+
+@cache
+def _search(pattern: str) -> re.Pattern[str]:
+    body = ".*".join(
+        re.escape(" ".join(piece.split()) if piece.strip() else piece) for piece in pattern.split("*")
+    )
+    return re.compile(_BOUNDARY + body, re.DOTALL)
+
+
+def _spellings(command: str) -> list[str]:
+    """The command as written (spaces collapsed) and as the shell reads its words (quotes and
+    backslashes removed: `'r'm` is `rm`)."""
+    texts = [" ".join(command.split())]
+    try:
+        texts.append(" ".join(shlex.split(command, comments=False, posix=True)))
+    except ValueError:  # unbalanced quotes: the text as written is all there is
+        pass
+    return texts
+
+
+def _found(pattern: str, text: str) -> bool:
+    """Whether a command pattern occurs in `text` from the start of a word."""
+    return _search(pattern).search(text) is not None
 
 
 @cache
@@ -167,7 +204,7 @@ def _rules(deny: Sequence[str], ask: Sequence[str], allow: Sequence[str]) -> tup
     )
 
 
-_PUNCTUATION = frozenset(";&|<>")
+_PUNCTUATION = frozenset(";&|<>()")
 
 
 def command_parts(command: str) -> list[str] | None:
@@ -175,7 +212,7 @@ def command_parts(command: str) -> list[str] | None:
     it holds what a rule cannot judge (a substitution, a redirection, unbalanced quotes)."""
     if "$(" in command or "`" in command or "<(" in command or ">(" in command:
         return None
-    lexer = shlex.shlex(command.replace("\n", " ; "), posix=True, punctuation_chars=";&|<>")
+    lexer = shlex.shlex(command.replace("\n", " ; "), posix=True, punctuation_chars=";&|<>()")
     lexer.whitespace_split = True
     lexer.commenters = ""
     parts: list[str] = []

@@ -456,8 +456,19 @@ def _check_permissions(check: _Checker, agent: DefaultAgentConfig) -> None:
     """Warnings for rules that cannot take effect: the agent has no workspace tool, a rule names a tool
     its workspace does not offer, or an allow rule is covered whole by an ask or deny rule."""
     # lazy: file models load when a file of their kind is checked
+    from oxy.config.permissions import PATH_TOOLS
     from oxy.config.tools import WorkspaceTool
 
+    for i, tool in enumerate(agent.tools):
+        if isinstance(tool, WorkspaceTool):
+            folder = (check.root / tool.root).resolve()
+            if any((folder / name).exists() for name in ("config.yml", ".oxy", "agents")):
+                check.report(
+                    f"root {tool.root!r} holds the project itself: an agent that may write there can change "
+                    "its own permissions and the run store; point `root` at a folder of its own",
+                    ("tools", i, "root") if "root" in tool.model_fields_set else ("tools", i),
+                    warn=True,
+                )
     permissions = agent.permissions
     if permissions is None:
         return
@@ -479,7 +490,8 @@ def _check_permissions(check: _Checker, agent: DefaultAgentConfig) -> None:
             )
             check.report(message, at, warn=True)
             continue
-        whole = (r for r in stricter if r.tool == rule.tool and r.pattern in (None, "*", "**"))
+        everything = (None, "**") if rule.tool in PATH_TOOLS else (None, "*", "**")
+        whole = (r for r in stricter if r.tool == rule.tool and r.pattern in everything)
         cover = next(whole, None) if rule.decision == "allow" else None
         if cover is not None:
             check.report(

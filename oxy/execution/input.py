@@ -71,6 +71,12 @@ class InputChannel(ABC):
 
     async def ask(self, ctx: ExecutionContext, request: InputRequest) -> InputAnswer:
         await self.open(ctx, request)
+        try:
+            return await self._announced(ctx, request)
+        finally:
+            self.release(request)
+
+    async def _announced(self, ctx: ExecutionContext, request: InputRequest) -> InputAnswer:
         await ctx.emit(
             InputRequested(
                 source=ctx.source,
@@ -100,6 +106,10 @@ class InputChannel(ABC):
 
     async def open(self, ctx: ExecutionContext, request: InputRequest) -> None:
         """Make the request answerable before it is announced (a server stores it)."""
+        return None
+
+    def release(self, request: InputRequest) -> None:
+        """The exchange is over, however it ended: let go of what `open` holds."""
         return None
 
     @abstractmethod

@@ -154,6 +154,11 @@ class RuntimeHandle:
         finally:
             self._opening.pop(key, None)
 
+    def discard(self, key: Hashable) -> None:
+        """Forget what `keep_open` holds for `key` (it broke: a server that died), so that the next
+        call opens it again; the broken one is still left when the runtime closes."""
+        self._kept.pop(key, None)
+
     def kept(self, kind: type[T]) -> list[T]:
         """What `keep_open` holds of type `kind` (e.g. every workspace's services)."""
         return [value for value in self._kept.values() if isinstance(value, kind)]

@@ -11,7 +11,7 @@ from the stored conversation, with the answered call run first.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,10 +20,10 @@ import anyio
 
 from oxy.execution.context import ExecutionContext
 from oxy.execution.input import InputAnswer, InputChannel, InputRequest, grant_key
-from oxy.storage import AsyncStore
+from oxy.storage import AsyncStore, InputStatus
 from oxy.storage._schema import utcnow
 
-__all__ = ["ServeInput", "Waiters", "answer_json", "answer_of"]
+__all__ = ["Deadline", "GivenAnswer", "ServeInput", "Waiters", "answer_json", "answer_of"]
 
 
 POLL_S = 1.0
@@ -75,6 +75,36 @@ class Waiters:
         return True
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GivenAnswer:
+    """An answer given before the run that uses it started (a resumed run's): for that call only."""
+
+    tool: str
+    subject: str | None
+    answer: InputAnswer
+
+
+class Deadline:
+    """A run's time limit, stopped while the run waits for a person: an unanswered request ends as
+    the input timeout says, not by the run timeout, and waiting costs the run none of its time."""
+
+    def __init__(self, scope: anyio.CancelScope | None) -> None:
+        self._scope = scope
+        self._waiting = 0
+        self._left = math.inf
+
+    def pause(self) -> None:
+        if self._scope is not None and self._waiting == 0:
+            self._left = self._scope.deadline - anyio.current_time()
+            self._scope.deadline = math.inf
+        self._waiting += 1
+
+    def resume(self) -> None:
+        self._waiting -= 1
+        if self._scope is not None and self._waiting == 0:
+            self._scope.deadline = anyio.current_time() + self._left
+
+
 @dataclass(kw_only=True)
 class ServeInput(InputChannel):
     """One served run's input channel."""
@@ -87,15 +117,19 @@ class ServeInput(InputChannel):
     user: str | None
     variant: str | None
     timeout_s: float | None = 600.0
-    answered: Mapping[str, InputAnswer] = field(default_factory=dict[str, InputAnswer])
-    """Answers given before this run started, by tool call id (a resumed run's)."""
+    answered: dict[str, GivenAnswer] = field(default_factory=dict[str, GivenAnswer])
+    """Answers given before this run started, by tool call id (a resumed run's); each used once."""
+    shutting_down: Callable[[], bool] = lambda: False
+    """Whether the server is stopping: a request it leaves pending can resume the run later."""
+    deadline: Deadline = field(default_factory=lambda: Deadline(None))
     _grants: set[str] = field(default_factory=set[str])
-
-    def _given(self, request: InputRequest) -> InputAnswer | None:
-        return self.answered.get(request.call_id) if request.call_id is not None else None
+    _given: dict[str, InputAnswer] = field(default_factory=dict[str, InputAnswer])
 
     async def open(self, ctx: ExecutionContext, request: InputRequest) -> None:
-        if self._given(request) is not None:
+        given = self.answered.get(request.call_id) if request.call_id is not None else None
+        if given is not None and (given.tool, given.subject) == (request.tool, request.subject):
+            del self.answered[request.call_id]  # pyright: ignore[reportArgumentType]
+            self._given[request.id] = given.answer
             return
         expires = None if self.timeout_s is None else utcnow() + timedelta(seconds=self.timeout_s)
         # Only the run's own agent can resume from its conversation (a nested agent's is not the run's).
@@ -121,28 +155,41 @@ class ServeInput(InputChannel):
         )
         self.waiters.add(request.id)  # before the request is announced: an answer can come at once
 
+    def release(self, request: InputRequest) -> None:
+        self.waiters.remove(request.id)
+        self._given.pop(request.id, None)
+
     async def wait(self, ctx: ExecutionContext, request: InputRequest) -> InputAnswer:
-        given = self._given(request)
+        given = self._given.get(request.id)
         if given is not None:
             return self._granting(request, given)
         waiter = self.waiters.add(request.id)
+        self.deadline.pause()
         try:
             answer = await self._answer(waiter, request)
+        except anyio.get_cancelled_exc_class():
+            if not self.shutting_down():  # cancelled, timed out: the run is over, and so is its request
+                with anyio.CancelScope(shield=True):
+                    await self._close(request, "cancelled", "the run was cancelled while it waited")
+            raise
+        finally:
+            self.deadline.resume()
+        if answer is not None:
+            return self._granting(request, answer)
+        note = f"nobody answered within {self.timeout_s:g} s"
+        if not await self._close(request, "expired", note):  # answered just as it expired
+            answer = waiter.answer or await self._stored_answer(request)
             if answer is not None:
                 return self._granting(request, answer)
-            note = f"nobody answered within {self.timeout_s:g} s"
-            closed = False
-            with anyio.CancelScope(shield=True):
-                closed = await self.store.close_input_request(
-                    request.id, tenant=self.tenant, status="expired", answer={"approved": False, "note": note}
-                )
-            if not closed:  # answered just as it expired
-                answer = waiter.answer or await self._stored_answer(request)
-                if answer is not None:
-                    return self._granting(request, answer)
-            return InputAnswer(approved=False, note=note)
-        finally:
-            self.waiters.remove(request.id)
+        return InputAnswer(approved=False, note=note)
+
+    async def _close(self, request: InputRequest, status: InputStatus, note: str) -> bool:
+        closed = False
+        with anyio.CancelScope(shield=True):
+            closed = await self.store.close_input_request(
+                request.id, tenant=self.tenant, status=status, answer={"approved": False, "note": note}
+            )
+        return closed
 
     async def _answer(self, waiter: _Waiter, request: InputRequest) -> InputAnswer | None:
         """The answer, delivered in this process or stored by another (a server with several
@@ -161,10 +208,10 @@ class ServeInput(InputChannel):
                 return stored
 
     async def _stored_answer(self, request: InputRequest) -> InputAnswer | None:
-        row = await self.store.get_input_request(request.id, tenant=self.tenant)
-        if row is None or row.status != "answered" or row.answer is None:
+        found = await self.store.input_answer(request.id, tenant=self.tenant)
+        if found is None or found[0] != "answered" or found[1] is None:
             return None
-        return answer_of(row.answer)
+        return answer_of(found[1])
 
     def _granting(self, request: InputRequest, answer: InputAnswer) -> InputAnswer:
         if answer.always and answer.approved and request.kind == "permission":

@@ -125,6 +125,7 @@ async def chat_completions(body: ChatCompletionBody, server: ServerDep, principa
         user=body.user,
         budget=principal.key_id,
         stream=bool(body.stream),
+        can_answer=False,  # an OpenAI client never sees `input_requested`: nothing may wait on it
     )
     handle = await server.manager.start(request)
     completion = _Completion(handle, model=body.model)

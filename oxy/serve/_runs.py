@@ -15,6 +15,7 @@ thread takes another run.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from oxy.models.messages import Message, UserMessage
 from oxy.serve._catalog import Catalog, Entry
 from oxy.serve._errors import ApiError
 from oxy.serve._handle import HandleSink, RunHandle
-from oxy.serve._input import ServeInput, Waiters, answer_json
+from oxy.serve._input import Deadline, GivenAnswer, ServeInput, Waiters, answer_json
 from oxy.serve._settings import ServeSettings
 from oxy.serve._task_outputs import TenantTaskOutputs
 from oxy.storage import AsyncStore, InputRequestRecord, RunWrites, StoreSink, StoreWriter
@@ -72,8 +73,13 @@ class RunRequest:
     resume: Sequence[Message] | None = None
     """A paused run resumed: what its agent did after the thread's last question (whose answer it
     goes on to write); the question is not recorded again."""
-    answered: Mapping[str, InputAnswer] = field(default_factory=dict[str, InputAnswer])
+    answered: Mapping[str, GivenAnswer] = field(default_factory=dict[str, GivenAnswer])
     """A resumed run's answers, by the tool call that asked."""
+    variant: str | None = None
+    """Run this A/B variant of the agent (a resumed run: the one it paused in)."""
+    can_answer: bool = True
+    """Whether the client can answer the run's requests for a person (the OpenAI endpoint cannot:
+    what would be asked is refused at once, saying how to allow it)."""
 
 
 class RunManager:
@@ -157,7 +163,7 @@ class RunManager:
                 else self._tracing.sink(conversation_id=handle.thread_id or handle.run_id)
             )
             sink = HandleSink(handle, store, streams_text=request.stream or request.background, trace=trace)
-            prompt = self._prompt(handle)
+            prompt = self._prompt(handle, request.variant)
             handle.variant = prompt.get("variant") if prompt is not None else None
             started = RunStarted(
                 run_id=handle.run_id, target=handle.target, input=_input(request, history), prompt=prompt
@@ -174,14 +180,14 @@ class RunManager:
         self._tg.start_soon(self._drive, handle, request, history, sink, writes, lease)
         return handle
 
-    def _prompt(self, handle: RunHandle) -> dict[str, Any] | None:
+    def _prompt(self, handle: RunHandle, variant: str | None = None) -> dict[str, Any] | None:
         """The prompt an agent run uses, its A/B variant picked by the thread (sticky) or at random;
         None for workflows, and where the agent does not load (the run reports why)."""
         if handle.kind != "agent":
             return None
         try:
             return agent_prompt_info(
-                self.runtime.root / handle.target, runtime=self.runtime, key=handle.thread_id
+                self.runtime.root / handle.target, runtime=self.runtime, key=handle.thread_id, variant=variant
             )
         except OxyError:
             return None
@@ -291,17 +297,7 @@ class RunManager:
                 run_id=handle.run_id,
                 caller=caller,
                 variant=handle.variant,
-                input_channel=ServeInput(
-                    store=self.store,
-                    waiters=self.waiters,
-                    tenant=handle.tenant,
-                    target=handle.target,
-                    thread_id=handle.thread_id,
-                    user=request.user,
-                    variant=handle.variant,
-                    timeout_s=self._settings.input_timeout_s,
-                    answered=request.answered,
-                ),
+                input_channel=self._input_channel(handle, request),
                 resume=request.resume or (),
                 task_outputs=(
                     TenantTaskOutputs(self.store.sync, writes, tenant=handle.tenant)
@@ -314,6 +310,12 @@ class RunManager:
                 await _fail_unstarted(sink, handle, exc)
                 return
             raise
+        except Exception as exc:  # a bug (in oxy, in a plugin's tool): this run fails, the server goes on
+            log.exception("run %s failed with an unexpected error", handle.run_id)
+            message = f"The run failed with an unexpected error ({type(exc).__name__}: {exc}); the server log has the details."
+            await sink.emit(ErrorEvent(error_type="InternalError", message=message))
+            await sink.emit(RunFinished(run_id=handle.run_id, status="error", error=message))
+            return
         if result.answer is not None and handle.thread_id is not None:
             # The thread continues from what the agent returned, not from the order its events came in.
             writes.add_messages(handle.thread_id, list(result.answer.new_messages))
@@ -321,9 +323,44 @@ class RunManager:
     async def answer_input(
         self, run_id: str, request_id: str, answer: InputAnswer, *, tenant: str, catalog: Catalog
     ) -> tuple[str, bool]:
-        """Answer a run's request for input: the waiting run goes on, or, when no run of this process
-        waits on it (the server restarted), the run is resumed as a new run. Returns the id of the run
-        that goes on and whether it was resumed."""
+        """Answer a run's request for input: the waiting run goes on (in this process or another), or,
+        when no process runs it any more (the server restarted), it is resumed as a new run. Returns
+        the id of the run that goes on and whether it was resumed."""
+        stored = await self._pending_request(run_id, request_id, answer, tenant=tenant)
+        if run_id in self.active or await self._running_elsewhere(run_id, tenant=tenant):
+            await self._close_answered(stored, answer)
+            self.waiters.deliver(request_id, answer)  # else another worker's run finds it in the store
+            return run_id, False
+        resumed = self._resumption(stored, catalog=catalog)
+        await self._check_thread(stored, resumed)
+        await self._close_answered(stored, answer)
+        try:
+            handle = await self.start(
+                dataclasses.replace(
+                    resumed,
+                    answered={
+                        stored.call_id: GivenAnswer(tool=stored.tool, subject=stored.subject, answer=answer)
+                    }
+                    if stored.call_id is not None
+                    else {},
+                )
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # not acted on: it can be answered again
+                await self.store.reopen_input_request(request_id, tenant=tenant)
+            raise
+        for other in await self.store.input_requests(tenant=tenant, run_id=run_id, status="pending"):
+            note = f"the run was resumed as run {handle.run_id}, which asks again"
+            await self.store.close_input_request(
+                other.id, tenant=tenant, status="cancelled", answer={"approved": False, "note": note}
+            )
+        log.info("run %s resumed as run %s after request %s was answered", run_id, handle.run_id, request_id)
+        return handle.run_id, True
+
+    async def _pending_request(
+        self, run_id: str, request_id: str, answer: InputAnswer, *, tenant: str
+    ) -> InputRequestRecord:
+        """The request, checked to be the run's, still pending, and answered the way its kind takes."""
         stored = await self.store.get_input_request(request_id, tenant=tenant)
         if stored is None or stored.run_id != run_id:
             raise ApiError(404, f"Run {run_id!r} has no request for input {request_id!r}.")
@@ -337,61 +374,87 @@ class RunManager:
             raise ApiError(410, f"Request {request_id!r} expired at {stored.expires_at.isoformat()}.")
         if stored.kind == "question" and answer.text is None:
             raise ApiError(422, "A question is answered with `answer`: the text of the answer.")
-        live = run_id in self.active or await self._running_elsewhere(run_id, tenant=tenant)
-        if not live and not stored.transcript:
+        if stored.kind == "permission" and answer.text is not None:
             raise ApiError(
-                409,
-                f"Run {run_id!r} is no longer going and cannot be resumed from request {request_id!r} "
-                "(it was asked inside a nested agent or a workflow); run it again.",
+                422, "A tool call is approved or refused with `approve` (true or false), not `answer`."
             )
+        return stored
+
+    async def _close_answered(self, stored: InputRequestRecord, answer: InputAnswer) -> None:
         grant = (
             grant_key(stored.tool, stored.subject)
             if answer.always and answer.approved and stored.kind == "permission"
             else None
         )
         closed = await self.store.close_input_request(
-            request_id, tenant=tenant, status="answered", answer=answer_json(answer), grant_key=grant
+            stored.id, tenant=stored.tenant, status="answered", answer=answer_json(answer), grant_key=grant
         )
         if not closed:
-            raise ApiError(409, f"Request {request_id!r} was answered (or expired) just now.")
-        if self.waiters.deliver(request_id, answer):
-            return run_id, False
-        if live:  # another worker's run: it finds the answer in the store
-            return run_id, False
-        return (await self._resume(stored, answer, catalog=catalog)).run_id, True
+            raise ApiError(409, f"Request {stored.id!r} was answered (or expired) just now.")
 
     async def _running_elsewhere(self, run_id: str, *, tenant: str) -> bool:
+        """Whether another live server process runs it (one that died has its runs marked first)."""
+        await self.store.mark_interrupted()
         run = await self.store.get_run(run_id, tenant=tenant)
         return run is not None and run.status == "running"
 
-    async def _resume(
-        self, stored: InputRequestRecord, answer: InputAnswer, *, catalog: Catalog
-    ) -> RunHandle:
+    def _resumption(self, stored: InputRequestRecord, *, catalog: Catalog) -> RunRequest:
+        """The run that goes on from where `stored` paused, or an `ApiError` saying why there is none."""
         transcript = list(stored.transcript)
         last = max((i for i, m in enumerate(transcript) if isinstance(m, UserMessage)), default=None)
         if last is None:
-            raise ApiError(409, f"Request {stored.id!r} holds no question to resume from.")
+            raise ApiError(
+                409,
+                f"Run {stored.run_id!r} is no longer going and cannot be resumed from request {stored.id!r} "
+                "(it was asked inside a nested agent or a workflow); run it again.",
+            )
         question = transcript[last]
         assert isinstance(question, UserMessage)
-        entry = catalog.agent(stored.target)
-        handle = await self.start(
-            RunRequest(
-                tenant=stored.tenant,
-                entry=entry,
-                prompt=question.content,
-                thread_id=stored.thread_id,
-                history=transcript[1:last],
-                record_thread=stored.thread_id is not None,
-                background=True,
-                user=stored.user,
-                resume=transcript[last + 1 :],
-                answered={stored.call_id: answer} if stored.call_id is not None else {},
+        return RunRequest(
+            tenant=stored.tenant,
+            entry=catalog.agent(stored.target),
+            prompt=question.content,
+            thread_id=stored.thread_id,
+            history=transcript[1:last],
+            record_thread=stored.thread_id is not None,
+            background=True,
+            user=stored.user,
+            resume=transcript[last + 1 :],
+            variant=stored.variant,
+        )
+
+    async def _check_thread(self, stored: InputRequestRecord, resumed: RunRequest) -> None:
+        """The paused question must still be the thread's last message: a conversation that went on
+        since cannot take the old turn's answer."""
+        if stored.thread_id is None:
+            return
+        if stored.thread_id in self._busy_threads:
+            raise ApiError(409, f"Thread {stored.thread_id!r} already has a run going; wait for it to end.")
+        messages = await self.store.thread_messages(stored.thread_id, tenant=stored.tenant)
+        last = messages[-1].to_message() if messages else None
+        if not isinstance(last, UserMessage) or last.content != resumed.prompt:
+            raise ApiError(
+                409,
+                f"Thread {stored.thread_id!r} went on since run {stored.run_id!r} paused; the request "
+                f"{stored.id!r} can no longer be answered.",
             )
+
+    def _input_channel(self, handle: RunHandle, request: RunRequest) -> ServeInput | None:
+        if not request.can_answer:
+            return None
+        return ServeInput(
+            store=self.store,
+            waiters=self.waiters,
+            tenant=handle.tenant,
+            target=handle.target,
+            thread_id=handle.thread_id,
+            user=request.user,
+            variant=handle.variant,
+            timeout_s=self._settings.input_timeout_s,
+            answered=dict(request.answered),
+            shutting_down=lambda: self._closing is not None,
+            deadline=Deadline(handle.scope),
         )
-        log.info(
-            "run %s resumed as run %s after request %s was answered", stored.run_id, handle.run_id, stored.id
-        )
-        return handle
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every run now (a shutdown began) and admit no more: each tells its followers how it

@@ -244,6 +244,16 @@ class AsyncStore:
         )
         return await anyio.to_thread.run_sync(call)
 
+    async def input_answer(
+        self, request_id: str, *, tenant: str
+    ) -> tuple[InputStatus, dict[str, Any] | None] | None:
+        return await anyio.to_thread.run_sync(partial(self.sync.input_answer, request_id, tenant=tenant))
+
+    async def reopen_input_request(self, request_id: str, *, tenant: str) -> bool:
+        return await anyio.to_thread.run_sync(
+            partial(self.sync.reopen_input_request, request_id, tenant=tenant)
+        )
+
     async def thread_grants(self, thread_id: str, *, tenant: str) -> set[str]:
         return await anyio.to_thread.run_sync(partial(self.sync.thread_grants, thread_id, tenant=tenant))
 

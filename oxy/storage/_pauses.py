@@ -205,6 +205,31 @@ class PauseMethods(StoreBase):
         with self._write() as connection:
             return connection.execute(query).rowcount > 0
 
+    def input_answer(
+        self, request_id: str, *, tenant: str
+    ) -> tuple[InputStatus, dict[str, Any] | None] | None:
+        """A request's status and answer only (what a waiting run polls)."""
+        query = sa.select(input_requests.c.status, input_requests.c.answer).where(
+            input_requests.c.id == request_id, input_requests.c.tenant == tenant
+        )
+        with self._read() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else (row.status, row.answer)
+
+    def reopen_input_request(self, request_id: str, *, tenant: str) -> bool:
+        """Put an answered request back to pending (its answer could not be acted on)."""
+        query = (
+            input_requests.update()
+            .where(
+                input_requests.c.id == request_id,
+                input_requests.c.tenant == tenant,
+                input_requests.c.status == "answered",
+            )
+            .values(status="pending", answer=None, grant_key=None, answered_at=None)
+        )
+        with self._write() as connection:
+            return connection.execute(query).rowcount > 0
+
     def thread_grants(self, thread_id: str, *, tenant: str) -> set[str]:
         """What a person approved "always" in the thread (`grant_key`s)."""
         query = sa.select(input_requests.c.grant_key).where(

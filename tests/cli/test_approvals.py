@@ -161,3 +161,24 @@ def test_a_chat_keeps_its_tasks_between_turns_and_stops_them_when_left(
     pid = int(output.split("pid ")[1].split(")")[0])
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_calls_asked_in_one_turn_are_asked_one_after_another(
+    project: Path, server: ScriptedModelServer
+) -> None:
+    both = [tool_call("write", {"path": n, "content": "hi\n"}, id=n) for n in ("a.txt", "b.txt", "c.txt")]
+    server.set_script([Reply(tool_calls=both), Reply(text="Both asked.")])
+    term = Terminal([OXY, "run", "agents/writer.agent.yml", "Write three."], cwd=project)
+    try:
+        term.expect("yes / no / always (this thread): ")
+        term.type("y")
+        term.expect("yes / no / always (this thread): ")
+        term.type("n")
+        term.expect("yes / no / always (this thread): ")
+        term.type("y")
+        term.expect("Both asked.")
+    finally:
+        code = term.close()
+    assert code == 0, term.seen
+    written = sorted(p.name for p in (project / "workspace").iterdir())
+    assert len(written) == 2 and term.seen.count("Allow write ") == 3

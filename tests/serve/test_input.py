@@ -188,3 +188,135 @@ async def test_an_answer_after_a_restart_resumes_the_run(coder: Path, model: Scr
         ("tool", "Created notes.txt (1 lines)."),
         ("assistant", "Written."),
     ]
+
+
+async def test_a_tool_that_fails_unexpectedly_fails_its_run_not_the_server(
+    project: Path, model: ScriptedModelServer
+) -> None:
+    module = f"broken_{project.parent.name.replace('-', '_')}"
+    (project / f"{module}.py").write_text("def explode() -> str:\n    raise RuntimeError('kaboom')\n")
+    (project / "agents" / "broken.agent.yml").write_text(
+        f"model: scripted\nsystem_instructions: x\ntools:\n  - type: python\n    function: {module}:explode\n"
+    )
+    model.set_script([Reply(tool_calls=[tool_call("explode", {}, id="x")]), Reply(text="Hello.")])
+    async for client in open_client(create_app(settings_for(project))):
+        failed = await client.post("/api/agents/broken/runs", json={"prompt": "Go", "stream": False})
+        assert failed.status_code == 200
+        assert failed.json()["status"] == "error"
+        assert failed.json()["error"].startswith(
+            "The run failed with an unexpected error (RuntimeError: kaboom)"
+        )
+        ok = await client.post("/api/agents/chat/runs", json={"prompt": "Hi", "stream": False})
+        assert ok.json()["output"] == "Hello."
+
+
+async def test_a_cancelled_run_s_request_cannot_revive_it(coder: Path, model: ScriptedModelServer) -> None:
+    model.set_script([Reply(tool_calls=[WRITE]), Reply(text="Written.")])
+    async for client in open_client(create_app(settings_for(coder))):
+        started = await _start(client)
+        request = await _pending(client, started["run_id"])
+        await client.post(f"/api/runs/{started['run_id']}/cancel")
+        answered = await client.post(
+            f"/api/runs/{started['run_id']}/input", json={"request_id": request["id"], "approve": True}
+        )
+        assert answered.status_code == 409 and "cancelled already" in answered.text
+        listed = (await client.get(f"/api/runs/{started['run_id']}/input")).json()
+        assert [(r["status"], r["answer"]["note"]) for r in listed] == [
+            ("cancelled", "the run was cancelled while it waited")
+        ]
+        wrong = await client.post(
+            f"/api/runs/{started['run_id']}/input", json={"request_id": request["id"], "answer": "yes"}
+        )
+        assert wrong.status_code == 409
+    assert not (coder / "workspace" / "notes.txt").exists()
+
+
+async def test_waiting_for_a_person_does_not_count_against_the_run_timeout(
+    coder: Path, model: ScriptedModelServer
+) -> None:
+    model.set_script([Reply(tool_calls=[WRITE]), Reply(text="Nobody answered.")])
+    settings = settings_for(coder, run_timeout_s=0.5, input_timeout_s=1.0)
+    async for client in open_client(create_app(settings)):
+        started = await _start(client)
+        run = await _finished(client, started["run_id"])
+        assert (run["status"], run["output"]) == ("ok", "Nobody answered.")
+    assert "nobody answered within 1 s" in model.requests[1].messages[-1].content
+
+
+async def test_a_permission_is_not_answered_with_text(coder: Path, model: ScriptedModelServer) -> None:
+    model.set_script([Reply(tool_calls=[WRITE]), Reply(text="Refused.")])
+    async for client in open_client(create_app(settings_for(coder))):
+        started = await _start(client)
+        request = await _pending(client, started["run_id"])
+        wrong = await client.post(
+            f"/api/runs/{started['run_id']}/input", json={"request_id": request["id"], "answer": "no"}
+        )
+        assert wrong.status_code == 422 and "`approve`" in wrong.text
+        await client.post(
+            f"/api/runs/{started['run_id']}/input", json={"request_id": request["id"], "approve": False}
+        )
+        assert (await _finished(client, started["run_id"]))["output"] == "Refused."
+
+
+TWO_WRITES = [
+    tool_call("write", {"path": "a.txt", "content": "a\n"}, id="a"),
+    tool_call("write", {"path": "b.txt", "content": "b\n"}, id="b"),
+]
+
+
+async def test_after_a_restart_one_answer_resumes_the_turn_and_the_rest_is_asked_again(
+    coder: Path, model: ScriptedModelServer
+) -> None:
+    model.set_script([Reply(tool_calls=TWO_WRITES), Reply(text="Both done.")])
+    async for client in open_client(create_app(settings_for(coder))):
+        started = await _start(client)
+        with anyio.fail_after(10):
+            while len((await client.get(f"/api/runs/{started['run_id']}/input")).json()) < 2:
+                await anyio.sleep(0.02)
+        first, second = (await client.get(f"/api/runs/{started['run_id']}/input")).json()
+    async for client in open_client(create_app(settings_for(coder))):
+        resumed = (
+            await client.post(
+                f"/api/runs/{started['run_id']}/input", json={"request_id": first["id"], "approve": True}
+            )
+        ).json()
+        assert resumed["resumed"] is True
+        late = await client.post(
+            f"/api/runs/{started['run_id']}/input", json={"request_id": second["id"], "approve": True}
+        )
+        assert late.status_code == 409  # superseded: the resumed run asks it again
+        again = await _pending(client, resumed["run_id"])
+        assert again["what"] == f"write {second['what'].split()[1]} (2 characters)"
+        await client.post(
+            f"/api/runs/{resumed['run_id']}/input", json={"request_id": again["id"], "approve": True}
+        )
+        assert (await _finished(client, resumed["run_id"]))["output"] == "Both done."
+    assert sorted(p.name for p in (coder / "workspace").iterdir()) == ["a.txt", "b.txt"]
+    assert len(model.requests) == 2
+
+
+async def test_a_conversation_that_went_on_cannot_take_the_old_answer(
+    coder: Path, model: ScriptedModelServer
+) -> None:
+    model.set_script([Reply(tool_calls=[WRITE]), Reply(text="Something else.")])
+    async for client in open_client(create_app(settings_for(coder))):
+        started = await _start(client)
+        request = await _pending(client, started["run_id"])
+    async for client in open_client(create_app(settings_for(coder))):
+        body = {"prompt": "Never mind.", "thread_id": started["thread_id"], "stream": False}
+        assert (await client.post("/api/agents/coder/runs", json=body)).json()["output"] == "Something else."
+        late = await client.post(
+            f"/api/runs/{started['run_id']}/input", json={"request_id": request["id"], "approve": True}
+        )
+        assert late.status_code == 409 and "went on since" in late.text
+    assert not (coder / "workspace" / "notes.txt").exists()
+
+
+async def test_openai_clients_are_never_left_waiting(coder: Path, model: ScriptedModelServer) -> None:
+    model.set_script([Reply(tool_calls=[WRITE]), Reply(text="Could not.")])
+    async for client in open_client(create_app(settings_for(coder))):
+        body = {"model": "coder", "messages": [{"role": "user", "content": "Write."}]}
+        with anyio.fail_after(5):
+            response = await client.post("/v1/chat/completions", json=body)
+        assert response.json()["choices"][0]["message"]["content"] == "Could not."
+    assert "nobody can answer in this run" in model.requests[1].messages[-1].content

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from oxy.config.permissions import path_pattern
@@ -40,31 +41,75 @@ def _cut_line(line: str) -> str:
     return line[:LINE_CHARS] + f" [… {len(line) - LINE_CHARS:,} characters cut]"
 
 
-def _text(path: Path, shown: str) -> str:
-    if not path.exists():
-        raise ToolError(f"{shown!r} does not exist; `glob` lists the files there are")
-    if path.is_dir():
-        raise ToolError(f"{shown!r} is a folder; `glob` lists what is in it")
-    data = path.read_bytes()
+MAX_FILE_BYTES = 20_000_000
+"""Files larger than this are not read whole (`read` streams its lines; `edit` and `grep` skip them)."""
+
+
+def _open(workspace: Workspace, target: Path, shown: str) -> int:
+    """A descriptor of the regular file `target` (resolved earlier), opened without following a link
+    that appeared there since; a `ToolError` when it is missing, a folder, not a regular file, or no
+    longer the file that was approved."""
+    workspace.recheck(target, shown)
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ToolError(f"{shown!r} does not exist; `glob` lists the files there are") from None
+    except IsADirectoryError:
+        raise ToolError(f"{shown!r} is a folder; `glob` lists what is in it") from None
+    except OSError as exc:
+        raise ToolError(f"{shown!r} cannot be opened: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a folder; `glob` lists what is in it" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ToolError(f"{shown!r} is {what}")
+    return fd
+
+
+def _lines(workspace: Workspace, target: Path, shown: str) -> Iterator[str]:
+    with os.fdopen(_open(workspace, target, shown), "rb") as file:
+        head = file.read(8192)
+        if b"\x00" in head:
+            raise ToolError(f"{shown!r} is a binary file; only text files can be read")
+        file.seek(0)
+        for raw in file:
+            yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def _text(workspace: Workspace, target: Path, shown: str) -> str:
+    """The whole file, which must be UTF-8 text (an edit writes it back: nothing may be lost)."""
+    with os.fdopen(_open(workspace, target, shown), "rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ToolError(f"{shown!r} is larger than {MAX_FILE_BYTES:,} bytes; it is not edited whole")
     if b"\x00" in data[:8192]:
-        raise ToolError(f"{shown!r} is a binary file; only text files can be read")
-    return data.decode("utf-8", errors="replace")
+        raise ToolError(f"{shown!r} is a binary file; only text files can be edited")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ToolError(
+            f"{shown!r} is not UTF-8 text; it cannot be edited without changing other bytes"
+        ) from None
 
 
-def read_file(workspace: Workspace, path: str, *, offset: int = 1, limit: int | None = None) -> str:
+def read_file(
+    workspace: Workspace, target: Path, shown: str, *, offset: int = 1, limit: int | None = None
+) -> str:
     """The file's lines from line `offset` (1-based), numbered like `cat -n`, at most `limit` of them."""
-    target = workspace.resolve(path)
-    lines = _text(target, path).splitlines()
-    if not lines:
-        return f"({path} is empty)"
     start = max(offset, 1) - 1
-    if start >= len(lines):
-        raise ToolError(f"{path!r} has {len(lines)} lines; `offset` {offset} is past its end")
-    stop = min(len(lines), start + (limit or READ_LINES))
-    shown = [f"{n + 1:6}\t{_cut_line(lines[n])}" for n in range(start, stop)]
-    if stop < len(lines):
-        shown.append(f"[… lines {stop + 1}-{len(lines)} not shown; read on with offset={stop + 1}]")
-    return "\n".join(shown)
+    stop = start + (limit or READ_LINES)
+    out: list[str] = []
+    count = 0
+    for count, line in enumerate(_lines(workspace, target, shown), 1):
+        if start < count <= stop:
+            out.append(f"{count:6}\t{_cut_line(line)}")
+    if count == 0:
+        return f"({shown} is empty)"
+    if start >= count:
+        raise ToolError(f"{shown!r} has {count} lines; `offset` {offset} is past its end")
+    if stop < count:
+        out.append(f"[… lines {stop + 1}-{count} not shown; read on with offset={stop + 1}]")
+    return "\n".join(out)
 
 
 def _atomic_write(target: Path, content: str) -> None:
@@ -75,41 +120,55 @@ def _atomic_write(target: Path, content: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(content)
         os.chmod(temporary, mode)
-        os.replace(temporary, target)
+        os.replace(temporary, target)  # replaces a link put there, never writes through it
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def write_file(workspace: Workspace, path: str, content: str) -> str:
-    target = workspace.resolve(path)
+def write_file(workspace: Workspace, target: Path, shown: str, content: str) -> str:
+    workspace.recheck(target, shown)
     if target.is_dir():
-        raise ToolError(f"{path!r} is a folder; write to a file inside it")
+        raise ToolError(f"{shown!r} is a folder; write to a file inside it")
     existed = target.exists()
     _atomic_write(target, content)
     lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
     return f"{'Overwrote' if existed else 'Created'} {workspace.relative(target)} ({lines} lines)."
 
 
+def _occurrences(text: str, part: str) -> int:
+    """How many times `part` occurs in `text`, overlapping ones too (`abab` twice in `ababab`)."""
+    count, at = 0, text.find(part)
+    while at >= 0:
+        count += 1
+        at = text.find(part, at + 1)
+    return count
+
+
 def edit_file(
-    workspace: Workspace, path: str, *, old_string: str, new_string: str, replace_all: bool = False
+    workspace: Workspace,
+    target: Path,
+    shown: str,
+    *,
+    old_string: str,
+    new_string: str,
+    replace_all: bool = False,
 ) -> str:
     """Replace `old_string` by `new_string` exactly; one occurrence unless `replace_all`."""
-    target = workspace.resolve(path)
-    text = _text(target, path)
     if old_string == new_string:
         raise ToolError("old_string and new_string are the same; there is nothing to change")
     if not old_string:
         raise ToolError("old_string is empty; to create a file, use `write`")
-    count = text.count(old_string)
+    text = _text(workspace, target, shown)
+    count = _occurrences(text, old_string)
     if count == 0:
         raise ToolError(
-            f"old_string was not found in {path!r}; `read` the file and copy the text exactly, "
+            f"old_string was not found in {shown!r}; `read` the file and copy the text exactly, "
             "with its indentation"
         )
     if count > 1 and not replace_all:
         raise ToolError(
-            f"old_string occurs {count} times in {path!r}; add surrounding lines so it occurs once, "
+            f"old_string occurs {count} times in {shown!r}; add surrounding lines so it occurs once, "
             "or pass replace_all=true"
         )
     _atomic_write(target, text.replace(old_string, new_string))
@@ -118,7 +177,12 @@ def edit_file(
     return f"Edited {workspace.relative(target)} at {where}."
 
 
-def _walk(workspace: Workspace, base: Path) -> Iterator[Path]:
+Hidden = Callable[[str], bool]
+"""Whether a file (by its path relative to the root) is kept from `glob` and `grep`: what the agent's
+rules deny it to `read`."""
+
+
+def _walk(workspace: Workspace, base: Path, hidden: Hidden) -> Iterator[Path]:
     """Files under `base`, links not followed, hidden and dependency folders skipped, sorted."""
     for folder, dirs, files in os.walk(base, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)
@@ -126,22 +190,28 @@ def _walk(workspace: Workspace, base: Path) -> Iterator[Path]:
             if name.startswith("."):
                 continue
             path = Path(folder) / name
+            if hidden(workspace.relative(path)):
+                continue
             if path.is_symlink():
                 try:
-                    workspace.resolve(workspace.relative(path))
+                    path = workspace.resolve(workspace.relative(path))
                 except ToolError:
                     continue  # a link out of the workspace
-            yield path
+                if not path.is_file():
+                    continue
+            if hidden(workspace.relative(path)):
+                continue
+            yield Path(folder) / name
 
 
-def glob_files(workspace: Workspace, pattern: str, *, path: str = ".") -> str:
+def glob_files(workspace: Workspace, pattern: str, *, path: str = ".", hidden: Hidden) -> str:
     base = workspace.resolve(path)
     if not base.is_dir():
         raise ToolError(f"{path!r} is not a folder")
     matcher = path_pattern(pattern.strip().removeprefix("/"))
     found: list[str] = []
     total = 0
-    for file in _walk(workspace, base):
+    for file in _walk(workspace, base, hidden):
         if matcher.fullmatch(file.relative_to(base).as_posix()):
             total += 1
             if len(found) < MAX_FILES:
@@ -152,17 +222,21 @@ def glob_files(workspace: Workspace, pattern: str, *, path: str = ".") -> str:
     return "\n".join(found) + more
 
 
-def grep_files(workspace: Workspace, pattern: str, *, path: str = ".", glob: str | None = None) -> str:
+def grep_files(
+    workspace: Workspace, pattern: str, *, path: str = ".", glob: str | None = None, hidden: Hidden
+) -> str:
     """Lines matching the regular expression `pattern`, as `path:line:text`."""
     base = workspace.resolve(path)
+    if base.is_file() and hidden(workspace.relative(base)):
+        return f"No lines match {pattern!r}."
     rg = shutil.which("rg")
     if rg is not None:
-        return _ripgrep(rg, workspace, pattern, base=base, glob=glob)
+        return _ripgrep(rg, workspace, pattern, base=base, glob=glob, hidden=hidden)
     try:
         regex = re.compile(pattern)
     except re.error as exc:
         raise ToolError(f"{pattern!r} is not a valid regular expression: {exc}") from None
-    files = [base] if base.is_file() else list(_walk(workspace, base))
+    files = [base] if base.is_file() else list(_walk(workspace, base, hidden))
     matcher = path_pattern(glob) if glob else None
     hits: list[str] = []
     total = 0
@@ -170,18 +244,26 @@ def grep_files(workspace: Workspace, pattern: str, *, path: str = ".", glob: str
         name = file.relative_to(base).as_posix() if file != base else file.name
         if matcher is not None and not (matcher.fullmatch(name) or matcher.fullmatch(file.name)):
             continue
-        try:
-            data = file.read_bytes()
-        except OSError:
-            continue
-        if b"\x00" in data[:8192]:
-            continue
-        for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        for number, line in _searchable(file):
             if regex.search(line):
                 total += 1
                 if len(hits) < MAX_MATCHES:
                     hits.append(f"{workspace.relative(file)}:{number}:{_cut_line(line)}")
     return _grep_answer(hits, total, pattern)
+
+
+def _searchable(file: Path) -> Iterator[tuple[int, str]]:
+    """The numbered lines of a regular text file no larger than `MAX_FILE_BYTES`; nothing otherwise."""
+    try:
+        info = file.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return
+        data = file.read_bytes()
+    except OSError:
+        return
+    if b"\x00" in data[:8192]:
+        return
+    yield from enumerate(data.decode("utf-8", errors="replace").splitlines(), 1)
 
 
 def _grep_answer(hits: list[str], total: int, pattern: str) -> str:
@@ -193,16 +275,21 @@ def _grep_answer(hits: list[str], total: int, pattern: str) -> str:
     return "\n".join(hits) + more
 
 
-def _ripgrep(rg: str, workspace: Workspace, pattern: str, *, base: Path, glob: str | None) -> str:
+def _ripgrep(
+    rg: str, workspace: Workspace, pattern: str, *, base: Path, glob: str | None, hidden: Hidden
+) -> str:
     command = [rg, "--line-number", "--no-heading", "--color=never", "--max-columns=2000"]
-    command += ["--max-columns-preview", "-e", pattern]
+    command += ["--max-columns-preview", "--max-filesize=20M", "-e", pattern]
     if glob:
         command += ["--glob", glob]
     command += ["--", workspace.relative(base)]
-    done = subprocess.run(command, cwd=workspace.root, capture_output=True, text=True, timeout=60)
+    try:
+        done = subprocess.run(command, cwd=workspace.root, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        raise ToolError("grep took longer than 60 s; narrow the pattern or the path") from None
     if done.returncode == 2:
-        raise ToolError(
-            f"grep failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'rg error'}"
-        )
-    lines = done.stdout.splitlines()
+        last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "rg error"
+        raise ToolError(f"grep failed: {last}")
+    lines = [line.removeprefix("./") for line in done.stdout.splitlines()]
+    lines = [line for line in lines if not hidden(line.split(":", 1)[0])]
     return _grep_answer(lines[:MAX_MATCHES], len(lines), pattern)

@@ -219,6 +219,11 @@ class LanguageServer:
         """The server process's id once started (kept after it exits); None before."""
         return None if self._process is None else self._process.pid
 
+    @property
+    def alive(self) -> bool:
+        """Whether it can still answer: started, not exited, not closed."""
+        return self._initialized and self._dead is None and not self._closed
+
     # -- lifecycle ------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
@@ -690,9 +695,12 @@ def _location(uri: Any, start: Any, root: Path, lines: _Lines) -> Location | Non
     path = _uri_path(uri)
     if path is None:
         return Location(path=uri, line=line + 1, column=character + 1, text="")
+    shown = _display_path(path, root)
+    if Path(shown).is_absolute():  # outside the workspace: where it is, never what it says
+        return Location(path=shown, line=line + 1, column=character + 1, text="")
     text = lines.line(path, line)
     column = character + 1 if text is None else _column(text, character)
-    return Location(path=_display_path(path, root), line=line + 1, column=column, text=(text or "").strip())
+    return Location(path=shown, line=line + 1, column=column, text=(text or "").strip())
 
 
 def _range_start(value: Any) -> Any:

@@ -42,6 +42,14 @@ class Workspace:
             raise ToolError(f"{path!r} is outside the workspace; only files under its root can be used")
         return resolved
 
+    def recheck(self, target: Path, shown: str) -> None:
+        """`target` (resolved earlier, before a person approved it) still resolves to itself: no link
+        was put on its way since. Called just before a file is opened or written."""
+        if Path(os.path.realpath(target)) != target:
+            raise ToolError(
+                f"{shown!r} changed while the call waited (a link now leads elsewhere); try again"
+            )
+
     def relative(self, path: Path) -> str:
         """`path` (resolved, inside the root) as the model writes it: relative, with `/`."""
         if path == self.root:

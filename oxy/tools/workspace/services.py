@@ -76,10 +76,11 @@ def identity(root: Path) -> tuple[Any, ...]:
 
 
 async def close_thread(runtime: RuntimeHandle, owner: str) -> list[TaskInfo]:
-    """Stop the background tasks `owner` (a thread, a run) started in any workspace of `runtime`: the
-    conversation was closed. Returns what was stopped."""
+    """Stop the background tasks `owner` (a thread, a run) started in any workspace of `runtime`, and
+    drop its to-do list: the conversation was closed. Returns the tasks stopped."""
     stopped: list[TaskInfo] = []
     for services in runtime.kept(WorkspaceServices):
+        services.todos.pop(owner, None)
         for info in await services.tasks.stop_owner(owner):
             stopped.append(info)
             finish = functools.partial(

@@ -19,9 +19,11 @@ import os
 import shlex
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Literal
 
 import anyio
+import httpx
 from pydantic import BaseModel, Field
 
 from oxy.config.permissions import Permissions
@@ -113,16 +115,30 @@ class WorkspaceToolset(Toolset):
         return self._definitions
 
     async def call_tool(self, ctx: ExecutionContext, name: str, arguments: str) -> str:
-        return cap(await self.tools[name].call(ctx, arguments), self.config.max_output_chars)
+        try:
+            result = await self.tools[name].call(ctx, arguments)
+        except OSError as exc:  # the file system said no (a file where a folder should be, a long name)
+            raise ToolError(f"{name} failed: {exc.strerror or exc}") from None
+        except UnicodeError as exc:
+            raise ToolError(f"{name} failed: the text cannot be written as UTF-8 ({exc})") from None
+        except httpx.HTTPError as exc:
+            raise ToolError(f"{name} failed: {type(exc).__name__}: {exc}") from None
+        return cap(result, self.config.max_output_chars)
 
     # -- helpers
 
     async def _gate(self, ctx: ExecutionContext, tool: str, subject: str | None, what: str) -> None:
         await authorize(ctx, self.permissions, tool=tool, subject=subject, what=what)
 
-    def _subject(self, path: str) -> str:
-        """The path a rule is matched against: resolved (links followed), relative to the root."""
-        return self.workspace.relative(self.workspace.resolve(path))
+    def _target(self, path: str) -> tuple[Path, str]:
+        """The file `path` names (resolved, links followed, confined) and what rules match: that
+        path relative to the root."""
+        target = self.workspace.resolve(path)
+        return target, self.workspace.relative(target)
+
+    def _hidden(self, relative: str) -> bool:
+        """Files `glob` and `grep` leave out: those the rules deny to `read`."""
+        return self.permissions.decide("read", relative).decision == "deny"
 
     def env(self) -> dict[str, str]:
         """The environment commands get: only the variables the toolset lists."""
@@ -151,27 +167,28 @@ class WorkspaceToolset(Toolset):
     async def _read(
         self, ctx: ExecutionContext, path: Path_, offset: int = 1, limit: int | None = None
     ) -> str:
-        subject = self._subject(path)
+        target, subject = self._target(path)
         await self._gate(ctx, "read", subject, f"read {subject}")
-        work = functools.partial(files.read_file, self.workspace, path, offset=offset, limit=limit)
+        work = functools.partial(files.read_file, self.workspace, target, subject, offset=offset, limit=limit)
         return await anyio.to_thread.run_sync(work)
 
     async def _write(self, ctx: ExecutionContext, path: Path_, content: str) -> str:
-        subject = self._subject(path)
+        target, subject = self._target(path)
         await self._gate(ctx, "write", subject, f"write {subject} ({len(content):,} characters)")
         return await anyio.to_thread.run_sync(
-            functools.partial(files.write_file, self.workspace, path, content)
+            functools.partial(files.write_file, self.workspace, target, subject, content)
         )
 
     async def _edit(
         self, ctx: ExecutionContext, path: Path_, old_string: str, new_string: str, replace_all: bool = False
     ) -> str:
-        subject = self._subject(path)
+        target, subject = self._target(path)
         await self._gate(ctx, "edit", subject, f"edit {subject}")
         work = functools.partial(
             files.edit_file,
             self.workspace,
-            path,
+            target,
+            subject,
             old_string=old_string,
             new_string=new_string,
             replace_all=replace_all,
@@ -179,18 +196,19 @@ class WorkspaceToolset(Toolset):
         return await anyio.to_thread.run_sync(work)
 
     async def _glob(self, ctx: ExecutionContext, pattern: str, path: Path_ = ".") -> str:
-        subject = self._subject(path)
+        _, subject = self._target(path)
         await self._gate(ctx, "glob", subject, f"list {pattern} under {subject}")
-        return await anyio.to_thread.run_sync(
-            functools.partial(files.glob_files, self.workspace, pattern, path=path)
-        )
+        work = functools.partial(files.glob_files, self.workspace, pattern, path=path, hidden=self._hidden)
+        return await anyio.to_thread.run_sync(work)
 
     async def _grep(
         self, ctx: ExecutionContext, pattern: str, path: Path_ = ".", glob: str | None = None
     ) -> str:
-        subject = self._subject(path)
+        _, subject = self._target(path)
         await self._gate(ctx, "grep", subject, f"search {subject} for {pattern!r}")
-        work = functools.partial(files.grep_files, self.workspace, pattern, path=path, glob=glob)
+        work = functools.partial(
+            files.grep_files, self.workspace, pattern, path=path, glob=glob, hidden=self._hidden
+        )
         return await anyio.to_thread.run_sync(work)
 
     async def _bash(self, ctx: ExecutionContext, command: str, timeout: float | None = None) -> str:
@@ -331,13 +349,19 @@ class WorkspaceToolset(Toolset):
         server = LanguageServer(argv, root=self.workspace.root, language_id=language)
         if ctx.handle is not None and ctx.runtime.is_open:
             key = ("lsp", str(self.workspace.root), language, command)
-            yield await ctx.runtime.keep_open(server, key=key)
+            kept = await ctx.runtime.keep_open(server, key=key)
+            if not kept.alive:  # it died (a crash, killed for memory): start another
+                ctx.runtime.discard(key)
+                kept = await ctx.runtime.keep_open(server, key=key)
+            yield kept
         else:
             async with server:
                 yield server
 
 
 def _location(item: Location) -> str:
+    if Path(item.path).is_absolute():
+        return f"{item.path}:{item.line}:{item.column} (outside the workspace)"
     text = f"  {item.text}" if item.text else ""
     return f"{item.path}:{item.line}:{item.column}{text}"
 

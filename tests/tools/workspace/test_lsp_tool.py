@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ class Circle:
 USE = "from pkg.shapes import Circle\n\nsmall = Circle(1.0).area()\nbig = Circle(10.0).area()\n"
 
 
-def test_the_model_asks_the_language_server(tmp_path: Path) -> None:
+def project(tmp_path: Path) -> Path:
     root = tmp_path / "p"
     (root / "agents").mkdir(parents=True)
     (root / "config.yml").write_text(
@@ -52,7 +53,15 @@ def test_the_model_asks_the_language_server(tmp_path: Path) -> None:
     (package / "__init__.py").write_text("")
     (package / "shapes.py").write_text(SHAPES)
     (package / "use.py").write_text(USE)
-    at_area = {"path": "pkg/use.py", "line": 3, "column": 21}
+    return root
+
+
+AT_AREA = {"path": "pkg/use.py", "line": 3, "column": 21}
+
+
+def test_the_model_asks_the_language_server(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    at_area = AT_AREA
     calls = [
         ("lsp", {"operation": "definition", **at_area}),
         ("lsp", {"operation": "references", **at_area}),
@@ -89,3 +98,32 @@ def test_the_model_asks_the_language_server(tmp_path: Path) -> None:
     assert len(pids) == 1 and pids[0] is not None  # one server for every call
     with pytest.raises(ProcessLookupError):
         os.kill(pids[0], 0)
+
+
+def test_a_language_server_that_died_is_started_again(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    definition = tool_call("lsp", {"operation": "definition", **AT_AREA}, id="d")
+    model = ScriptedModel([Reply(tool_calls=[definition]), Reply(text="one")] * 2, name="m")
+    runtime = Runtime.for_project(load_project(root), models={"m": model})
+    sink = ListSink()
+    pids: list[int | None] = []
+
+    async def main() -> None:
+        async with runtime:
+            for _ in range(2):
+                result = await run_file(
+                    root / "agents/reader.agent.yml", runtime=runtime, prompt="?", sink=sink
+                )
+                assert result.status == "ok", result.error
+                (server,) = [s for s in runtime.kept(LanguageServer) if s.alive]
+                pids.append(server.pid)
+                assert server.pid is not None
+                os.killpg(server.pid, signal.SIGKILL)  # it dies between runs
+                with anyio.fail_after(10):
+                    while server.alive:
+                        await anyio.sleep(0.05)
+
+    anyio.run(main)
+    results = [e.content for e in sink.events if isinstance(e, ToolResultEvent)]
+    assert results == ["pkg/shapes.py:5:9  def area(self) -> float:"] * 2
+    assert pids[0] != pids[1]

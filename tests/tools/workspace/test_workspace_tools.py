@@ -418,3 +418,75 @@ def test_validate_warns_about_rules_that_cannot_apply(project: Path) -> None:
         "not offer",
         "agents/plain.agent.yml:4:3: warning: permissions apply to workspace tools, and this agent has none",
     ]
+
+
+def test_files_denied_to_read_are_left_out_of_glob_and_grep(project: Path) -> None:
+    write_agent(project, '  allow: ["read(**)", "glob", "grep"]\n  deny: ["read(secrets/**)"]\n')
+    (project / "workspace" / "secrets").mkdir()
+    (project / "workspace" / "secrets" / "key.py").write_text("def add(): 'hunter2'\n")
+    (project / "workspace" / "leak.py").symlink_to(project / "workspace" / "secrets" / "key.py")
+    results, _ = run_calls(
+        project,
+        [
+            ("grep", {"pattern": "def add|hunter2"}),
+            ("glob", {"pattern": "**/*.py"}),
+            ("read", {"path": "leak.py"}),
+        ],
+    )
+    assert results[0].content == "calc.py:1:def add(a, b):"
+    assert results[1].content == "calc.py\ntest_calc.py"
+    assert results[2].is_error and "rule deny: read(secrets/**)" in results[2].content
+
+
+def test_what_the_file_system_refuses_is_a_tool_error(project: Path) -> None:
+    (project / "workspace" / "latin1.txt").write_bytes("caf\xe9 = 1\n".encode("latin-1"))
+    (project / "workspace" / "abab.txt").write_text("ababab\n")
+    results, _ = run_calls(
+        project,
+        [
+            ("write", {"path": "calc.py/inside.txt", "content": "x"}),
+            ("write", {"path": "x" * 300, "content": "x"}),
+            ("write", {"path": "bad.txt", "content": "\ud800"}),
+            ("edit", {"path": "latin1.txt", "old_string": "= 1", "new_string": "= 2"}),
+            ("edit", {"path": "abab.txt", "old_string": "abab", "new_string": "x"}),
+            ("webfetch", {"url": "http://127.0.0.1:9/"}),
+        ],
+        channel=FixedInput(approve=True),
+    )
+    assert [r.is_error for r in results] == [True] * 6
+    assert results[0].content.startswith("Error: write failed: ")
+    assert "File name too long" in results[1].content
+    assert "cannot be written as UTF-8" in results[2].content
+    assert "is not UTF-8 text" in results[3].content
+    assert (project / "workspace" / "latin1.txt").read_bytes() == "caf\xe9 = 1\n".encode("latin-1")
+    assert "occurs 2 times" in results[4].content  # overlapping matches count
+    assert results[5].content.startswith("Error: webfetch failed: ConnectError")
+    assert not (project / "workspace" / "bad.txt").exists()
+
+
+def test_a_link_swapped_in_while_a_call_waits_for_approval_is_refused(project: Path, tmp_path: Path) -> None:
+    workspace = project / "workspace"
+    (workspace / "notes.txt").write_text("mine\n")
+
+    class SwapWhileAsking(InputChannel):
+        async def wait(self, ctx: ExecutionContext, request: InputRequest) -> InputAnswer:
+            (workspace / "notes.txt").unlink()
+            (workspace / "notes.txt").symlink_to(tmp_path / "outside.txt")
+            return InputAnswer(approved=True)
+
+    write_agent(project, '  ask: ["write(**)"]\n')
+    results, _ = run_calls(
+        project, [("write", {"path": "notes.txt", "content": "overwritten"})], channel=SwapWhileAsking()
+    )
+    assert results[0].is_error and "changed while the call waited" in results[0].content
+    assert (tmp_path / "outside.txt").read_text() == "outside the workspace\n"
+
+
+def test_validate_warns_about_a_root_that_holds_the_project(project: Path) -> None:
+    (project / "agents" / "coder.agent.yml").write_text(
+        "model: m\nsystem_instructions: x\ntools:\n  - type: workspace\n    root: .\n    tools: [read]\n"
+        "permissions:\n  allow: ['read(**)']\n"
+    )
+    result = CliRunner().invoke(cli, ["validate", "--project", str(project)])
+    assert result.exit_code == 0
+    assert "coder.agent.yml:5:11: warning: root '.' holds the project itself" in result.output
