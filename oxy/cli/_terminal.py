@@ -71,6 +71,7 @@ class TerminalSink(EventSink):
         self._workflow_depth: int | None = None  # length of the workflow step's source, in a workflow run
         self._steps: dict[tuple[str, ...], tuple[str, float]] = {}  # running steps: type, start time
         self._last_preview: Any = None  # the output last shown in full under a finished task
+        self._asking = 0  # requests for a person not answered yet
 
     async def emit(self, event: Event) -> None:
         self.stats.add(event)
@@ -130,13 +131,16 @@ class TerminalSink(EventSink):
         elif isinstance(event, ErrorEvent):
             self._stop_spinner()
         elif isinstance(event, InputRequested):
+            self._asking += 1
             self._stop_spinner()  # the question is asked below it, at the terminal
         elif isinstance(event, InputAnswered):
+            self._asking = max(0, self._asking - 1)
             outcome = "approved" if event.approved else f"not approved: {event.note or 'refused'}"
             if event.text is not None:
                 outcome = f"answered: {event.text}"
             self.console.print(f"[dim]  → {escape(outcome)}[/]")
-            self._start_spinner("Working…")
+            if not self._asking:  # another question may be waiting for its answer below
+                self._start_spinner("Working…")
         elif isinstance(event, RunFinished) and len(event.source) == self._depth0:
             self._stop_spinner()
             if self._workflow_depth is not None and event.status == "ok":

@@ -168,31 +168,64 @@ class Permissions(StrictModel):
         return worst if worst is not None else Verdict("ask", None)
 
 
-_BOUNDARY = r"(?:^|(?<=[\s;&|(){}'\"`=/$]))"
+_BOUNDARY_CHARS = frozenset(" ;&|(){}'\"`=/$")
+_OPERATOR = re.compile(r"([|;&()<>])")
+
+
+def _respaced(text: str) -> str:
+    """`text` with a space around each shell operator and runs of whitespace as one space: `x|sh`
+    and `x | sh` read the same."""
+    return " ".join(_OPERATOR.sub(r" \1 ", text).split())
 
 
 @cache
-def _search(pattern: str) -> re.Pattern[str]:
-    body = ".*".join(
-        re.escape(" ".join(piece.split()) if piece.strip() else piece) for piece in pattern.split("*")
-    )
-    return re.compile(_BOUNDARY + body, re.DOTALL)
+def _pieces(pattern: str) -> tuple[str, ...]:
+    """A command pattern's literal pieces (between its `*`s), spaced as `_respaced` spaces text, each
+    keeping a space at an end where it had one (or an operator) to mark a word's end."""
 
+    def piece(raw: str) -> str:
+        core = _respaced(raw)
+        if not core:
+            return " " if raw and raw.isspace() else ""
+        lead = " " if raw[0].isspace() or raw[0] in "|;&()<>" else ""
+        tail = " " if raw[-1].isspace() or raw[-1] in "|;&()<>" else ""
+        return lead + core + tail
 
-def _spellings(command: str) -> list[str]:
-    """The command as written (spaces collapsed) and as the shell reads its words (quotes and
-    backslashes removed: `'r'm` is `rm`)."""
-    texts = [" ".join(command.split())]
-    try:
-        texts.append(" ".join(shlex.split(command, comments=False, posix=True)))
-    except ValueError:  # unbalanced quotes: the text as written is all there is
-        pass
-    return texts
+    return tuple(piece(raw) for raw in pattern.split("*"))
 
 
 def _found(pattern: str, text: str) -> bool:
-    """Whether a command pattern occurs in `text` from the start of a word."""
-    return _search(pattern).search(text) is not None
+    """Whether the pattern's pieces occur in `text` in order, the first at a word start: linear in
+    the text's length whatever the pattern (the first place a piece occurs is the best place)."""
+    pieces = _pieces(pattern)
+    padded = f" {text} "
+    first, rest = pieces[0], pieces[1:]
+    at = padded.find(first)
+    while at >= 0 and not (first[:1] == " " or padded[at - 1] in _BOUNDARY_CHARS):
+        at = padded.find(first, at + 1)
+    if at < 0:
+        return False
+    at += len(first)
+    for piece in rest:
+        at = padded.find(piece, at)
+        if at < 0:
+            return False
+        at += len(piece)
+    return True
+
+
+def _spellings(command: str) -> list[str]:
+    """The ways a rule looks at a command: as written, and as the shell reads its words (quotes,
+    backslashes and line continuations removed: `'r'm` and `r\\<newline>m` are `rm`), each with its
+    operators spaced out."""
+    joined = command.replace("\\\n", "")
+    texts = [_respaced(joined)]
+    for comments in (False, True):
+        try:
+            texts.append(_respaced(" ".join(shlex.split(joined, comments=comments, posix=True))))
+        except ValueError:  # unbalanced quotes: the other spellings are all there is
+            pass
+    return list(dict.fromkeys(texts))
 
 
 @cache
@@ -205,12 +238,14 @@ def _rules(deny: Sequence[str], ask: Sequence[str], allow: Sequence[str]) -> tup
 
 
 _PUNCTUATION = frozenset(";&|<>()")
+_BRACES = re.compile(r"\{[^}]*,[^}]*\}")
+"""Brace expansion (`{rm,-rf,/}` runs `rm -rf /`): a command with it is never allowed by a rule."""
 
 
 def command_parts(command: str) -> list[str] | None:
     """The simple commands of a shell command line, each with its words joined by one space; None when
     it holds what a rule cannot judge (a substitution, a redirection, unbalanced quotes)."""
-    if "$(" in command or "`" in command or "<(" in command or ">(" in command:
+    if any(mark in command for mark in ("$(", "`", "<(", ">(", "\\\n", "${")) or _BRACES.search(command):
         return None
     lexer = shlex.shlex(command.replace("\n", " ; "), posix=True, punctuation_chars=";&|<>()")
     lexer.whitespace_split = True
@@ -245,7 +280,7 @@ def _compiled(pattern: str, *, path: bool) -> re.Pattern[str]:
 def path_pattern(pattern: str) -> re.Pattern[str]:
     """A path glob as a regular expression over `/`-separated relative paths: `*` within one folder,
     `**` across folders (`**/` also matches no folder), `?` one character."""
-    pattern = pattern.removeprefix("./")
+    pattern = re.sub(r"(?:\*\*/)+", "**/", pattern.removeprefix("./"))  # `**/**/` is `**/`
     out: list[str] = []
     i = 0
     while i < len(pattern):

@@ -16,6 +16,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+import anyio
+
 from oxy.events.types import InputAnswered, InputRequested
 
 if TYPE_CHECKING:
@@ -73,6 +75,10 @@ class InputChannel(ABC):
         await self.open(ctx, request)
         try:
             return await self._announced(ctx, request)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await self.abandoned(request)
+            raise
         finally:
             self.release(request)
 
@@ -106,6 +112,10 @@ class InputChannel(ABC):
 
     async def open(self, ctx: ExecutionContext, request: InputRequest) -> None:
         """Make the request answerable before it is announced (a server stores it)."""
+        return None
+
+    async def abandoned(self, request: InputRequest) -> None:
+        """The run was cancelled while the request was open (shielded; a server closes it)."""
         return None
 
     def release(self, request: InputRequest) -> None:

@@ -155,6 +155,11 @@ class ServeInput(InputChannel):
         )
         self.waiters.add(request.id)  # before the request is announced: an answer can come at once
 
+    async def abandoned(self, request: InputRequest) -> None:
+        if request.id in self._given or self.shutting_down():
+            return  # a shutdown leaves it pending: its answer resumes the run after a restart
+        await self._close(request, "cancelled", "the run was cancelled while it waited")
+
     def release(self, request: InputRequest) -> None:
         self.waiters.remove(request.id)
         self._given.pop(request.id, None)
@@ -167,11 +172,6 @@ class ServeInput(InputChannel):
         self.deadline.pause()
         try:
             answer = await self._answer(waiter, request)
-        except anyio.get_cancelled_exc_class():
-            if not self.shutting_down():  # cancelled, timed out: the run is over, and so is its request
-                with anyio.CancelScope(shield=True):
-                    await self._close(request, "cancelled", "the run was cancelled while it waited")
-            raise
         finally:
             self.deadline.resume()
         if answer is not None:

@@ -28,12 +28,12 @@ from oxy.application.runner import agent_prompt_info, run_file
 from oxy.application.runtime import Runtime
 from oxy.errors import OxyError
 from oxy.events.sinks import EventSink
-from oxy.events.types import ErrorEvent, RunFinished, RunStarted
+from oxy.events.types import ErrorEvent, RunFinished, RunStarted, ToolResultEvent
 from oxy.execution.agent_io import AgentRequest
 from oxy.execution.context import Caller
 from oxy.execution.input import InputAnswer, grant_key
 from oxy.execution.run import new_run_id
-from oxy.models.messages import Message, UserMessage
+from oxy.models.messages import AssistantMessage, Message, ToolMessage, UserMessage
 from oxy.serve._catalog import Catalog, Entry
 from oxy.serve._errors import ApiError
 from oxy.serve._handle import HandleSink, RunHandle
@@ -331,9 +331,11 @@ class RunManager:
             await self._close_answered(stored, answer)
             self.waiters.deliver(request_id, answer)  # else another worker's run finds it in the store
             return run_id, False
-        resumed = self._resumption(stored, catalog=catalog)
+        resumed = await self._with_finished_calls(stored, self._resumption(stored, catalog=catalog))
         await self._check_thread(stored, resumed)
-        await self._close_answered(stored, answer)
+        await self._close_answered(
+            stored, answer, others_note="the run was resumed by another answer, and asks again"
+        )
         try:
             handle = await self.start(
                 dataclasses.replace(
@@ -349,11 +351,6 @@ class RunManager:
             with anyio.CancelScope(shield=True):  # not acted on: it can be answered again
                 await self.store.reopen_input_request(request_id, tenant=tenant)
             raise
-        for other in await self.store.input_requests(tenant=tenant, run_id=run_id, status="pending"):
-            note = f"the run was resumed as run {handle.run_id}, which asks again"
-            await self.store.close_input_request(
-                other.id, tenant=tenant, status="cancelled", answer={"approved": False, "note": note}
-            )
         log.info("run %s resumed as run %s after request %s was answered", run_id, handle.run_id, request_id)
         return handle.run_id, True
 
@@ -380,14 +377,21 @@ class RunManager:
             )
         return stored
 
-    async def _close_answered(self, stored: InputRequestRecord, answer: InputAnswer) -> None:
+    async def _close_answered(
+        self, stored: InputRequestRecord, answer: InputAnswer, *, others_note: str | None = None
+    ) -> None:
         grant = (
             grant_key(stored.tool, stored.subject)
             if answer.always and answer.approved and stored.kind == "permission"
             else None
         )
         closed = await self.store.close_input_request(
-            stored.id, tenant=stored.tenant, status="answered", answer=answer_json(answer), grant_key=grant
+            stored.id,
+            tenant=stored.tenant,
+            status="answered",
+            answer=answer_json(answer),
+            grant_key=grant,
+            others_note=others_note,
         )
         if not closed:
             raise ApiError(409, f"Request {stored.id!r} was answered (or expired) just now.")
@@ -421,6 +425,35 @@ class RunManager:
             user=stored.user,
             resume=transcript[last + 1 :],
             variant=stored.variant,
+        )
+
+    async def _with_finished_calls(self, stored: InputRequestRecord, resumed: RunRequest) -> RunRequest:
+        """`resumed`, with the results of the paused turn's calls that finished before the server
+        stopped (the run's stored `tool_result` events): the resumed run does not run them again."""
+        turn = next((m for m in reversed(resumed.resume or ()) if isinstance(m, AssistantMessage)), None)
+        if turn is None:
+            return resumed
+        calls = {call.id for call in turn.tool_calls} - {stored.call_id}
+        have = {m.tool_call_id for m in resumed.resume or () if isinstance(m, ToolMessage)}
+        finished: list[Message] = []
+        for item in await self.store.events(stored.run_id, tenant=stored.tenant):
+            event = item.event
+            if (
+                isinstance(event, ToolResultEvent)
+                and len(event.source) <= 1  # the run's own agent, not one it called
+                and event.call_id in calls - have
+            ):
+                have.add(event.call_id)
+                finished.append(
+                    ToolMessage(
+                        tool_call_id=event.call_id,
+                        content=event.content,
+                        name=event.name,
+                        is_error=event.is_error,
+                    )
+                )
+        return (
+            dataclasses.replace(resumed, resume=[*(resumed.resume or ()), *finished]) if finished else resumed
         )
 
     async def _check_thread(self, stored: InputRequestRecord, resumed: RunRequest) -> None:

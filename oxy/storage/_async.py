@@ -233,6 +233,7 @@ class AsyncStore:
         status: InputStatus,
         answer: dict[str, Any] | None = None,
         grant_key: str | None = None,
+        others_note: str | None = None,
     ) -> bool:
         call = partial(
             self.sync.close_input_request,
@@ -241,6 +242,7 @@ class AsyncStore:
             status=status,
             answer=answer,
             grant_key=grant_key,
+            others_note=others_note,
         )
         return await anyio.to_thread.run_sync(call)
 

@@ -191,8 +191,11 @@ class PauseMethods(StoreBase):
         status: InputStatus,
         answer: dict[str, Any] | None = None,
         grant_key: str | None = None,
+        others_note: str | None = None,
     ) -> bool:
-        """Record how a pending request ended; False when it is not pending (any more)."""
+        """Record how a pending request ended; False when it is not pending (any more). With
+        `others_note`, the run's other pending requests are cancelled with that note in the same
+        transaction (a resume claims the paused turn: a second answer finds nothing pending)."""
         query = (
             input_requests.update()
             .where(
@@ -201,9 +204,27 @@ class PauseMethods(StoreBase):
                 input_requests.c.status == "pending",
             )
             .values(status=status, answer=answer, grant_key=grant_key, answered_at=utcnow())
+            .returning(input_requests.c.run_id)
         )
         with self._write() as connection:
-            return connection.execute(query).rowcount > 0
+            run_id = connection.execute(query).scalar()
+            if run_id is None:
+                return False
+            if others_note is not None:
+                connection.execute(
+                    input_requests.update()
+                    .where(
+                        input_requests.c.run_id == run_id,
+                        input_requests.c.tenant == tenant,
+                        input_requests.c.status == "pending",
+                    )
+                    .values(
+                        status="cancelled",
+                        answer={"approved": False, "note": others_note},
+                        answered_at=utcnow(),
+                    )
+                )
+            return True
 
     def input_answer(
         self, request_id: str, *, tenant: str

@@ -320,3 +320,28 @@ async def test_openai_clients_are_never_left_waiting(coder: Path, model: Scripte
             response = await client.post("/v1/chat/completions", json=body)
         assert response.json()["choices"][0]["message"]["content"] == "Could not."
     assert "nobody can answer in this run" in model.requests[1].messages[-1].content
+
+
+async def test_a_resumed_turn_does_not_run_again_the_calls_that_finished(
+    coder: Path, model: ScriptedModelServer
+) -> None:
+    (coder / "workspace" / "hello.txt").write_text("hello\n")
+    read = tool_call("read", {"path": "hello.txt"}, id="r1")
+    model.set_script([Reply(tool_calls=[WRITE, read]), Reply(text="Done.")])
+    async for client in open_client(create_app(settings_for(coder))):
+        started = await _start(client)
+        request = await _pending(client, started["run_id"])
+        with anyio.fail_after(10):  # the allowed read finishes while the write waits
+            while "tool_result" not in [e["kind"] for e in await _kinds(client, started["run_id"])]:
+                await anyio.sleep(0.02)
+    async for client in open_client(create_app(settings_for(coder))):
+        resumed = (
+            await client.post(
+                f"/api/runs/{started['run_id']}/input", json={"request_id": request["id"], "approve": True}
+            )
+        ).json()
+        assert (await _finished(client, resumed["run_id"]))["output"] == "Done."
+        again = [e for e in await _kinds(client, resumed["run_id"]) if e["kind"] == "tool_result"]
+    assert [e["name"] for e in again] == ["write"]
+    results = {m.tool_call_id: m.content for m in model.requests[1].messages if isinstance(m, ToolMessage)}
+    assert results == {"r1": "     1\thello", "w1": "Created notes.txt (1 lines)."}

@@ -35,10 +35,13 @@ MAX_MATCHES = 200
 SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", ".git", ".venv", "venv"})
 
 
-def _cut_line(line: str) -> str:
-    if len(line) <= LINE_CHARS:
+def _cut_line(line: str, unread: int = 0) -> str:
+    """`line` as a tool shows it: at most `LINE_CHARS` characters, saying how much more there is
+    (`unread`: bytes of it that were never read)."""
+    more = max(0, len(line) - LINE_CHARS) + unread
+    if not more:
         return line
-    return line[:LINE_CHARS] + f" [… {len(line) - LINE_CHARS:,} characters cut]"
+    return line[:LINE_CHARS] + f" [… {more:,} characters cut]"
 
 
 MAX_FILE_BYTES = 20_000_000
@@ -66,14 +69,22 @@ def _open(workspace: Workspace, target: Path, shown: str) -> int:
     return fd
 
 
-def _lines(workspace: Workspace, target: Path, shown: str) -> Iterator[str]:
+def _lines(workspace: Workspace, target: Path, shown: str) -> Iterator[tuple[str, int]]:
+    """The file's lines, each with how many of its bytes were left unread: a line is read at most
+    `4 * LINE_CHARS` bytes at a time, so a huge one (minified JSON, a log without newlines) is
+    skipped to its end, never held whole."""
     with os.fdopen(_open(workspace, target, shown), "rb") as file:
-        head = file.read(8192)
-        if b"\x00" in head:
+        if b"\x00" in file.read(8192):
             raise ToolError(f"{shown!r} is a binary file; only text files can be read")
         file.seek(0)
-        for raw in file:
-            yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        while raw := file.readline(4 * LINE_CHARS):
+            unread = 0
+            if not raw.endswith(b"\n"):
+                while more := file.readline(65536):
+                    unread += len(more.rstrip(b"\r\n"))
+                    if more.endswith(b"\n"):
+                        break
+            yield raw.rstrip(b"\r\n").decode("utf-8", errors="replace"), unread
 
 
 def _text(workspace: Workspace, target: Path, shown: str) -> str:
@@ -100,9 +111,9 @@ def read_file(
     stop = start + (limit or READ_LINES)
     out: list[str] = []
     count = 0
-    for count, line in enumerate(_lines(workspace, target, shown), 1):
+    for count, (line, unread) in enumerate(_lines(workspace, target, shown), 1):
         if start < count <= stop:
-            out.append(f"{count:6}\t{_cut_line(line)}")
+            out.append(f"{count:6}\t{_cut_line(line, unread)}")
     if count == 0:
         return f"({shown} is empty)"
     if start >= count:
@@ -173,7 +184,8 @@ def edit_file(
         )
     _atomic_write(target, text.replace(old_string, new_string))
     line = text[: text.index(old_string)].count("\n") + 1
-    where = f"{count} places" if count > 1 else f"line {line}"
+    replaced = text.count(old_string)  # what str.replace replaced: overlapping matches once
+    where = f"{replaced} places" if replaced > 1 else f"line {line}"
     return f"Edited {workspace.relative(target)} at {where}."
 
 
@@ -204,11 +216,19 @@ def _walk(workspace: Workspace, base: Path, hidden: Hidden) -> Iterator[Path]:
             yield Path(folder) / name
 
 
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A glob a model wrote, as `path_pattern` reads it; refused when it is long or has many `**`
+    (each one multiplies the work of matching a path)."""
+    if len(pattern) > 500 or pattern.count("**") > 4:
+        raise ToolError(f"the glob {pattern[:80]!r} is too complex; use at most four `**` and 500 characters")
+    return path_pattern(pattern)
+
+
 def glob_files(workspace: Workspace, pattern: str, *, path: str = ".", hidden: Hidden) -> str:
     base = workspace.resolve(path)
     if not base.is_dir():
         raise ToolError(f"{path!r} is not a folder")
-    matcher = path_pattern(pattern.strip().removeprefix("/"))
+    matcher = _glob(pattern.strip().removeprefix("/"))
     found: list[str] = []
     total = 0
     for file in _walk(workspace, base, hidden):
@@ -237,7 +257,7 @@ def grep_files(
     except re.error as exc:
         raise ToolError(f"{pattern!r} is not a valid regular expression: {exc}") from None
     files = [base] if base.is_file() else list(_walk(workspace, base, hidden))
-    matcher = path_pattern(glob) if glob else None
+    matcher = _glob(glob) if glob else None
     hits: list[str] = []
     total = 0
     for file in files:
@@ -263,7 +283,11 @@ def _searchable(file: Path) -> Iterator[tuple[int, str]]:
         return
     if b"\x00" in data[:8192]:
         return
-    yield from enumerate(data.decode("utf-8", errors="replace").splitlines(), 1)
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line starts no other (as `read` counts)
+    yield from enumerate((line.rstrip("\r") for line in lines), 1)
 
 
 def _grep_answer(hits: list[str], total: int, pattern: str) -> str:
@@ -279,7 +303,7 @@ def _ripgrep(
     rg: str, workspace: Workspace, pattern: str, *, base: Path, glob: str | None, hidden: Hidden
 ) -> str:
     command = [rg, "--line-number", "--no-heading", "--color=never", "--max-columns=2000"]
-    command += ["--max-columns-preview", "--max-filesize=20M", "-e", pattern]
+    command += ["--max-columns-preview", "--max-filesize=20M", "--null", "-e", pattern]
     if glob:
         command += ["--glob", glob]
     command += ["--", workspace.relative(base)]
@@ -290,6 +314,10 @@ def _ripgrep(
     if done.returncode == 2:
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "rg error"
         raise ToolError(f"grep failed: {last}")
-    lines = [line.removeprefix("./") for line in done.stdout.splitlines()]
-    lines = [line for line in lines if not hidden(line.split(":", 1)[0])]
-    return _grep_answer(lines[:MAX_MATCHES], len(lines), pattern)
+    hits: list[str] = []
+    for line in done.stdout.splitlines():
+        path, _, rest = line.partition("\0")  # --null: a file name may hold colons
+        path = path.removeprefix("./")
+        if not hidden(path):
+            hits.append(f"{path}:{rest}")
+    return _grep_answer(hits[:MAX_MATCHES], len(hits), pattern)

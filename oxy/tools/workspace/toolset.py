@@ -137,8 +137,10 @@ class WorkspaceToolset(Toolset):
         return target, self.workspace.relative(target)
 
     def _hidden(self, relative: str) -> bool:
-        """Files `glob` and `grep` leave out: those the rules deny to `read`."""
-        return self.permissions.decide("read", relative).decision == "deny"
+        """Files `glob`, `grep` and `lsp` do not show: those the rules deny to `read`, or name to be
+        asked about (a file asked only because no rule matches it is shown)."""
+        verdict = self.permissions.decide("read", relative)
+        return verdict.decision == "deny" or (verdict.decision == "ask" and verdict.rule is not None)
 
     def env(self) -> dict[str, str]:
         """The environment commands get: only the variables the toolset lists."""
@@ -165,7 +167,11 @@ class WorkspaceToolset(Toolset):
     # -- the tools
 
     async def _read(
-        self, ctx: ExecutionContext, path: Path_, offset: int = 1, limit: int | None = None
+        self,
+        ctx: ExecutionContext,
+        path: Path_,
+        offset: Annotated[int, Field(ge=1, description="The first line to read, 1-based.")] = 1,
+        limit: Annotated[int | None, Field(ge=1, description="How many lines (default 2000).")] = None,
     ) -> str:
         target, subject = self._target(path)
         await self._gate(ctx, "read", subject, f"read {subject}")
@@ -211,7 +217,13 @@ class WorkspaceToolset(Toolset):
         )
         return await anyio.to_thread.run_sync(work)
 
-    async def _bash(self, ctx: ExecutionContext, command: str, timeout: float | None = None) -> str:
+    async def _bash(
+        self,
+        ctx: ExecutionContext,
+        command: str,
+        timeout: Annotated[float | None, Field(gt=0, description="Seconds it may run.")] = None,
+    ) -> str:
+        _check_length(command)
         await self._gate(ctx, "bash", command, f"run `{command}`")
         limit = min(timeout or self.config.timeout, self.config.timeout)
         result = await run_command(
@@ -259,6 +271,7 @@ class WorkspaceToolset(Toolset):
         ctx: ExecutionContext,
         command: Annotated[str, Field(description="The long-running command, e.g. a dev server.")],
     ) -> str:
+        _check_length(command)
         await self._gate(ctx, "task_start", command, f"start the background task `{command}`")
         services = await self.services(ctx)
         info = await services.tasks.start(
@@ -271,11 +284,11 @@ class WorkspaceToolset(Toolset):
         self,
         ctx: ExecutionContext,
         id: Annotated[str, Field(description="The task's id, from task_start.")],
-        lines: int = 50,
+        lines: Annotated[int, Field(ge=1, le=1000, description="How many of its last lines.")] = 50,
     ) -> str:
         await self._gate(ctx, "task_output", None, f"read the output of task {id}")
         services = await self.services(ctx)
-        return services.tasks.output(id, lines=max(1, lines), owner=owner_of(ctx))
+        return services.tasks.output(id, lines=lines, owner=owner_of(ctx))
 
     async def _task_stop(
         self, ctx: ExecutionContext, id: Annotated[str, Field(description="The task's id.")]
@@ -312,7 +325,7 @@ class WorkspaceToolset(Toolset):
             found = await ask(target, line, column)
         if not found:
             return f"No {operation} found at {subject}:{line}:{column}."
-        return "\n".join(_location(item) for item in found)
+        return "\n".join(self._location(item) for item in found)
 
     async def _symbols(self, ctx: ExecutionContext, query: str | None) -> str:
         if not query:
@@ -325,7 +338,19 @@ class WorkspaceToolset(Toolset):
             symbols = await server.workspace_symbols(query)
         if not symbols:
             return f"No symbol matches {query!r}."
-        return "\n".join(f"{s.kind} {s.name} at {_location(s.location)}" for s in symbols[:100])
+        return "\n".join(f"{s.kind} {s.name} at {self._location(s.location)}" for s in symbols[:100])
+
+    def _location(self, item: Location) -> str:
+        """`path:line:column  text`; a place outside the workspace (links followed), or in a file the
+        rules keep from `read`, without its text."""
+        where = f"{item.path}:{item.line}:{item.column}"
+        try:
+            relative = self.workspace.relative(self.workspace.resolve(item.path))
+        except ToolError:
+            return f"{where} (outside the workspace)"
+        if self._hidden(relative) or not item.text:
+            return where
+        return f"{where}  {item.text}"
 
     @asynccontextmanager
     async def _server(
@@ -359,11 +384,15 @@ class WorkspaceToolset(Toolset):
                 yield server
 
 
-def _location(item: Location) -> str:
-    if Path(item.path).is_absolute():
-        return f"{item.path}:{item.line}:{item.column} (outside the workspace)"
-    text = f"  {item.text}" if item.text else ""
-    return f"{item.path}:{item.line}:{item.column}{text}"
+MAX_COMMAND_CHARS = 10_000
+
+
+def _check_length(command: str) -> None:
+    if len(command) > MAX_COMMAND_CHARS:
+        raise ToolError(
+            f"the command is {len(command):,} characters long, more than {MAX_COMMAND_CHARS:,}; write a "
+            "script file and run that"
+        )
 
 
 async def _record_task(ctx: ExecutionContext, task_id: str, command: str, pid: int, *, root: str) -> None:

@@ -490,3 +490,23 @@ def test_validate_warns_about_a_root_that_holds_the_project(project: Path) -> No
     result = CliRunner().invoke(cli, ["validate", "--project", str(project)])
     assert result.exit_code == 0
     assert "coder.agent.yml:5:11: warning: root '.' holds the project itself" in result.output
+
+
+def test_long_lines_and_long_commands_are_bounded(project: Path) -> None:
+    (project / "workspace" / "minified.js").write_text("x" * 1_000_000 + "\nsecond\n")
+    results, _ = run_calls(
+        project,
+        [("read", {"path": "minified.js"}), ("bash", {"command": "echo " + "a" * 20_000})],
+        channel=FixedInput(approve=True),
+    )
+    first, second = results[0].content.splitlines()
+    assert first == "     1\t" + "x" * 2000 + " [… 998,000 characters cut]"
+    assert second == "     2\tsecond"
+    assert results[1].is_error and "write a script file" in results[1].content
+
+
+def test_files_the_rules_ask_about_are_not_shown_by_grep(project: Path) -> None:
+    write_agent(project, '  allow: ["grep", "read(**)"]\n  ask: ["read(**/*.key)"]\n')
+    (project / "workspace" / "server.key").write_text("def add(): secret\n")
+    results, _ = run_calls(project, [("grep", {"pattern": "def add"})])
+    assert results[0].content == "calc.py:1:def add(a, b):"
