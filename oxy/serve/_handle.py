@@ -42,6 +42,8 @@ class RunHandle:
     status: Literal["queued", "running", "done"] = "queued"
     events: list[Published] = field(default_factory=list[Published])
     finished: RunFinished | None = None
+    ending: bool = False
+    """Its `run_finished` is on its way (stored, then published): the run has nothing left to do."""
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     done: anyio.Event = field(default_factory=anyio.Event)
     cancel_reason: str | None = None
@@ -140,6 +142,8 @@ class HandleSink(EventSink):
                 event = dataclasses.replace(event, status="error", error=message)
             elif handle.cancel_reason is not None:
                 event = dataclasses.replace(event, error=handle.cancel_reason)
+        if isinstance(event, RunFinished) and not event.source:
+            handle.ending = True
         await self._forward(event)
 
     async def _forward(self, event: Event) -> None:

@@ -121,6 +121,8 @@ class RunManager:
 
     async def start(self, request: RunRequest) -> RunHandle:
         """Admit the run, prepare its thread, and start it; it runs on after the caller returns."""
+        if request.thread_id is not None:
+            await self._ending(request.thread_id, tenant=request.tenant)
         settings = self._settings
         if self._closing is not None:
             raise ApiError(503, "The server is shutting down; try again on another one or shortly.")
@@ -471,6 +473,15 @@ class RunManager:
                 f"Thread {stored.thread_id!r} went on since run {stored.run_id!r} paused; the request "
                 f"{stored.id!r} can no longer be answered.",
             )
+
+    async def _ending(self, thread_id: str, *, tenant: str) -> None:
+        """Wait (a few seconds at most) for the thread's run that has already finished to let the
+        thread go: a client that read its `run_finished` and asks the next question at once gets
+        the thread, not a 409, and the next run reads every message the last one kept."""
+        for handle in list(self.active.values()):
+            if handle.thread_id == thread_id and handle.tenant == tenant and handle.ending:
+                with anyio.move_on_after(5):
+                    await handle.done.wait()
 
     def _input_channel(self, handle: RunHandle, request: RunRequest) -> ServeInput | None:
         if not request.can_answer:
