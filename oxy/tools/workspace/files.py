@@ -194,26 +194,27 @@ Hidden = Callable[[str], bool]
 rules deny it to `read`."""
 
 
-def _walk(workspace: Workspace, base: Path, hidden: Hidden) -> Iterator[Path]:
-    """Files under `base`, links not followed, hidden and dependency folders skipped, sorted."""
-    for folder, dirs, files in os.walk(base, followlinks=False):
+def _walk(workspace: Workspace, base: Path, hidden: Hidden) -> Iterator[tuple[str, str]]:
+    """Files under `base` as (absolute path, path relative to the root), links not followed, hidden
+    and dependency folders skipped, sorted. Plain strings: pathlib costs more than the walk."""
+    root = str(workspace.root)
+    for folder, dirs, names in os.walk(base, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)
-        for name in sorted(files):
-            if name.startswith("."):
+        inside = os.path.relpath(folder, root)
+        prefix = "" if inside == "." else inside.replace(os.sep, "/") + "/"
+        for name in sorted(names):
+            relative = prefix + name
+            if name.startswith(".") or hidden(relative):
                 continue
-            path = Path(folder) / name
-            if hidden(workspace.relative(path)):
-                continue
-            if path.is_symlink():
+            full = os.path.join(folder, name)
+            if os.path.islink(full):
                 try:
-                    path = workspace.resolve(workspace.relative(path))
+                    target = workspace.resolve(relative)
                 except ToolError:
                     continue  # a link out of the workspace
-                if not path.is_file():
+                if not target.is_file() or hidden(workspace.relative(target)):
                     continue
-            if hidden(workspace.relative(path)):
-                continue
-            yield Path(folder) / name
+            yield full, relative
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -224,18 +225,25 @@ def _glob(pattern: str) -> re.Pattern[str]:
     return path_pattern(pattern)
 
 
+def _under(workspace: Workspace, base: Path) -> str:
+    """How paths under `base` start, relative to the root (`""` for the root itself)."""
+    relative = workspace.relative(base)
+    return "" if relative == "." else relative + "/"
+
+
 def glob_files(workspace: Workspace, pattern: str, *, path: str = ".", hidden: Hidden) -> str:
     base = workspace.resolve(path)
     if not base.is_dir():
         raise ToolError(f"{path!r} is not a folder")
     matcher = _glob(pattern.strip().removeprefix("/"))
+    skip = len(_under(workspace, base))
     found: list[str] = []
     total = 0
-    for file in _walk(workspace, base, hidden):
-        if matcher.fullmatch(file.relative_to(base).as_posix()):
+    for _, relative in _walk(workspace, base, hidden):
+        if matcher.fullmatch(relative[skip:]):
             total += 1
             if len(found) < MAX_FILES:
-                found.append(workspace.relative(file))
+                found.append(relative)
     if not found:
         return f"No files match {pattern!r} under {path!r}."
     more = f"\n[… {total - MAX_FILES} more; narrow the pattern]" if total > MAX_FILES else ""
@@ -256,19 +264,25 @@ def grep_files(
         regex = re.compile(pattern)
     except re.error as exc:
         raise ToolError(f"{pattern!r} is not a valid regular expression: {exc}") from None
-    files = [base] if base.is_file() else list(_walk(workspace, base, hidden))
+    if base.is_file():
+        files = [(str(base), workspace.relative(base))]
+        skip = len(workspace.relative(base)) - len(base.name)
+    else:
+        files = list(_walk(workspace, base, hidden))
+        skip = len(_under(workspace, base))
     matcher = _glob(glob) if glob else None
     hits: list[str] = []
     total = 0
-    for file in files:
-        name = file.relative_to(base).as_posix() if file != base else file.name
-        if matcher is not None and not (matcher.fullmatch(name) or matcher.fullmatch(file.name)):
-            continue
-        for number, line in _searchable(file):
+    for full, relative in files:
+        if matcher is not None:
+            name = relative[skip:]
+            if not (matcher.fullmatch(name) or matcher.fullmatch(name.rsplit("/", 1)[-1])):
+                continue
+        for number, line in _searchable(Path(full)):
             if regex.search(line):
                 total += 1
                 if len(hits) < MAX_MATCHES:
-                    hits.append(f"{workspace.relative(file)}:{number}:{_cut_line(line)}")
+                    hits.append(f"{relative}:{number}:{_cut_line(line)}")
     return _grep_answer(hits, total, pattern)
 
 

@@ -72,6 +72,7 @@ class WorkspaceToolset(Toolset):
         root = build.runtime.root / config.root
         self.workspace = Workspace.at(root)
         self.permissions = build.permissions or Permissions()
+        self._hiding = [r for r in self.permissions.rules() if r.tool == "read" and r.decision != "allow"]
         self.file = build.file
         self._per_run: dict[str, tuple[WorkspaceServices, int]] = {}
         tools = self._tools()
@@ -138,9 +139,9 @@ class WorkspaceToolset(Toolset):
 
     def _hidden(self, relative: str) -> bool:
         """Files `glob`, `grep` and `lsp` do not show: those the rules deny to `read`, or name to be
-        asked about (a file asked only because no rule matches it is shown)."""
-        verdict = self.permissions.decide("read", relative)
-        return verdict.decision == "deny" or (verdict.decision == "ask" and verdict.rule is not None)
+        asked about (a file asked only because no rule matches it is shown). Asked for every file a
+        search walks: only the deny and ask rules for `read` are tried."""
+        return any(rule.matches("read", relative) for rule in self._hiding)
 
     def env(self) -> dict[str, str]:
         """The environment commands get: only the variables the toolset lists."""
