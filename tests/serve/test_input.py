@@ -235,12 +235,14 @@ async def test_waiting_for_a_person_does_not_count_against_the_run_timeout(
     coder: Path, model: ScriptedModelServer
 ) -> None:
     model.set_script([Reply(tool_calls=[WRITE]), Reply(text="Nobody answered.")])
-    settings = settings_for(coder, run_timeout_s=0.5, input_timeout_s=1.0)
+    settings = settings_for(
+        coder, run_timeout_s=1.5, input_timeout_s=2.5
+    )  # the wait outlasts the run timeout
     async for client in open_client(create_app(settings)):
         started = await _start(client)
         run = await _finished(client, started["run_id"])
         assert (run["status"], run["output"]) == ("ok", "Nobody answered.")
-    assert "nobody answered within 1 s" in model.requests[1].messages[-1].content
+    assert "nobody answered within 2.5 s" in model.requests[1].messages[-1].content
 
 
 async def test_a_permission_is_not_answered_with_text(coder: Path, model: ScriptedModelServer) -> None:
