@@ -77,16 +77,12 @@ async def _read_line() -> str | None:
 @dataclass(kw_only=True)
 class TerminalInput(InputChannel):
     console: Console
-    _grants: set[str] = field(default_factory=set[str])
     _asking: anyio.Lock = field(default_factory=anyio.Lock)
     """Calls of one turn run at once: their questions are asked one after another."""
 
     def forget(self) -> None:
         """A new conversation: what was approved "always" was for the last one."""
-        self._grants.clear()
-
-    async def granted(self, ctx: ExecutionContext, key: str) -> bool:
-        return key in self._grants
+        self.always_approved.clear()
 
     async def wait(self, ctx: ExecutionContext, request: InputRequest) -> InputAnswer:
         async with self._asking:
@@ -111,7 +107,6 @@ class TerminalInput(InputChannel):
             if choice in ("y", "yes"):
                 return InputAnswer(approved=True)
             if choice in ("a", "always"):
-                self._grants.add(grant_key(request.tool, request.subject))
                 return InputAnswer(approved=True, always=True)
             if choice in ("n", "no"):
                 return InputAnswer(approved=False, note="refused at the terminal")

@@ -73,9 +73,11 @@ class Rule:
             return True
         if subject is None:
             return False
-        if tool in PATH_TOOLS and self.decision != "allow":  # `.ENV` is `.env` on a case-insensitive disk
+        if tool not in PATH_TOOLS:
+            return _whole(self.pattern, subject)
+        if self.decision != "allow":  # `.ENV` is `.env` on a case-insensitive disk
             return path_pattern(self.pattern.lower()).fullmatch(subject.lower()) is not None
-        return _compiled(self.pattern, path=tool in PATH_TOOLS).fullmatch(subject) is not None
+        return path_pattern(self.pattern).fullmatch(subject) is not None
 
     def __str__(self) -> str:
         return f"{self.decision}: {self.text}"
@@ -269,11 +271,21 @@ def command_parts(command: str) -> list[str] | None:
     return parts
 
 
-@cache
-def _compiled(pattern: str, *, path: bool) -> re.Pattern[str]:
-    if not path:
-        return re.compile(".*".join(re.escape(piece) for piece in pattern.split("*")), re.DOTALL)
-    return path_pattern(pattern)
+def _whole(pattern: str, text: str) -> bool:
+    """Whether a command or URL pattern (`*` any text) matches all of `text`: its first piece starts
+    it, its last ends it, the others occur in order between. Linear, like `_found`."""
+    if "*" not in pattern:
+        return text == pattern
+    first, *middle, last = pattern.split("*")
+    if len(text) < len(first) + len(last) or not text.startswith(first) or not text.endswith(last):
+        return False
+    at, end = len(first), len(text) - len(last)
+    for piece in middle:
+        at = text.find(piece, at, end)
+        if at < 0:
+            return False
+        at += len(piece)
+    return True
 
 
 @cache

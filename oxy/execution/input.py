@@ -66,10 +66,12 @@ def grant_key(tool: str, subject: str | None) -> str:
 class InputChannel(ABC):
     """Where a run's requests for input go. `ask` is the whole exchange: the request is opened
     (`open`: a server stores it), announced as an `input_requested` event, waited for (`wait`), and
-    its answer announced as `input_answered`."""
+    its answer announced as `input_answered`. An approval for "always" is remembered by the channel
+    (`granted` says so for the same call later; a server also keeps it with the thread)."""
 
     timeout_s: float | None = None
     """How long a request waits for an answer (None: until the run ends)."""
+    _granted: set[str]
 
     async def ask(self, ctx: ExecutionContext, request: InputRequest) -> InputAnswer:
         await self.open(ctx, request)
@@ -98,6 +100,8 @@ class InputChannel(ABC):
             )
         )
         answer = await self.wait(ctx, request)
+        if answer.always and answer.approved and request.kind == "permission":
+            self.always_approved.add(grant_key(request.tool, request.subject))
         await ctx.emit(
             InputAnswered(
                 source=ctx.source,
@@ -126,9 +130,17 @@ class InputChannel(ABC):
     async def wait(self, ctx: ExecutionContext, request: InputRequest) -> InputAnswer:
         """The answer (the run pauses here)."""
 
+    @property
+    def always_approved(self) -> set[str]:
+        """The `grant_key`s a person approved "always" through this channel."""
+        grants: set[str] | None = getattr(self, "_granted", None)
+        if grants is None:
+            grants = self._granted = set[str]()
+        return grants
+
     async def granted(self, ctx: ExecutionContext, key: str) -> bool:
         """Whether a person approved `key` (see `grant_key`) "always" in this thread."""
-        return False
+        return key in self.always_approved
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from oxy.execution.context import ExecutionContext
-from oxy.execution.input import InputAnswer, InputChannel, InputRequest, grant_key
+from oxy.execution.input import InputAnswer, InputChannel, InputRequest
 from oxy.storage import AsyncStore, InputStatus
 from oxy.storage._schema import utcnow
 
@@ -122,7 +122,6 @@ class ServeInput(InputChannel):
     shutting_down: Callable[[], bool] = lambda: False
     """Whether the server is stopping: a request it leaves pending can resume the run later."""
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
-    _grants: set[str] = field(default_factory=set[str])
     _given: dict[str, InputAnswer] = field(default_factory=dict[str, InputAnswer])
 
     async def open(self, ctx: ExecutionContext, request: InputRequest) -> None:
@@ -167,7 +166,7 @@ class ServeInput(InputChannel):
     async def wait(self, ctx: ExecutionContext, request: InputRequest) -> InputAnswer:
         given = self._given.get(request.id)
         if given is not None:
-            return self._granting(request, given)
+            return given
         waiter = self.waiters.add(request.id)
         self.deadline.pause()
         try:
@@ -175,12 +174,12 @@ class ServeInput(InputChannel):
         finally:
             self.deadline.resume()
         if answer is not None:
-            return self._granting(request, answer)
+            return answer
         note = f"nobody answered within {self.timeout_s:g} s"
         if not await self._close(request, "expired", note):  # answered just as it expired
             answer = waiter.answer or await self._stored_answer(request)
             if answer is not None:
-                return self._granting(request, answer)
+                return answer
         return InputAnswer(approved=False, note=note)
 
     async def _close(self, request: InputRequest, status: InputStatus, note: str) -> bool:
@@ -213,13 +212,8 @@ class ServeInput(InputChannel):
             return None
         return answer_of(found[1])
 
-    def _granting(self, request: InputRequest, answer: InputAnswer) -> InputAnswer:
-        if answer.always and answer.approved and request.kind == "permission":
-            self._grants.add(grant_key(request.tool, request.subject))
-        return answer
-
     async def granted(self, ctx: ExecutionContext, key: str) -> bool:
-        if key in self._grants:
+        if key in self.always_approved:
             return True
         if self.thread_id is None:
             return False

@@ -7,7 +7,7 @@ tasks survive its turns and are stopped when the thread is closed (`stop_owner`)
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +70,40 @@ class WorkspaceServices:
         # it shields its own stopping.
         await self._stack.__aexit__(exc_type, exc, tb)
 
+    async def start_task(self, ctx: ExecutionContext, command: str, *, env: Mapping[str, str]) -> TaskInfo:
+        """Start `command` in the background for the call's thread (or run), and record it in the
+        run store for `oxy tasks list`."""
+        owner = owner_of(ctx)
+        info = await self.tasks.start(command, cwd=self.root, env=env, owner=owner)
+        if ctx.handle is not None:
+            runtime, root, tenant = ctx.runtime, str(self.root), ctx.caller.tenant
+            await anyio.to_thread.run_sync(
+                lambda: runtime.store().record_task(
+                    task_id=info.id, owner=owner, tenant=tenant, command=command, pid=info.pid, root=root
+                )
+            )
+        return info
+
+    async def stop_task(self, ctx: ExecutionContext, task_id: str) -> TaskInfo:
+        info = await self.tasks.stop(task_id, owner=owner_of(ctx))
+        if ctx.handle is not None:
+            await self._recorded_stop(ctx.runtime, info)
+        return info
+
+    async def close_owner(self, runtime: RuntimeHandle, owner: str) -> list[TaskInfo]:
+        """Stop `owner`'s tasks and drop its to-do list: its conversation is over."""
+        self.todos.pop(owner, None)
+        stopped = await self.tasks.stop_owner(owner)
+        for info in stopped:
+            await self._recorded_stop(runtime, info)
+        return stopped
+
+    async def _recorded_stop(self, runtime: RuntimeHandle, info: TaskInfo) -> None:
+        root = str(self.root)
+        await anyio.to_thread.run_sync(
+            lambda: runtime.store().finish_task(task_id=info.id, root=root, exit_code=info.exit_code)
+        )
+
 
 def identity(root: Path) -> tuple[Any, ...]:
     return ("workspace", str(root))
@@ -80,14 +114,5 @@ async def close_thread(runtime: RuntimeHandle, owner: str) -> list[TaskInfo]:
     drop its to-do list: the conversation was closed. Returns the tasks stopped."""
     stopped: list[TaskInfo] = []
     for services in runtime.kept(WorkspaceServices):
-        services.todos.pop(owner, None)
-        for info in await services.tasks.stop_owner(owner):
-            stopped.append(info)
-            finish = functools.partial(
-                runtime.store().finish_task,
-                task_id=info.id,
-                root=str(services.root),
-                exit_code=info.exit_code,
-            )
-            await anyio.to_thread.run_sync(finish)
+        stopped.extend(await services.close_owner(runtime, owner))
     return stopped

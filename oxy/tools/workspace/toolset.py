@@ -275,10 +275,7 @@ class WorkspaceToolset(Toolset):
         _check_length(command)
         await self._gate(ctx, "task_start", command, f"start the background task `{command}`")
         services = await self.services(ctx)
-        info = await services.tasks.start(
-            command, cwd=self.workspace.root, env=self.env(), owner=owner_of(ctx)
-        )
-        await _record_task(ctx, info.id, command, info.pid, root=str(self.workspace.root))
+        info = await services.start_task(ctx, command, env=self.env())
         return f"Started task {info.id} (pid {info.pid}): `{command}`. Read its output with task_output."
 
     async def _task_output(
@@ -296,8 +293,7 @@ class WorkspaceToolset(Toolset):
     ) -> str:
         await self._gate(ctx, "task_stop", None, f"stop task {id}")
         services = await self.services(ctx)
-        info = await services.tasks.stop(id, owner=owner_of(ctx))
-        await _finish_task(ctx, info.id, root=str(self.workspace.root), exit_code=info.exit_code)
+        info = await services.stop_task(ctx, id)
         return f"Stopped task {info.id} (exit code {info.exit_code})."
 
     async def _lsp(
@@ -394,27 +390,6 @@ def _check_length(command: str) -> None:
             f"the command is {len(command):,} characters long, more than {MAX_COMMAND_CHARS:,}; write a "
             "script file and run that"
         )
-
-
-async def _record_task(ctx: ExecutionContext, task_id: str, command: str, pid: int, *, root: str) -> None:
-    if ctx.handle is None:
-        return
-    store = ctx.runtime.store
-    owner = owner_of(ctx)
-    await anyio.to_thread.run_sync(
-        lambda: store().record_task(
-            task_id=task_id, owner=owner, tenant=ctx.caller.tenant, command=command, pid=pid, root=root
-        )
-    )
-
-
-async def _finish_task(ctx: ExecutionContext, task_id: str, *, root: str, exit_code: int | None) -> None:
-    if ctx.handle is None:
-        return
-    store = ctx.runtime.store
-    await anyio.to_thread.run_sync(
-        lambda: store().finish_task(task_id=task_id, root=root, exit_code=exit_code)
-    )
 
 
 @tool_type("workspace")
